@@ -1,0 +1,70 @@
+"""The command line: the only module that imports typer.
+
+Each command parses its options, calls the library, and prints. A :class:`DigestError` becomes
+one line on stderr and exit code 1 (see :class:`DigestGroup`); anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from digest import __version__
+from digest.cli import editions, mail, people, render, setup, sources, web
+from digest.cli.common import State, err
+from digest.errors import DigestError
+
+
+class DigestGroup(TyperGroup):
+    """Turns user errors into one line on stderr and their exit code."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except DigestError as exc:
+            err(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=DigestGroup,
+    help="Collect stories, rank a Top Stories digest, render it through MJML and send it to your lists.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: str = typer.Option(
+        None, "--home", envvar="DIGEST_HOME", show_default="current directory",
+        help="The newsletter's home: holds digest.toml, digest.db, outbox/ and optional templates/.",
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    ctx.obj = State(home)
+
+
+setup.register(app)
+sources.register(app)
+editions.register(app)
+render.register(app)
+web.register(app)
+people.register(app)
+mail.register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,86 @@
+"""What every command shares: the home, the store, JSON output, stderr, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from digest import config as config_mod
+from digest.errors import ConfigError
+from digest.store import Store
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+JSON_HELP = "Print one JSON document on stdout and nothing else there."
+
+
+class State:
+    def __init__(self, home: str | None) -> None:
+        self.home = home
+        self._store: Store | None = None
+
+    @cached_property
+    def config(self) -> config_mod.Config:
+        return config_mod.load(self.home)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.config.db_path, create=False)
+        return self._store
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def err(message: str) -> None:
+    """One line on stderr (no markup interpretation)."""
+    stderr.print(message, markup=False)
+
+
+def say(message: str) -> None:
+    """A progress or log line on stderr, so stdout stays clean for --json."""
+    stderr.print(message, markup=False)
+
+
+def out_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr, transient=True, disable=not stderr.is_terminal,
+    )
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--now {value!r} is not an ISO time; use e.g. 2026-11-24T07:00:00Z") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A plain aligned table on stdout."""
+    if not rows:
+        typer.echo("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

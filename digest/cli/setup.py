@@ -1,0 +1,72 @@
+"""Commands that set a newsletter up and run it: init, run, schedule."""
+
+from __future__ import annotations
+
+import typer
+
+from digest import pipeline
+from digest import schedule as schedule_mod
+from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
+from digest.home import init_home
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(run)
+    app.command()(schedule)
+
+
+def init(
+    ctx: typer.Context,
+    example: bool = typer.Option(False, "--example", help="Add sample sources, a list and example subscribers."),
+    name: str = typer.Option("My Digest", "--name", help="The newsletter's name, shown in every email."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat."""
+    report = init_home(state(ctx).home, example=example, name=name)
+    if json_out:
+        out_json({"home": str(report.home), "created_config": report.created_config, "sources": report.sources,
+                  "list": report.list_name, "subscribers": report.subscribers})
+        return
+    say(f"{'Created' if report.created_config else 'Kept'} {report.home / 'digest.toml'} and the store digest.db")
+    if example:
+        say(f"Example: {len(report.sources)} sources, list '{report.list_name}', {report.subscribers} subscribers")
+    say("Next: 'digest run' collects, builds and sends (to outbox/ until you configure a provider).")
+
+
+def run(
+    ctx: typer.Context,
+    now: str = typer.Option(None, "--now", help="Pretend it is this ISO time (for reruns and tests)."),
+    provider: str = typer.Option(None, "--provider", help="Override [send] provider: sendgrid, smtp or outbox."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Build everything, send nothing."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Collect, build and send every list: the one command cron calls. Safe to re-run.
+
+    Exit codes: 0 done (or nothing new to send), 1 an error to fix, 3 partly done
+    (some sources failed, or some batches failed or are unknown).
+    """
+    st = state(ctx)
+    report = pipeline.run(st.store, st.config, now=parse_now(now), provider=provider, dry_run=dry_run,
+                          on_event=None if json_out else say)
+    if json_out:
+        out_json(report.as_dict())
+    else:
+        for entry in report.lists:
+            if entry.get("web_copy"):
+                say(f"Open the rendered digest in a browser: {entry['web_copy']}")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def schedule(
+    ctx: typer.Context,
+    at: str = typer.Option("07:00", "--at", help="Time of day, HH:MM, in the machine's local time."),
+    install: bool = typer.Option(False, "--install", help="Add the line to your crontab (replacing an older one)."),
+) -> None:
+    """Print (or install) the crontab line that runs 'digest run' every day."""
+    line = schedule_mod.cron_line(state(ctx).config, at)
+    if install:
+        schedule_mod.install(line)
+        say("Installed in your crontab:")
+    typer.echo(line)

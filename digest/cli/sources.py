@@ -1,0 +1,129 @@
+"""Commands about stories coming in: sources, collect, stories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from digest.cli.common import JSON_HELP, err, out_json, parse_now, progress, say, state, table
+from digest.collect import collect as collect_stories
+from digest.errors import NotFoundError
+
+sources_app = typer.Typer(help="Manage where stories come from (feed URLs or files, article files or folders).",
+                          no_args_is_help=True)
+stories_app = typer.Typer(help="What is in the store.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+    app.command()(collect)
+    app.add_typer(stories_app, name="stories")
+
+
+@sources_app.command("add")
+def sources_add(
+    ctx: typer.Context,
+    location: str = typer.Argument(..., help="A feed URL, a feed or article file, or a folder of them."),
+    name: str = typer.Option(None, "--name", help="A short name (default: derived from the location)."),
+    weight: float = typer.Option(1.0, "--weight", min=0.0, help="How much this source counts in ranking."),
+    tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for more."),
+) -> None:
+    """Add a source."""
+    st = state(ctx)
+    if not location.startswith(("http://", "https://")):
+        path = Path(location).expanduser()
+        if not path.exists():
+            raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
+        location = str(path.resolve())
+    name = name or _default_name(location)
+    st.store.add_source(name, location, weight=weight, tags=tag)
+    say(f"Added source '{name}' ({location})")
+
+
+def _default_name(location: str) -> str:
+    if location.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        return urlsplit(location).netloc or location
+    return Path(location).stem
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List sources with their health: last success, last error, consecutive failures."""
+    rows = state(ctx).store.sources()
+    if json_out:
+        out_json(rows)
+        return
+    table(rows, ["name", "weight", "location", "last_success_at", "consecutive_failures", "last_error"])
+
+
+@sources_app.command("remove")
+def sources_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The source's name.")) -> None:
+    """Remove a source (its stories stay in the store)."""
+    state(ctx).store.remove_source(name)
+    say(f"Removed source '{name}'")
+
+
+def collect(
+    ctx: typer.Context,
+    locations: list[str] = typer.Argument(None, help="Files, folders or URLs to ingest (default: every source)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Fetch every source, or ingest the given files, folders or URLs.
+
+    Exit code 3 when some sources failed (the others are stored), 1 when all of them did.
+    """
+    st = state(ctx)
+    with progress() as bar:
+        task = bar.add_task("collecting", total=len(locations) if locations else len(st.store.sources()))
+        report = collect_stories(st.store, st.config, locations or None, progress=lambda _r: bar.advance(task))
+    if json_out:
+        out_json(report.as_dict())
+    else:
+        for s in report.sources:
+            if s.error:
+                err(f"failed: {s.name}: {s.error}")
+            elif s.warning:
+                err(f"warning: {s.name}: {s.warning}")
+        say(f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, {report.failed} failed")
+    if report.failed:
+        raise typer.Exit(1 if report.failed == len(report.sources) else 3)
+
+
+@stories_app.command("list")
+def stories_list(
+    ctx: typer.Context,
+    since: str = typer.Option(None, "--since", help="Only stories published since this date or ISO time."),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List stories, newest first."""
+    rows = state(ctx).store.stories(parse_now(since), limit)
+    if json_out:
+        out_json(rows)
+        return
+    table(rows, ["id", "published_at", "source", "title"])
+
+
+@stories_app.command("show")
+def stories_show(ctx: typer.Context, story_id: int = typer.Argument(..., help="The story's id."),
+                 json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Show one story."""
+    row = state(ctx).store.story(story_id)
+    if json_out:
+        out_json(row)
+        return
+    for key in ("id", "title", "url", "source", "author", "published_at", "collected_at", "summary"):
+        typer.echo(f"{key}: {row.get(key) or ''}")
+    typer.echo("")
+    typer.echo(row["body_text"])
+
+
+@stories_app.command("pin")
+def stories_pin(ctx: typer.Context, story_id: int = typer.Argument(..., help="The story's id."),
+                off: bool = typer.Option(False, "--off", help="Unpin instead.")) -> None:
+    """Pin a story to the top of the next edition (or unpin it with --off)."""
+    state(ctx).store.set_pinned(story_id, not off)
+    say(f"{'Unpinned' if off else 'Pinned'} story {story_id}")

@@ -1,0 +1,74 @@
+"""Getting a document's bytes: local files, or HTTP(S) with timeouts, a size cap and conditional GET."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from digest.config import CollectSettings
+from digest.errors import SourceError
+
+
+@dataclass
+class Fetched:
+    data: bytes | None  # None: not modified since the last fetch
+    url: str | None  # the final URL (after redirects), the base for relative links
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"{path} is {size} bytes, over the {max_bytes}-byte cap ([collect] max_bytes)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def fetch_url(
+    url: str, settings: CollectSettings, *, etag: str | None = None, last_modified: str | None = None,
+    client: httpx.Client | None = None,
+) -> Fetched:
+    headers = {"User-Agent": settings.user_agent, "Accept": "application/atom+xml, application/rss+xml, "
+               "application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/html;q=0.8, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    own = client is None
+    client = client or httpx.Client(follow_redirects=True, max_redirects=settings.max_redirects)
+    try:
+        timeout = httpx.Timeout(settings.timeout)
+        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code == 304:
+                return Fetched(None, str(response.url), etag, last_modified)
+            if response.status_code >= 400:
+                raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason_phrase}")
+            chunks: list[bytes] = []
+            total = 0
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > settings.max_bytes:
+                    raise SourceError(f"{url} is over the {settings.max_bytes}-byte cap ([collect] max_bytes)")
+                chunks.append(chunk)
+            return Fetched(
+                b"".join(chunks), str(response.url), response.headers.get("etag"),
+                response.headers.get("last-modified"),
+            )
+    except httpx.TimeoutException:
+        raise SourceError(f"{url} timed out after {settings.timeout:g}s ([collect] timeout)") from None
+    except httpx.TooManyRedirects:
+        raise SourceError(f"{url} redirected more than {settings.max_redirects} times") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"cannot fetch {url}: {exc}") from None
+    finally:
+        if own:
+            client.close()

@@ -1,0 +1,306 @@
+"""Configuration: ``digest.toml`` in the newsletter's home, overridden by ``DIGEST_*`` variables.
+
+One variable, ``DIGEST_HOME`` (or ``--home``), moves every path. Settings are typed dataclasses;
+a top-level key ``k`` is overridden by ``DIGEST_K`` and a key ``k`` of section ``[s]`` by
+``DIGEST_S_K`` (so ``DIGEST_SENDGRID_HOST`` sets ``[sendgrid] host``). Secrets are never read
+from the file: only from the environment (see :func:`secret`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest import __version__
+from digest.errors import ConfigError, HomeError
+
+CONFIG_FILE = "digest.toml"
+SECRETS = ("SENDGRID_API_KEY", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD")
+
+
+@dataclass
+class SenderSettings:
+    """Defaults for new lists: who the mail is from and the footer's postal address."""
+
+    from_email: str = "digest@example.com"
+    from_name: str = "digest"
+    reply_to: str = ""
+    address: str = "(set [sender] address in digest.toml)"
+    subject_prefix: str = ""
+
+
+@dataclass
+class CollectSettings:
+    user_agent: str = f"digest/{__version__} (+https://github.com/digest-newsletter/digest)"
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    concurrency: int = 8
+    max_redirects: int = 5
+
+
+@dataclass
+class RankSettings:
+    half_life_hours: float = 24.0
+    window_hours: float = 72.0
+    max_stories: int = 10
+    min_stories: int = 1
+    per_source: int = 3
+    min_score: float = 0.0
+    recency_weight: float = 1.0
+    source_weight: float = 1.0
+    engagement_weight: float = 0.5
+    coverage_weight: float = 0.5
+    keyword_weight: float = 1.0
+    pin_boost: float = 100.0
+    boost: list[str] = field(default_factory=list)
+    block: list[str] = field(default_factory=list)
+    skip_when_nothing_new: bool = True
+
+
+@dataclass
+class SendSettings:
+    provider: str = "outbox"
+    batch_size: int = 1000
+    concurrency: int = 4
+    lock_timeout: float = 0.0
+
+
+@dataclass
+class SendGridSettings:
+    host: str = "https://api.sendgrid.com"
+    timeout: float = 30.0
+    categories: list[str] = field(default_factory=lambda: ["digest"])
+    asm_group_id: int = 0
+    sandbox: bool = False
+    max_attempts: int = 5
+    max_wait: float = 60.0
+    webhook_public_key: str = ""
+
+
+@dataclass
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    username: str = ""
+    security: str = "starttls"  # starttls | ssl | none
+    timeout: float = 30.0
+
+
+@dataclass
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass
+class Settings:
+    name: str = "My Digest"
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "UTC"
+    default_list: str = "main"
+    sender: SenderSettings = field(default_factory=SenderSettings)
+    collect: CollectSettings = field(default_factory=CollectSettings)
+    rank: RankSettings = field(default_factory=RankSettings)
+    send: SendSettings = field(default_factory=SendSettings)
+    sendgrid: SendGridSettings = field(default_factory=SendGridSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "send.provider": ("outbox", "sendgrid", "smtp"),
+    "smtp.security": ("starttls", "ssl", "none"),
+}
+
+
+@dataclass
+class Config:
+    """Where the newsletter lives and how it is set up."""
+
+    home: Path
+    settings: Settings
+
+    @property
+    def toml_path(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "digest.db"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.home / "templates"
+
+    @property
+    def subscribers_dir(self) -> Path:
+        return self.home / "subscribers"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "digest.log"
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.public_url.rstrip("/")
+
+
+def resolve_home(home: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    raw = home if home is not None else env.get("DIGEST_HOME") or "."
+    return Path(raw).expanduser().resolve()
+
+
+def load(
+    home: str | Path | None = None,
+    env: typing.Mapping[str, str] | None = None,
+    require_home: bool = True,
+) -> Config:
+    """Read ``digest.toml`` (if present) and the environment into a :class:`Config`."""
+    env = os.environ if env is None else env
+    path = resolve_home(home, env)
+    if require_home and not path.is_dir():
+        raise HomeError(f"newsletter home {path} does not exist: create it with 'digest --home {path} init'")
+    settings = Settings()
+    toml_path = path / CONFIG_FILE
+    if toml_path.is_file():
+        try:
+            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_path}: {exc}; fix the TOML syntax") from None
+        _apply_file(settings, data, toml_path)
+    _apply_env(settings, env)
+    return Config(home=path, settings=settings)
+
+
+def secret(name: str, env: typing.Mapping[str, str] | None = None) -> str | None:
+    """A secret from the environment; never from digest.toml, never logged."""
+    if name not in SECRETS:
+        raise ValueError(f"unknown secret {name}")
+    value = (os.environ if env is None else env).get(name, "").strip()
+    return value or None
+
+
+def _apply_file(settings: Settings, data: dict[str, Any], origin: Path) -> None:
+    for key, value in data.items():
+        target = _field(settings, key)
+        if target is None:
+            raise ConfigError(f"{origin}: unknown setting '{key}'; known: {_names(settings)}")
+        if dataclasses.is_dataclass(getattr(settings, key)):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: '{key}' must be a [{key}] table")
+            section = getattr(settings, key)
+            for sub, subvalue in value.items():
+                if _field(section, sub) is None:
+                    raise ConfigError(f"{origin}: unknown setting '{key}.{sub}'; known: {_names(section)}")
+                _set(section, sub, subvalue, f"{key}.{sub}", f"{origin}")
+        else:
+            if key.upper() in SECRETS or "secret" in key.lower() or "api_key" in key.lower():
+                raise ConfigError(f"{origin}: secrets do not belong in digest.toml; set them in the environment")
+            _set(settings, key, value, key, f"{origin}")
+
+
+def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            for sub in dataclasses.fields(value):
+                var = f"DIGEST_{f.name}_{sub.name}".upper()
+                if var in env:
+                    _set(value, sub.name, _from_env(env[var], _type_of(value, sub.name), var),
+                         f"{f.name}.{sub.name}", var)
+        else:
+            var = f"DIGEST_{f.name}".upper()
+            if var in env:
+                _set(settings, f.name, _from_env(env[var], _type_of(settings, f.name), var), f.name, var)
+
+
+def _field(obj: Any, name: str) -> dataclasses.Field[Any] | None:
+    return next((f for f in dataclasses.fields(obj) if f.name == name), None)
+
+
+def _names(obj: Any) -> str:
+    return ", ".join(f.name for f in dataclasses.fields(obj))
+
+
+def _type_of(obj: Any, name: str) -> Any:
+    return typing.get_type_hints(type(obj))[name]
+
+
+def _from_env(raw: str, kind: Any, var: str) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{var}={raw!r} is not a boolean; use true or false")
+    if typing.get_origin(kind) is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r} is not a valid {kind.__name__}; fix the variable") from None
+
+
+def _set(obj: Any, name: str, value: Any, dotted: str, origin: str) -> None:
+    kind = _type_of(obj, name)
+    ok: bool
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif typing.get_origin(kind) is list:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif isinstance(kind, types.GenericAlias):
+        ok = True
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        expected = "a list of strings" if typing.get_origin(kind) is list else f"a {kind.__name__}"
+        raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be {expected}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        raise ConfigError(f"{origin}: '{dotted}' = {value!r} must not be negative")
+    choices = CHOICES.get(dotted)
+    if choices and value not in choices:
+        raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be one of {', '.join(choices)}")
+    setattr(obj, name, value)
+
+
+DEFAULT_TOML = """\
+# digest.toml: how this newsletter is set up. Secrets (SENDGRID_API_KEY, DIGEST_SECRET,
+# DIGEST_SMTP_PASSWORD) come from the environment, never from this file.
+# Every key can be overridden with DIGEST_<KEY> or DIGEST_<SECTION>_<KEY>.
+
+name = "{name}"
+# Base of every link in an email that leads back to 'digest serve' (unsubscribe, web version).
+public_url = "http://127.0.0.1:8000"
+timezone = "UTC"
+default_list = "main"
+
+[sender]
+from_email = "digest@example.com"
+from_name = "{name}"
+reply_to = ""
+address = "Example Media, 1 Example Street, Springfield"
+
+[rank]
+half_life_hours = 24.0
+max_stories = 10
+per_source = 3
+
+[send]
+# outbox writes one .eml per recipient into outbox/; sendgrid and smtp send for real.
+provider = "outbox"
+"""

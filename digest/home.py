@@ -1,0 +1,62 @@
+"""Creating a newsletter's home: ``digest.toml``, the store, and (optionally) a working example."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+from digest import subscribers
+from digest.config import CONFIG_FILE, DEFAULT_TOML, load, resolve_home
+from digest.models import utcnow
+from digest.store import Store
+
+
+@dataclass
+class InitReport:
+    home: Path
+    created_config: bool
+    sources: list[str] = field(default_factory=list)
+    list_name: str | None = None
+    subscribers: int = 0
+
+
+def example_roster() -> Path:
+    """The example subscribers CSV: packaged in the wheel, or ``subscribers/example.csv`` of a checkout."""
+    packaged = Path(str(resources.files("digest"))) / "examples" / "subscribers.csv"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "subscribers" / "example.csv"
+
+
+def init_home(home: str | Path | None, *, example: bool = False, name: str = "My Digest",
+              now: datetime | None = None) -> InitReport:
+    path = resolve_home(home)
+    path.mkdir(parents=True, exist_ok=True)
+    toml = path / CONFIG_FILE
+    created = not toml.exists()
+    if created:
+        toml.write_text(DEFAULT_TOML.format(name=name.replace('"', "'")), encoding="utf-8")
+    config = load(path)
+    report = InitReport(home=path, created_config=created)
+    with Store(config.db_path) as store:
+        if not example:
+            return report
+        from digest.examples import write_example_feeds
+
+        for source in write_example_feeds(path / "example-feeds", now or utcnow()):
+            if store.source_by_location(str(source.path)) is None:
+                store.add_source(source.name, str(source.path), weight=source.weight, tags=source.tags)
+            report.sources.append(source.name)
+        list_name = config.settings.default_list
+        try:
+            store.list_(list_name)
+        except Exception:
+            sender = config.settings.sender
+            store.add_list(list_name, from_email=sender.from_email, from_name=sender.from_name,
+                           reply_to=sender.reply_to, subject_prefix=sender.subject_prefix, address=sender.address)
+        report.list_name = list_name
+        imported = subscribers.import_csv(store, example_roster(), list_name)
+        report.subscribers = imported.added + imported.updated + imported.unchanged
+    return report

@@ -1,0 +1,149 @@
+"""The whole job, as cron runs it: collect, build every list's edition, send it.
+
+Every step is safe to repeat: collecting twice adds nothing, a built edition that has started
+sending stays frozen, and the ledger sends nobody the same edition twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.collect import CollectReport, collect
+from digest.config import Config
+from digest.errors import ConfigError, NothingToSendError
+from digest.models import iso, utcnow
+from digest.rank import RankResult, rank
+from digest.render import make_context, render_context, render_edition
+from digest.send import SendReport, send_edition, web_values
+from digest.store import Store
+
+
+def local_date(config: Config, now: datetime) -> str:
+    try:
+        zone = ZoneInfo(config.settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone '{config.settings.timezone}' is unknown; use an IANA name like"
+                          " 'Europe/Paris' or 'UTC'") from None
+    return now.astimezone(zone).date().isoformat()
+
+
+@dataclass
+class BuildReport:
+    edition: int
+    list: str
+    date: str
+    subject: str
+    stories: list[dict[str, Any]]
+    frozen: bool = False  # True when the edition had started sending and was kept as it was
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"edition": self.edition, "list": self.list, "date": self.date, "subject": self.subject,
+                "stories": self.stories}
+
+
+def build_edition(store: Store, config: Config, list_name: str, *, date: str | None = None,
+                  now: datetime | None = None) -> BuildReport:
+    """Rank and freeze the edition of ``list_name`` for ``date``."""
+    now = now or utcnow()
+    day = date or local_date(config, now)
+    try:
+        date_type.fromisoformat(day)
+    except ValueError:
+        raise ConfigError(f"--date {day!r} is not a date; use YYYY-MM-DD") from None
+    list_row = store.list_(list_name)
+    existing = store.find_edition(list_row["id"], day)
+    if existing and sum(store.send_counts(existing["id"]).values()):
+        return _report(store, existing["id"], frozen=True)
+    result: RankResult = rank(store, config.settings.rank, now, list_row)
+    if len(result.picked) < max(config.settings.rank.min_stories, 1):
+        raise NothingToSendError(
+            f"nothing new for '{list_name}' on {day}: {len(result.picked)} new stories, at least"
+            f" {max(config.settings.rank.min_stories, 1)} wanted; collect more sources or lower [rank] min_stories"
+        )
+    stories = [store.story(r.story_id) for r in result.picked]
+    for s, r in zip(stories, result.picked, strict=True):
+        s.update(rank=0, score=r.score, why=r.why, also=r.also)
+    context = make_context(config, list_row, 0, day, stories)
+    rendered = render_context(config, context)
+    edition_id = store.freeze_edition(list_row["id"], day, rendered.subject, rendered.preheader, iso(now) or "",
+                                      result.picked)
+    return _report(store, edition_id)
+
+
+def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
+    edition = store.edition(edition_id)
+    stories = [
+        {"rank": s["rank"], "story_id": s["story_id"], "title": s["title"], "url": s["url"],
+         "score": round(s["score"], 6), "why": s["why"]}
+        for s in store.edition_stories(edition_id)
+    ]
+    return BuildReport(edition_id, edition["list"], edition["date"], edition["subject"], stories, frozen)
+
+
+@dataclass
+class RunReport:
+    collect: CollectReport
+    lists: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        partial = self.collect.failed or any(item.get("unknown") or item.get("failed") for item in self.lists)
+        return 3 if partial else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"collect": self.collect.as_dict(), "lists": self.lists, "exit_code": self.exit_code}
+
+
+def run(store: Store, config: Config, *, now: datetime | None = None, provider: str | None = None,
+        dry_run: bool = False, on_event: Callable[[str], None] | None = None) -> RunReport:
+    """Collect, then build and send the edition of every list."""
+    now = now or utcnow()
+    say = on_event or (lambda _msg: None)
+    report = RunReport(collect=collect(store, config, now=now))
+    say(f"collected: {report.collect.new} new, {report.collect.updated} updated, "
+        f"{report.collect.failed} source(s) failed")
+    for list_row in store.lists():
+        name = list_row["name"]
+        try:
+            built = build_edition(store, config, name, now=now)
+        except NothingToSendError as exc:
+            report.lists.append({"list": name, "skipped": str(exc)})
+            say(f"{name}: skipped, {exc}")
+            continue
+        sent: SendReport = send_edition(store, config, built.edition, provider=provider, dry_run=dry_run)
+        entry = {"list": name, "edition": built.edition, "date": built.date, **sent.as_dict(),
+                 "web_copy": str(write_web_copy(config, store, built.edition))}
+        report.lists.append(entry)
+        if sent.sent == 0 and sent.failed == 0:
+            say(f"{name}: edition {built.edition} of {built.date} already went to everyone; nothing sent")
+        else:
+            say(f"{name}: edition {built.edition} sent to {sent.sent}, failed {sent.failed}, unknown {sent.unknown}")
+    _log(config, now, report)
+    return report
+
+
+def write_web_copy(config: Config, store: Store, edition_id: int) -> Path:
+    """The edition as a browser shows it (``outbox/edition-N.html``), for a look before or after sending."""
+    html, _ = render_edition(config, store, edition_id).fill(web_values(config, edition_id))
+    path = config.outbox_dir / f"edition-{edition_id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _log(config: Config, now: datetime, report: RunReport) -> None:
+    """One JSON line per run in ``digest.log``."""
+    line = {"at": iso(utcnow()), "now": iso(now), "exit_code": report.exit_code,
+            "collect": {k: v for k, v in report.collect.as_dict().items() if k != "sources"},
+            "failed_sources": [s.name for s in report.collect.sources if s.error],
+            "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists]}
+    with config.log_path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+

@@ -1,0 +1,40 @@
+"""The crontab line for ``digest run``: absolute paths, the home, and the log."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from digest.config import Config
+from digest.errors import ConfigError
+
+MARK = "# digest run"
+
+
+def cron_line(config: Config, at: str) -> str:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
+    if not match:
+        raise ConfigError(f"--at {at!r} is not a time of day; use HH:MM, e.g. 07:00")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    exe = shutil.which("digest") or str(Path(sys.executable).with_name("digest"))
+    home = shlex.quote(str(config.home))
+    log = shlex.quote(str(config.log_path))
+    return (f"{minute} {hour} * * * cd {home} && DIGEST_HOME={home} {shlex.quote(exe)} run >> {log} 2>&1"
+            f" {MARK} {config.home}")
+
+
+def install(line: str) -> None:
+    if shutil.which("crontab") is None:
+        raise ConfigError("crontab is not installed here; add the printed line to your scheduler by hand")
+    current = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    existing = current.stdout.splitlines() if current.returncode == 0 else []
+    tag = line.split(MARK, 1)[1]
+    kept = [x for x in existing if not x.endswith(MARK + tag)]
+    new = "\n".join([*kept, line]) + "\n"
+    done = subprocess.run(["crontab", "-"], input=new, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ConfigError(f"crontab refused the line: {done.stderr.strip()}")

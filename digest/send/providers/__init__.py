@@ -1,0 +1,45 @@
+"""The provider registry: a name in ``[send] provider`` or ``--provider`` to a factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from digest.config import Config
+from digest.errors import ConfigError
+from digest.send.providers.base import BatchResult, EditionMail, Provider, Recipient
+
+
+def _outbox(config: Config) -> Provider:
+    from digest.send.providers.outbox import OutboxProvider
+
+    return OutboxProvider(config.outbox_dir, config.settings.send.batch_size)
+
+
+def _smtp(config: Config) -> Provider:
+    from digest.send.providers.smtp import SmtpProvider
+
+    return SmtpProvider.from_config(config)
+
+
+def _sendgrid(config: Config) -> Provider:
+    from digest.send.providers.sendgrid import SendGridProvider
+
+    return SendGridProvider.from_config(config)
+
+
+PROVIDERS: dict[str, Callable[[Config], Provider]] = {
+    "outbox": _outbox,
+    "smtp": _smtp,
+    "sendgrid": _sendgrid,
+}
+
+
+def get_provider(name: str, config: Config) -> Provider:
+    try:
+        factory = PROVIDERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown provider '{name}'; use one of {', '.join(PROVIDERS)}") from None
+    return factory(config)
+
+
+__all__ = ["PROVIDERS", "BatchResult", "EditionMail", "Provider", "Recipient", "get_provider"]

@@ -1,0 +1,78 @@
+"""Queries on editions: a digest frozen for one list and date, with its ranked stories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digest.errors import NotFoundError
+from digest.models import Ranked, iso, utcnow
+from digest.store.base import QueryBase, dumps, loads
+
+
+class EditionQueries(QueryBase):
+    def freeze_edition(
+        self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked]
+    ) -> int:
+        """Create (or, if nothing was sent from it yet, replace) the edition for a list and date."""
+        with self.transaction(immediate=True):
+            old = self.scalar("SELECT id FROM editions WHERE list_id = ? AND date = ?", (list_id, date))
+            if old is not None:
+                if self.scalar("SELECT 1 FROM sends WHERE edition_id = ? LIMIT 1", (old,)):
+                    return int(old)
+                self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (old,))
+                self.conn.execute("DELETE FROM editions WHERE id = ?", (old,))
+            cur = self.conn.execute(
+                "INSERT INTO editions(list_id, date, subject, preheader, now, built_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (list_id, date, subject, preheader, now, iso(utcnow())),
+            )
+            edition_id = int(cur.lastrowid or 0)
+            self.conn.executemany(
+                "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also) VALUES (?, ?, ?, ?, ?, ?)",
+                [(edition_id, i, r.story_id, r.score, dumps(r.why), dumps(r.also)) for i, r in enumerate(picked, 1)],
+            )
+        return edition_id
+
+    def edition(self, edition_id: int) -> dict[str, Any]:
+        row = self.row(
+            "SELECT editions.*, lists.name AS list FROM editions JOIN lists ON lists.id = editions.list_id"
+            " WHERE editions.id = ?",
+            (edition_id,),
+        )
+        if row is None:
+            raise NotFoundError(f"no edition {edition_id}: build one with 'digest build'")
+        return row
+
+    def find_edition(self, list_id: int, date: str | None = None) -> dict[str, Any] | None:
+        sql = "SELECT editions.*, lists.name AS list FROM editions JOIN lists ON lists.id = editions.list_id"
+        sql += " WHERE editions.list_id = ?"
+        params: list[Any] = [list_id]
+        if date is not None:
+            sql += " AND editions.date = ?"
+            params.append(date)
+        return self.row(sql + " ORDER BY editions.date DESC, editions.id DESC LIMIT 1", params)
+
+    def editions(self, list_id: int | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT editions.*, lists.name AS list, (SELECT count(*) FROM edition_stories es"
+            " WHERE es.edition_id = editions.id) AS stories FROM editions JOIN lists ON lists.id = editions.list_id"
+        )
+        params: list[Any] = []
+        if list_id is not None:
+            sql += " WHERE editions.list_id = ?"
+            params.append(list_id)
+        return self.rows(sql + " ORDER BY editions.date DESC, lists.name", params)
+
+    def edition_stories(self, edition_id: int) -> list[dict[str, Any]]:
+        """The frozen stories of an edition, in rank order, with what rendering needs."""
+        rows = self.rows(
+            "SELECT es.rank, es.score, es.why, es.also, stories.id AS story_id, stories.title, stories.url,"
+            " stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
+            " stories.language, sources.name AS source FROM edition_stories es"
+            " JOIN stories ON stories.id = es.story_id LEFT JOIN sources ON sources.id = stories.source_id"
+            " WHERE es.edition_id = ? ORDER BY es.rank",
+            (edition_id,),
+        )
+        for r in rows:
+            r["why"] = loads(r["why"], {})
+            r["also"] = loads(r["also"], [])
+        return rows

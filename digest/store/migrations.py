@@ -1,0 +1,183 @@
+"""Named, append-only schema migrations, applied whenever the store opens.
+
+Never edit a migration that has shipped: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("digest")
+
+
+@migrations(name="001_initial")
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            location TEXT NOT NULL,
+            kind TEXT,
+            weight REAL NOT NULL DEFAULT 1.0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,
+            source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+            guid TEXT,
+            url TEXT,
+            title TEXT NOT NULL,
+            author TEXT,
+            published_at TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            updated_at TEXT,
+            summary TEXT NOT NULL DEFAULT '',
+            body_text TEXT NOT NULL DEFAULT '',
+            body_html TEXT NOT NULL DEFAULT '',
+            image_url TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            language TEXT,
+            comments INTEGER,
+            engagement TEXT NOT NULL DEFAULT '{}',
+            content_hash TEXT NOT NULL,
+            pinned INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX stories_url ON stories(url);
+        CREATE INDEX stories_published ON stories(published_at);
+        CREATE INDEX stories_source ON stories(source_id);
+
+        CREATE TABLE lists (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            from_email TEXT NOT NULL,
+            from_name TEXT NOT NULL DEFAULT '',
+            reply_to TEXT NOT NULL DEFAULT '',
+            subject_prefix TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            double_opt_in INTEGER NOT NULL DEFAULT 0,
+            boost TEXT NOT NULL DEFAULT '[]',
+            block TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE subscriptions (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN
+                ('unconfirmed', 'confirmed', 'unsubscribed', 'bounced', 'complained')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, list_id)
+        );
+        CREATE INDEX subscriptions_list ON subscriptions(list_id, status, subscriber_id);
+
+        -- one-way hashes of erased addresses, so an import cannot add them back by accident
+        CREATE TABLE erasures (email_hash TEXT PRIMARY KEY, erased_at TEXT NOT NULL);
+
+        CREATE TABLE editions (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            date TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            preheader TEXT NOT NULL DEFAULT '',
+            now TEXT NOT NULL,
+            built_at TEXT NOT NULL,
+            UNIQUE (list_id, date)
+        );
+
+        CREATE TABLE edition_stories (
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            score REAL NOT NULL,
+            why TEXT NOT NULL DEFAULT '{}',
+            also TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (edition_id, rank)
+        );
+        CREATE INDEX edition_stories_story ON edition_stories(story_id);
+
+        CREATE TABLE send_batches (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('in_flight', 'sent', 'failed', 'unknown')),
+            size INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            error TEXT,
+            pid INTEGER,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX send_batches_edition ON send_batches(edition_id, status);
+
+        CREATE TABLE sends (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            subscriber_id INTEGER NOT NULL,
+            email TEXT NOT NULL,
+            batch_id INTEGER REFERENCES send_batches(id),
+            status TEXT NOT NULL CHECK (status IN ('in_flight', 'sent', 'failed', 'unknown')),
+            message_id TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (edition_id, subscriber_id)
+        );
+        CREATE INDEX sends_batch ON sends(batch_id);
+        CREATE INDEX sends_subscriber ON sends(subscriber_id);
+
+        CREATE TABLE locks (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL
+        );
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            event TEXT NOT NULL,
+            email TEXT,
+            edition_id INTEGER,
+            subscriber_id INTEGER,
+            send_id INTEGER,
+            occurred_at TEXT,
+            received_at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_edition ON events(edition_id, event);
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            exit_code INTEGER,
+            summary TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )

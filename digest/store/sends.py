@@ -1,0 +1,152 @@
+"""The send ledger: every batch is written before it leaves and after it comes back.
+
+A batch's rows go in as ``in_flight`` in one transaction before the provider is called, and
+become ``sent`` (with the provider's message id) or ``failed`` (with the provider's words)
+after. Rows still ``in_flight`` after a crash are turned ``unknown`` and re-sent only when
+asked. The ``(edition_id, subscriber_id)`` unique key is what makes a double send impossible.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from digest.models import iso, parse_iso, utcnow
+from digest.store.base import QueryBase
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SendQueries(QueryBase):
+    # -- locks ---------------------------------------------------------------------------
+    def acquire_lock(self, name: str, owner: str, stale_after: float = 600.0) -> dict[str, Any] | None:
+        """Take a named lock; returns None on success, else the holder's row.
+
+        A lock whose process is gone (same host) or whose heartbeat is older than
+        ``stale_after`` seconds is taken over.
+        """
+        now = utcnow()
+        host = socket.gethostname()
+        with self.transaction(immediate=True):
+            held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
+            if held is not None:
+                beat = parse_iso(held["heartbeat_at"])
+                stale = (held["host"] == host and not _pid_alive(held["pid"])) or (
+                    beat is not None and now - beat > timedelta(seconds=stale_after)
+                )
+                if not stale and not (held["pid"] == os.getpid() and held["host"] == host):
+                    return held
+                self.conn.execute("DELETE FROM locks WHERE name = ?", (name,))
+            self.conn.execute(
+                "INSERT INTO locks(name, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, owner, os.getpid(), host, iso(now), iso(now)),
+            )
+        return None
+
+    def heartbeat_lock(self, name: str) -> None:
+        self.conn.execute(
+            "UPDATE locks SET heartbeat_at = ? WHERE name = ? AND pid = ?", (iso(utcnow()), name, os.getpid())
+        )
+
+    def release_lock(self, name: str) -> None:
+        self.conn.execute("DELETE FROM locks WHERE name = ? AND pid = ?", (name, os.getpid()))
+
+    # -- batches -------------------------------------------------------------------------
+    def start_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]]) -> int:
+        """Write a batch and its recipients as in flight, before anything leaves."""
+        now = iso(utcnow())
+        with self.transaction(immediate=True):
+            cur = self.conn.execute(
+                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
+                " VALUES (?, ?, 'in_flight', ?, ?, ?)",
+                (edition_id, provider, len(recipients), os.getpid(), now),
+            )
+            batch_id = int(cur.lastrowid or 0)
+            self.conn.executemany(
+                "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
+                [(edition_id, sid, email, batch_id, now, now) for sid, email in recipients],
+            )
+        return batch_id
+
+    def finish_batch(
+        self, batch_id: int, status: str, *, message_id: str | None = None, error: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        """Record how a batch ended: sent, failed or unknown."""
+        now = iso(utcnow())
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE send_batches SET status = ?, message_id = ?, error = ?, attempts = ?, finished_at = ?"
+                " WHERE id = ?",
+                (status, message_id, error, attempts, now, batch_id),
+            )
+            self.conn.execute(
+                "UPDATE sends SET status = ?, message_id = ?, error = ?, updated_at = ? WHERE batch_id = ?",
+                (status, message_id, error, now, batch_id),
+            )
+
+    def orphaned_batches(self, edition_id: int) -> list[dict[str, Any]]:
+        """Batches left in flight by a process that is gone: their fate is unknown."""
+        rows = self.rows(
+            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'in_flight'", (edition_id,)
+        )
+        return [r for r in rows if r["pid"] != os.getpid() or not _pid_alive(r["pid"])]
+
+    def mark_unknown(self, batch_ids: Sequence[int], why: str) -> None:
+        for batch_id in batch_ids:
+            self.finish_batch(batch_id, "unknown", error=why)
+
+    def forget_batch(self, batch_id: int) -> int:
+        """Delete a batch's send rows so that its recipients are owed the edition again."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM sends WHERE batch_id = ?", (batch_id,))
+            self.conn.execute(
+                "UPDATE send_batches SET error = coalesce(error, '') || ' (retried)' WHERE id = ?", (batch_id,)
+            )
+        return cur.rowcount
+
+    def unknown_batches(self, edition_id: int) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'unknown'"
+            " AND EXISTS (SELECT 1 FROM sends WHERE sends.batch_id = send_batches.id)",
+            (edition_id,),
+        )
+
+    def send_counts(self, edition_id: int) -> dict[str, int]:
+        counts = dict.fromkeys(("in_flight", "sent", "failed", "unknown"), 0)
+        for status, n in self.conn.execute(
+            "SELECT status, count(*) FROM sends WHERE edition_id = ? GROUP BY status", (edition_id,)
+        ):
+            counts[status] = n
+        return counts
+
+    def sends_for(self, subscriber_id: int) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT sends.*, editions.date, editions.subject, lists.name AS list FROM sends"
+            " JOIN editions ON editions.id = sends.edition_id JOIN lists ON lists.id = editions.list_id"
+            " WHERE sends.subscriber_id = ? ORDER BY sends.id",
+            (subscriber_id,),
+        )
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self) -> int:
+        cur = self.conn.execute("INSERT INTO runs(started_at) VALUES (?)", (iso(utcnow()),))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, exit_code: int, summary: str) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?",
+            (iso(utcnow()), exit_code, summary, run_id),
+        )

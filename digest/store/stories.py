@@ -1,0 +1,108 @@
+"""Queries on stories: upserting what collection found, reading what ranking needs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from digest.errors import NotFoundError
+from digest.models import StoryIn, iso, utcnow
+from digest.store.base import QueryBase, dumps, loads
+
+STORY_FIELDS = (
+    "guid", "url", "title", "author", "published_at", "summary", "body_text", "body_html",
+    "image_url", "tags", "language", "comments", "engagement",
+)
+
+
+def content_hash(story: StoryIn) -> str:
+    h = hashlib.sha256()
+    for part in (story.title, story.url or "", story.summary, story.body_text, story.body_html,
+                 story.image_url or "", story.author or "", dumps(story.engagement), dumps(story.tags)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _story(row: dict[str, Any]) -> dict[str, Any]:
+    row["tags"] = loads(row.get("tags"), [])
+    row["engagement"] = loads(row.get("engagement"), {})
+    return row
+
+
+class StoryQueries(QueryBase):
+    def upsert_stories(
+        self, source_id: int | None, stories: Iterable[tuple[str, StoryIn]], now: datetime | None = None
+    ) -> tuple[int, int, int]:
+        """Store ``(identity, story)`` pairs; returns counts (new, updated, unchanged).
+
+        A story whose identity or canonical URL is already stored is updated in place when its
+        content changed, and left alone otherwise: collecting twice adds nothing.
+        """
+        collected = iso(now or utcnow())
+        new = updated = unchanged = 0
+        with self.transaction():
+            for identity, story in stories:
+                digest_ = content_hash(story)
+                found = self.conn.execute(
+                    "SELECT id, content_hash FROM stories WHERE identity = ?", (identity,)
+                ).fetchone()
+                if found is None and story.url:
+                    found = self.conn.execute(
+                        "SELECT id, content_hash FROM stories WHERE url = ? LIMIT 1", (story.url,)
+                    ).fetchone()
+                values = {
+                    "guid": story.guid, "url": story.url, "title": story.title, "author": story.author,
+                    "published_at": iso(story.published_at) or collected, "summary": story.summary,
+                    "body_text": story.body_text, "body_html": story.body_html, "image_url": story.image_url,
+                    "tags": dumps(story.tags), "language": story.language, "comments": story.comments,
+                    "engagement": dumps(story.engagement),
+                }
+                if found is None:
+                    cols = ["identity", "source_id", "collected_at", "content_hash", *values]
+                    self.conn.execute(
+                        f"INSERT INTO stories({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        (identity, source_id, collected, digest_, *values.values()),
+                    )
+                    new += 1
+                elif found[1] == digest_:
+                    unchanged += 1
+                else:
+                    sets = ", ".join(f"{k} = ?" for k in values)
+                    self.conn.execute(
+                        f"UPDATE stories SET {sets}, content_hash = ?, updated_at = ? WHERE id = ?",
+                        (*values.values(), digest_, collected, found[0]),
+                    )
+                    updated += 1
+        return new, updated, unchanged
+
+    def story(self, story_id: int) -> dict[str, Any]:
+        row = self.row(
+            "SELECT stories.*, sources.name AS source, sources.weight AS source_weight FROM stories"
+            " LEFT JOIN sources ON sources.id = stories.source_id WHERE stories.id = ?",
+            (story_id,),
+        )
+        if row is None:
+            raise NotFoundError(f"no story with id {story_id}: see 'digest stories list'")
+        return _story(row)
+
+    def stories(self, since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT stories.id, stories.title, stories.url, stories.published_at, stories.collected_at,"
+            " stories.pinned, sources.name AS source FROM stories"
+            " LEFT JOIN sources ON sources.id = stories.source_id"
+        )
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE stories.published_at >= ?"
+            params.append(iso(since))
+        sql += " ORDER BY stories.published_at DESC, stories.id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self.rows(sql, params)
+
+    def story_count(self) -> int:
+        return int(self.scalar("SELECT count(*) FROM stories"))
