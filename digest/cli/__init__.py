@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from digest import __version__
-from digest.cli import editions, mail, people, render, setup, sources, web
+from digest.cli import doctor, editions, mail, people, render, setup, sources, web
 from digest.cli.common import State, err
 from digest.errors import DigestError
 
@@ -59,6 +59,7 @@ sources.register(app)
 editions.register(app)
 render.register(app)
 web.register(app)
+doctor.register(app)
 people.register(app)
 mail.register(app)
 

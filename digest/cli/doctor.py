@@ -1,0 +1,31 @@
+"""The doctor command: check configuration, secrets, provider reachability, sender domain records."""
+
+from __future__ import annotations
+
+import typer
+
+from digest.cli.common import JSON_HELP, out_json, state, table
+from digest.doctor import run_checks
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(doctor)
+
+
+def doctor(
+    ctx: typer.Context,
+    provider: str = typer.Option(None, "--provider", help="Check this provider instead of [send] provider."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Check configuration, secrets (set or not, never shown), the provider, and SPF/DMARC records.
+
+    Exit code 1 when a check fails; warnings do not fail.
+    """
+    st = state(ctx)
+    checks = run_checks(st.config, st.store, provider)
+    if json_out:
+        out_json([c.as_dict() for c in checks])
+    else:
+        table([c.as_dict() for c in checks], ["status", "name", "detail"])
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)

@@ -1,0 +1,158 @@
+"""``digest doctor``: is this newsletter ready to send? Configuration, secrets, provider, DNS.
+
+Each check says ok, warn or fail, and what to do about it. Secrets are reported as set or not
+set, never shown.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from digest.config import Config, secret
+from digest.errors import DigestError
+from digest.store import Store
+
+Resolver = Callable[[str], list[str]]
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def dns_txt(name: str) -> list[str]:
+    """TXT records of ``name`` (empty when there are none); raises OSError when DNS cannot answer."""
+    import dns.exception
+    import dns.resolver
+
+    try:
+        answer = dns.resolver.resolve(name, "TXT", lifetime=3.0)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except dns.exception.DNSException as exc:
+        raise OSError(str(exc) or type(exc).__name__) from None
+    return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
+
+
+def run_checks(config: Config, store: Store, provider: str | None = None,
+               resolver: Resolver = dns_txt) -> list[Check]:
+    chosen = provider or config.settings.send.provider
+    checks = [Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
+              Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied")]
+    checks.append(_secret_check(chosen))
+    checks.append(_provider_check(config, chosen))
+    checks.append(_public_url_check(config, chosen))
+    lists = store.lists()
+    if not lists:
+        checks.append(Check("lists", "warn", "no lists yet: create one with 'digest lists add NAME'"))
+    for row in lists:
+        detail = f"{row['active']} active subscribers, from {row['from_email']}"
+        status = "ok" if row["active"] else "warn"
+        if not row["address"] or row["address"].startswith("(set"):
+            status, detail = "warn", detail + "; no postal address for the footer ('digest lists add --address')"
+        checks.append(Check(f"list {row['name']}", status, detail))
+    for domain in sorted({row["from_email"].rpartition("@")[2] for row in lists}):
+        checks.extend(_domain_checks(domain, resolver))
+    return checks
+
+
+def _secret_check(provider: str) -> Check:
+    needed = {"sendgrid": ["SENDGRID_API_KEY", "DIGEST_SECRET"], "smtp": ["DIGEST_SECRET"], "outbox": []}[provider]
+    missing = [name for name in needed if not secret(name)]
+    if missing:
+        return Check("secrets", "fail", f"{', '.join(missing)} not set: export them in the environment")
+    if provider == "outbox" and not secret("DIGEST_SECRET"):
+        return Check("secrets", "ok", "DIGEST_SECRET not set: unsubscribe links use a key kept in digest.db")
+    return Check("secrets", "ok", f"{', '.join(needed) or 'none needed'} set")
+
+
+def _provider_check(config: Config, provider: str) -> Check:
+    try:
+        if provider == "outbox":
+            config.outbox_dir.mkdir(parents=True, exist_ok=True)
+            probe = config.outbox_dir / ".doctor"
+            probe.write_text("ok")
+            probe.unlink()
+            return Check("provider", "ok", f"outbox writes .eml files to {config.outbox_dir}")
+        if provider == "sendgrid":
+            return _sendgrid_check(config)
+        return _smtp_check(config)
+    except (OSError, DigestError) as exc:
+        return Check("provider", "fail", str(exc))
+
+
+def _sendgrid_check(config: Config) -> Check:
+    import os
+
+    key = secret("SENDGRID_API_KEY")
+    if not key:
+        return Check("provider", "fail", "SENDGRID_API_KEY not set")
+    host = (os.environ.get("DIGEST_SENDGRID_HOST") or config.settings.sendgrid.host).rstrip("/")
+    try:
+        response = httpx.get(f"{host}/v3/scopes", headers={"Authorization": f"Bearer {key}"}, timeout=10.0)
+    except httpx.HTTPError as exc:
+        return Check("provider", "fail", f"cannot reach SendGrid at {host}: {exc}")
+    if response.status_code in (401, 403):
+        code = response.status_code
+        return Check("provider", "fail", f"SendGrid refused the API key ({code}); check SENDGRID_API_KEY")
+    if response.status_code != 200:
+        return Check("provider", "warn", f"SendGrid answered {response.status_code} to GET /v3/scopes")
+    scopes = response.json().get("scopes", [])
+    if "mail.send" not in scopes:
+        return Check("provider", "fail", "the API key lacks the mail.send scope: give it Mail Send permission")
+    return Check("provider", "ok", f"SendGrid at {host} accepts the key (mail.send)")
+
+
+def _smtp_check(config: Config) -> Check:
+    s = config.settings.smtp
+    try:
+        if s.security == "ssl":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=10, context=ssl.create_default_context())
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=10)
+            if s.security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if s.username:
+            conn.login(s.username, secret("DIGEST_SMTP_PASSWORD") or "")
+        conn.quit()
+    except (OSError, smtplib.SMTPException) as exc:
+        return Check("provider", "fail", f"SMTP {s.host}:{s.port}: {exc}; check [smtp] and DIGEST_SMTP_PASSWORD")
+    return Check("provider", "ok", f"SMTP {s.host}:{s.port} ({s.security}) accepts the connection")
+
+
+def _public_url_check(config: Config, provider: str) -> Check:
+    host = urlsplit(config.public_url).hostname or ""
+    local = host in ("127.0.0.1", "localhost", "::1") or host.endswith(".local")
+    if local and provider != "outbox":
+        return Check("public_url", "warn", f"{config.public_url} is local: subscribers' unsubscribe links will"
+                     " not work; set public_url to where 'digest serve' is reachable")
+    return Check("public_url", "ok", config.public_url)
+
+
+def _domain_checks(domain: str, resolver: Resolver) -> list[Check]:
+    out = []
+    for label, name, prefix, fix in (
+        ("SPF", domain, "v=spf1", "publish a TXT 'v=spf1 include:<provider> ~all' record"),
+        ("DMARC", f"_dmarc.{domain}", "v=DMARC1", "publish a TXT record at _dmarc with 'v=DMARC1; p=none'"),
+    ):
+        try:
+            records = [r for r in resolver(name) if r.lower().startswith(prefix.lower())]
+        except OSError as exc:
+            out.append(Check(f"{label} {domain}", "warn", f"could not ask DNS: {exc}"))
+            continue
+        if records:
+            out.append(Check(f"{label} {domain}", "ok", records[0]))
+        else:
+            out.append(Check(f"{label} {domain}", "warn", f"no {label} record for {name}: {fix}"))
+    return out
