@@ -66,15 +66,16 @@ def test_wheel_ships_templates_and_runs_the_quick_start(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(site), "DIGEST_HOME": str(tmp_path / "news")}
     env.pop("DIGEST_SECRET", None)
     probe = "import digest, sys; print(digest.__file__)"
-    where = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    where = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True,
+                           cwd=tmp_path)
     assert where.stdout.startswith(str(site)), "the test must exercise the installed copy, not the checkout"
     run = [sys.executable, "-c", "from digest.cli import main; main()"]
-    subprocess.run([*run, "init", "--example"], env=env, check=True, capture_output=True, timeout=120)
-    done = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300)
+    subprocess.run([*run, "init", "--example"], env=env, check=True, capture_output=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Open the rendered digest in a browser:" in done.stderr
     html = Path(done.stderr.rsplit("Open the rendered digest in a browser:", 1)[1].split()[0])
     assert html.is_file() and "<mjml" not in html.read_text() and "Top Stories" in html.read_text()
     assert len(list((tmp_path / "news" / "outbox").glob("edition-*/*.eml"))) == 5
-    again = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert again.returncode == 0 and "nothing sent" in again.stderr
