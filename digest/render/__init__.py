@@ -3,6 +3,10 @@
 Values that differ per subscriber (unsubscribe URL, name, web-version URL) are left in the
 compiled HTML and text as opaque placeholders (:data:`PLACEHOLDERS`) and filled afterwards by
 :meth:`Rendered.fill`, escaped for HTML; MJML is never compiled per subscriber.
+
+An email holds at most :data:`MAX_STORIES` stories: with the shipped templates and the longest
+titles, summaries and URLs they allow, that keeps the HTML under Gmail's 102 KB clipping limit
+(``tests/test_render.py`` checks it). ``[rank] max_stories`` above the cap is refused at build.
 """
 
 from __future__ import annotations
@@ -12,13 +16,18 @@ from dataclasses import dataclass, field
 from datetime import date as date_type
 from typing import Any
 
-from mjml import mjml2html
-
 from digest.config import Config
+from digest.errors import ConfigError
+from digest.render.mjml import compile_mjml
 from digest.render.templates import environment, render_template
 from digest.store import Store
 
 PLACEHOLDERS = ("unsubscribe_url", "web_url", "name", "email")
+MAX_STORIES = 15
+GMAIL_CLIP_BYTES = 102 * 1024
+
+__all__ = ["GMAIL_CLIP_BYTES", "MAX_STORIES", "PLACEHOLDERS", "Rendered", "compile_mjml", "edition_context",
+           "make_context", "placeholder", "render_context", "render_edition", "render_sources"]
 
 
 def placeholder(name: str) -> str:
@@ -35,15 +44,28 @@ class Rendered:
     text: str
     _html_parts: list[str] = field(default_factory=list, repr=False)
     _text_parts: list[str] = field(default_factory=list, repr=False)
+    mjml: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         self._html_parts = _split(self.html)
         self._text_parts = _split(self.text)
+        self._html_slots = [(i, self._html_parts[i]) for i in range(1, len(self._html_parts), 2)]
+        self._text_slots = [(i, self._text_parts[i]) for i in range(1, len(self._text_parts), 2)]
 
     def fill(self, values: dict[str, str]) -> tuple[str, str]:
-        """(html, text) for one subscriber; ``values`` maps placeholder names to raw strings."""
+        """(html, text) for one subscriber; ``values`` maps placeholder names to raw strings.
+
+        Each value is HTML-escaped once; the literal parts were split at construction, so a copy
+        costs one ``join`` per part (no search, no re-compiling).
+        """
         escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
-        return _join(self._html_parts, escaped), _join(self._text_parts, values)
+        parts = self._html_parts.copy()
+        for i, name in self._html_slots:
+            parts[i] = escaped.get(name, "")
+        text = self._text_parts.copy()
+        for i, name in self._text_slots:
+            text[i] = values.get(name, "")
+        return "".join(parts), "".join(text)
 
 
 def _split(compiled: str) -> list[str]:
@@ -65,16 +87,12 @@ def _split(compiled: str) -> list[str]:
     return parts
 
 
-def _join(parts: list[str], values: dict[str, str]) -> str:
-    out = parts[:]
-    for i in range(1, len(out), 2):
-        out[i] = values.get(out[i], "")
-    return "".join(out)
-
-
 def make_context(config: Config, list_row: dict[str, Any], edition_id: int, day: str,
                  stories: list[dict[str, Any]]) -> dict[str, Any]:
     """What the templates see; per-subscriber values are placeholders filled after compiling."""
+    if len(stories) > MAX_STORIES:
+        raise ConfigError(f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
+                          f" 102 KB), this one has {len(stories)}: set [rank] max_stories to {MAX_STORIES} or less")
     d = date_type.fromisoformat(day)
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
@@ -95,25 +113,22 @@ def edition_context(config: Config, store: Store, edition_id: int) -> dict[str, 
     return make_context(config, list_row, edition_id, edition["date"], store.edition_stories(edition_id))
 
 
-def render_context(config: Config, context: dict[str, Any]) -> Rendered:
+def render_sources(config: Config, context: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The Jinja half of rendering: (subject, preheader, MJML source, plain text)."""
     env = environment(config)
     subject = " ".join(render_template(env, "subject.txt.j2", context).split())
     preheader = " ".join(render_template(env, "preheader.txt.j2", context).split())
     context = {**context, "subject": subject, "preheader": preheader}
     mjml_source = render_template(env, "digest.mjml.j2", context)
-    compiled = compile_mjml(mjml_source, "digest.mjml.j2")
     text = render_template(env, "digest.txt.j2", context).strip() + "\n"
-    return Rendered(subject=subject, preheader=preheader, html=compiled, text=text)
+    return subject, preheader, mjml_source, text
+
+
+def render_context(config: Config, context: dict[str, Any]) -> Rendered:
+    subject, preheader, mjml_source, text = render_sources(config, context)
+    compiled = compile_mjml(mjml_source, "digest.mjml.j2", environment(config))
+    return Rendered(subject=subject, preheader=preheader, html=compiled, text=text, mjml=mjml_source)
 
 
 def render_edition(config: Config, store: Store, edition_id: int) -> Rendered:
     return render_context(config, edition_context(config, store, edition_id))
-
-
-def compile_mjml(source: str, name: str) -> str:
-    from digest.errors import TemplateError
-
-    try:
-        return mjml2html(source, disable_comments=True, fonts={})
-    except ValueError as exc:
-        raise TemplateError(f"{name}: MJML does not compile: {exc}; fix the template's markup") from None

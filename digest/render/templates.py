@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,44 @@ def _autoescape(name: str | None) -> bool:
 
 
 def environment(config: Config) -> jinja2.Environment:
+    """The Jinja environment for a home (cached; templates reload when their file changes)."""
     paths = [str(config.templates_dir)] if config.templates_dir.is_dir() else []
     paths.append(str(default_templates_dir()))
+    return _environment(tuple(paths))
+
+
+def wrap(text: str, width: int = 72) -> str:
+    """Greedy word wrap for the plain-text part (the ``wrap`` filter).
+
+    Several times faster than Jinja's ``wordwrap`` (textwrap), and never breaks a long word such as a URL.
+    """
+    out: list[str] = []
+    for paragraph in str(text).splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                out.append(line)
+                line = word
+        out.append(line)
+    return "\n".join(out)
+
+
+@lru_cache(maxsize=16)
+def _environment(paths: tuple[str, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths),
+        loader=jinja2.FileSystemLoader(list(paths)),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=True,
     )
+    env.filters["wrap"] = wrap
     return env
 
 
@@ -50,16 +80,39 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise TemplateError(f"{where}:{exc.lineno}: {exc.message}; fix the template") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name} not found in templates/ or the defaults") from None
-    except jinja2.UndefinedError as exc:
+    except (jinja2.UndefinedError, TypeError, ValueError, AttributeError) as exc:
         raise TemplateError(f"{_where(exc, name)}: {exc}; fix the template") from None
 
 
 def _where(exc: BaseException, name: str) -> str:
+    """file:line of the innermost template frame in a rendering traceback (Jinja maps those lines)."""
     tb = exc.__traceback__
     found = name
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith((".j2", ".mjml", ".html", ".txt")):
+        if filename.endswith(".j2"):
             found = f"{filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return found
+
+
+def template_files() -> list[Path]:
+    """Every shipped template, relative to the defaults folder."""
+    base = default_templates_dir()
+    return sorted(p.relative_to(base) for p in base.rglob("*.j2") if p.is_file())
+
+
+def copy_defaults(config: Config, force: bool = False) -> tuple[list[Path], list[Path]]:
+    """Copy the shipped templates into the home's ``templates/``: (written, kept as they were)."""
+    base = default_templates_dir()
+    written: list[Path] = []
+    kept: list[Path] = []
+    for rel in template_files():
+        target = config.templates_dir / rel
+        if target.exists() and not force:
+            kept.append(target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(base / rel, target)
+        written.append(target)
+    return written, kept

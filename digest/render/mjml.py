@@ -1,0 +1,140 @@
+"""MJML → HTML with mjml-python, and errors that name the template file and line.
+
+mjml-python (a Rust port) reports some errors with a byte offset into the MJML source
+("... at position 95:100") and others with only a message ("unexpected end of stream"). For the
+first we turn the offset into a line; for the second we find the first unbalanced MJML tag. The
+line of the rendered MJML is then traced back to the template line that produced it.
+
+mjml-python does not validate attributes or unknown tags; :func:`validate_strict` runs the
+reference compiler (npm ``mjml``, ``DIGEST_MJML_BIN``) with ``validationLevel: strict`` for CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+import jinja2
+from mjml import mjml2html
+
+from digest.errors import ConfigError, TemplateError
+
+_POSITION = re.compile(r"\s*at position (\d+):(\d+)")
+_TAG = re.compile(r"<(/?)(mjml|mj-[\w-]+)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+# Elements whose content MJML keeps as raw HTML: tags inside them are not MJML structure.
+_RAW = {"mj-text", "mj-button", "mj-raw", "mj-style", "mj-title", "mj-preview", "mj-table", "mj-navbar-link",
+        "mj-social-element", "mj-accordion-text", "mj-accordion-title"}
+
+
+def compile_mjml(source: str, name: str, env: jinja2.Environment | None = None) -> str:
+    """HTML for MJML ``source`` rendered from template ``name``; :class:`TemplateError` names file:line."""
+    try:
+        return mjml2html(source, disable_comments=True, fonts={})
+    except ValueError as exc:
+        message, line = _error_line(str(exc), source)
+        where = locate(source, line, name, env) if line else name
+        at = f" (rendered MJML line {line})" if line else ""
+        raise TemplateError(f"{where}: MJML does not compile: {message}{at}; fix the template's markup") from None
+
+
+def _error_line(message: str, source: str) -> tuple[str, int | None]:
+    found = _POSITION.search(message)
+    if found:
+        offset = int(found.group(1))
+        line = source.encode("utf-8")[:offset].count(b"\n") + 1
+        return message[: found.start()] + message[found.end():], line
+    return message, unbalanced_line(source)
+
+
+def unbalanced_line(source: str) -> int | None:
+    """The line of the first MJML tag left open or closed out of turn, if any."""
+    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    stack: list[tuple[str, int]] = []
+    for tag in _TAG.finditer(text):
+        closing, name, _, selfclosing = tag.groups()
+        line = text.count("\n", 0, tag.start()) + 1
+        if stack and stack[-1][0] in _RAW and not (closing and name == stack[-1][0]):
+            continue
+        if selfclosing:
+            continue
+        if not closing:
+            stack.append((name, line))
+        elif stack and stack[-1][0] == name:
+            stack.pop()
+        elif stack:
+            return stack[-1][1]
+        else:
+            return line
+    return stack[-1][1] if stack else None
+
+
+@dataclass
+class _Candidate:
+    filename: str
+    line: int
+    score: int
+
+
+def locate(source: str, line: int, name: str, env: jinja2.Environment | None) -> str:
+    """``file:line`` of the template line that most plausibly produced rendered MJML ``line``."""
+    lines = source.splitlines()
+    if env is None or not 0 < line <= len(lines):
+        return f"{name} (rendered MJML line {line})"
+    target = lines[line - 1]
+    best: _Candidate | None = None
+    for tname in _mjml_templates(env, name):
+        try:
+            text, filename, _ = env.loader.get_source(env, tname)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue
+        for number, tline in enumerate(text.splitlines(), 1):
+            score = _match(tline, target)
+            if score and (best is None or score > best.score):
+                best = _Candidate(filename or tname, number, score)
+    return f"{best.filename}:{best.line}" if best else name
+
+
+def _mjml_templates(env: jinja2.Environment, name: str) -> list[str]:
+    return [name, *(n for n in env.list_templates() if n.endswith(".mjml.j2") and n != name)]
+
+
+def _match(template_line: str, rendered: str) -> int:
+    """How much literal text of ``template_line`` appears, in order, in ``rendered`` (0: no match)."""
+    fragments = [f.strip() for f in _JINJA.split(template_line)]
+    fragments = [f for f in fragments if f]
+    if not fragments:
+        return 0
+    at = 0
+    for fragment in fragments:
+        found = rendered.find(fragment, at)
+        if found < 0:
+            return 0
+        at = found + len(fragment)
+    return sum(len(f) for f in fragments)
+
+
+def mjml_bin() -> str | None:
+    """The reference compiler named by ``DIGEST_MJML_BIN``, if set."""
+    return os.environ.get("DIGEST_MJML_BIN") or None
+
+
+def validate_strict(source: str, binary: str | None = None, timeout: float = 60.0) -> str:
+    """Compile ``source`` with the reference npm ``mjml`` in strict validation; its HTML, or TemplateError."""
+    binary = binary or mjml_bin()
+    if not binary:
+        raise ConfigError("DIGEST_MJML_BIN is not set: install the reference compiler with"
+                          " 'npm install --prefix .ci mjml@4' and point DIGEST_MJML_BIN at .ci/node_modules/.bin/mjml")
+    try:
+        done = subprocess.run([binary, "-i", "-s", "--config.validationLevel", "strict",
+                               "--config.minify", "false"], input=source, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"cannot run {binary}: {exc}; check DIGEST_MJML_BIN") from None
+    if done.returncode != 0:
+        detail = " | ".join(line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip())
+        raise TemplateError(f"mjml (strict) rejects the template: {detail}")
+    return done.stdout
