@@ -6,7 +6,7 @@ import typer
 
 from digest import pipeline
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
-from digest.models import utcnow
+from digest.models import Ranked, utcnow
 from digest.rank import rank as rank_stories
 
 
@@ -18,31 +18,66 @@ def register(app: typer.Typer) -> None:
 def rank(
     ctx: typer.Context,
     now: str = typer.Option(None, "--now", help="Rank as of this ISO time (default: now)."),
-    limit: int = typer.Option(None, "--limit", min=1, help="Pick at most this many (default: [rank] max_stories)."),
-    list_name: str = typer.Option(None, "--list", help="Leave out what this list was already sent."),
-    explain: bool = typer.Option(False, "--explain", help="Show each score's parts and why runners-up lost."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Pick at most this many (default: rank.max_stories)."),
+    list_name: str = typer.Option(
+        None, "--list", help="Rank for this list: its boost/block words, and leave out what it was already sent"
+        " (default: the default_list of digest.toml, when that list exists)."),
+    date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: --now's date)."),
+    explain: bool = typer.Option(False, "--explain", help="Show each score's parts and why each runner-up lost."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show what would be picked now, with each score's parts. Writes nothing."""
+    """Show what would be picked now, with each score's parts. Writes nothing.
+
+    score = source factor x (recency + engagement + coverage + keywords) + pinned, each part weighted in the rank section of digest.toml.
+
+    Stories about one event (several outlets, or one site's RSS, Atom and JSON feeds) are one entry, "also covered by" the others. --json always carries the parts ("why") and the runners-up with the reason each lost.
+    """  # noqa: E501
     st = state(ctx)
-    list_row = st.store.list_(list_name) if list_name else None
-    result = rank_stories(st.store, st.config.settings.rank, parse_now(now) or utcnow(), list_row, limit)
+    store, settings = st.store, st.config.settings
+    if list_name:
+        list_row = store.list_(list_name)
+    else:
+        list_row = next((r for r in store.lists() if r["name"] == settings.default_list), None)
+    when = parse_now(now) or utcnow()
+    day = date or pipeline.local_date(st.config, when)
+    result = rank_stories(store, settings.rank, when, list_row, limit, date=day)
     if json_out:
         out_json(result.as_dict())
         return
+    scope = f" for '{result.list}'" if result.list else ""
+    say(f"{result.considered} stories in the window{scope}, {result.clusters} events among the {result.pool}"
+        f" compared; {len(result.picked)} picked")
+    if not result.picked:
+        typer.echo("(nothing new clears the bar)")
     for i, r in enumerate(result.picked, 1):
         typer.echo(f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]")
         if explain:
-            typer.echo("      " + ", ".join(f"{k}={v}" for k, v in r.why.items()))
+            _explain(r)
     if explain and result.runners_up:
         typer.echo("\nRunners-up:")
-        for r in result.runners_up[:20]:
-            typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]: {r.reason}")
+        for r in result.runners_up:
+            typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]")
+            typer.echo(f"              lost: {r.reason}")
+            _explain(r)
+
+
+def _explain(r: Ranked) -> None:
+    why = dict(r.why)
+    parts = ("recency", "engagement", "coverage", "keywords")
+    line = " + ".join(f"{k} {why.pop(k)}" for k in parts)
+    typer.echo(f"              = {why.pop('source_factor')} x ({line}) + pinned {why.pop('pinned')}")
+    figures = why.pop("engagement_figures", {})
+    extra = ", ".join(f"{k}={v}" for k, v in why.items())
+    if figures:
+        extra += ", figures=" + ", ".join(f"{k}:{v}" for k, v in figures.items())
+    typer.echo(f"              {extra}")
+    if r.also:
+        typer.echo("              also covered by: " + ", ".join(a["source"] or a["title"] for a in r.also))
 
 
 def build(
     ctx: typer.Context,
-    list_name: str = typer.Option(None, "--list", help="The list (default: [default_list] in digest.toml)."),
+    list_name: str = typer.Option(None, "--list", help="The list (default: default_list in digest.toml)."),
     date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: today)."),
     now: str = typer.Option(None, "--now", help="Rank as of this ISO time (default: now)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),

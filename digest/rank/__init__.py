@@ -1,18 +1,30 @@
 """Ranking: choose the day's Top Stories the way an editor would, and say why.
 
-First version: recency (exponential decay with a half-life) times the source's weight; stories
-already sent to the list are left out; at most ``per_source`` stories from one source.
+1. Every story in the window (plus pinned ones and, for history, what the list was already sent)
+   gets its score parts at once (:mod:`digest.rank.score`).
+2. The ``cluster_pool`` best of them, with every pinned, boosted or already-sent story, are
+   clustered into events (:mod:`digest.rank.cluster`); an event's outlets add
+   coverage, its best-scoring version stands for it and the others become "also covered by".
+3. Events are taken in score order (ties: lowest story id) while the edition has room, skipping
+   blocked ones, ones that went out in an earlier edition of the list (any member counts), ones below
+   ``min_score`` and ones whose source already has ``per_source`` stories; each runner-up says why.
+
+The same store and the same ``now`` always give the same result.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from datetime import date as date_type
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from digest.config import RankSettings
-from digest.models import Ranked, parse_iso
+from digest.models import Ranked, iso
+from digest.rank.cluster import cluster
+from digest.rank.score import Keywords, Window, coverage, parts
 from digest.store import Store
 
 
@@ -20,59 +32,151 @@ from digest.store import Store
 class RankResult:
     picked: list[Ranked] = field(default_factory=list)
     runners_up: list[Ranked] = field(default_factory=list)
+    considered: int = 0  # stories in the window (with pinned and already-sent ones)
+    pool: int = 0  # stories compared for near-duplicates
+    clusters: int = 0  # events the pool made
+    list: str | None = None
+    now: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def one(r: Ranked, rank: int | None) -> dict[str, Any]:
-            d = {"story_id": r.story_id, "title": r.title, "url": r.url, "source": r.source,
-                 "score": round(r.score, 6), "why": r.why, "also": r.also}
+            d: dict[str, Any] = {"story_id": r.story_id, "title": r.title, "url": r.url, "source": r.source,
+                                 "score": round(r.score, 6), "why": r.why, "also": r.also}
             if rank is not None:
-                d["rank"] = rank
+                d = {"rank": rank, **d}
             if r.reason:
                 d["reason"] = r.reason
             return d
 
-        return {"stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
+        return {"now": self.now, "list": self.list, "considered": self.considered, "pool": self.pool,
+                "clusters": self.clusters, "stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
                 "runners_up": [one(r, None) for r in self.runners_up]}
 
 
+@dataclass
+class _Event:
+    members: list[int]  # positions in the window
+    rep: int
+    score: float
+    outlets: int
+    reason: str | None = None
+
+
 def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str, Any] | None = None,
-         limit: int | None = None) -> RankResult:
-    window_start = now - timedelta(hours=settings.window_hours)
-    rows = store.candidates(window_start, now)
-    sent = store.sent_story_ids(list_row["id"], now.date().isoformat()) if list_row else set()
-    half_life = max(settings.half_life_hours, 0.01)
-    scored: list[Ranked] = []
-    for row in rows:
-        published = parse_iso(row["published_at"]) or now
-        age_h = max((now - published).total_seconds() / 3600.0, 0.0)
-        recency = math.pow(0.5, age_h / half_life)
-        weight = float(row["source_weight"])
-        score = settings.recency_weight * recency * (weight ** settings.source_weight)
-        why = {"recency": round(recency, 6), "age_hours": round(age_h, 2), "source_weight": weight}
-        if row["pinned"]:
-            score += settings.pin_boost
-            why["pinned"] = settings.pin_boost
-        item = Ranked(row["id"], row["title"], row["url"], row["source"], score, why)
-        if row["id"] in sent:
-            item.picked, item.reason = False, "sent in an earlier edition"
-        scored.append(item)
-    scored.sort(key=lambda r: (-r.score, r.story_id))
-    result = RankResult()
-    per_source: dict[str | None, int] = {}
+         limit: int | None = None, date: str | None = None) -> RankResult:
+    """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``."""
     max_n = limit or settings.max_stories
-    for item in scored:
-        if not item.picked:
-            result.runners_up.append(item)
-            continue
-        if item.score < settings.min_score:
-            item.picked, item.reason = False, f"score below min_score {settings.min_score}"
-        elif per_source.get(item.source, 0) >= settings.per_source:
-            item.picked, item.reason = False, f"already {settings.per_source} stories from {item.source}"
-        elif len(result.picked) >= max_n:
-            item.picked, item.reason = False, f"below the top {max_n}"
-        if item.picked:
-            per_source[item.source] = per_source.get(item.source, 0) + 1
-            result.picked.append(item)
+    day = date or now.date().isoformat()
+    boost = Keywords((list_row or {}).get("boost") or settings.boost)
+    block = Keywords((list_row or {}).get("block") or settings.block)
+    history: dict[int, tuple[int, str]] = {}
+    if list_row is not None:
+        since = (date_type.fromisoformat(day) - timedelta(days=settings.history_days)).isoformat()
+        history = store.sent_history(list_row["id"], day, since)
+    w = Window.from_chunks(store.rank_window(now - timedelta(hours=settings.window_hours), now,
+                                             extra_ids=history, hint_terms=boost.terms))
+    result = RankResult(considered=len(w), list=list_row["name"] if list_row else None, now=iso(now))
+    if not len(w):
+        return result
+    p = parts(w, settings)
+    base = p.base()
+
+    in_pool = np.zeros(len(w), dtype=bool)
+    in_pool[np.lexsort((w.id, -base))[: max(settings.cluster_pool, 1)]] = True
+    in_pool |= w.pinned | w.hint | np.isin(w.id, np.fromiter(history, dtype=np.int64, count=len(history)))
+    pool = np.flatnonzero(in_pool)
+    pool = pool[np.argsort(w.id[pool], kind="stable")].tolist()
+    by_id = store.rank_texts(w.id[pool].tolist())
+    texts = {i: by_id[int(w.id[i])] for i in pool}
+    title = {i: texts[i][0] for i in pool}
+    lead = {i: texts[i][1] for i in pool}
+    labels = cluster([title[i] for i in pool], [lead[i] for i in pool], [texts[i][4] for i in pool],
+                     similarity=settings.similarity, title_similarity=settings.title_similarity)
+    result.pool = len(pool)
+
+    boosted = {i: boost.found(title[i], lead[i], texts[i][2]) for i in pool} if boost else {}
+    blocked = {i: block.found(title[i], lead[i], texts[i][2]) for i in pool} if block else {}
+    groups: dict[int, list[int]] = {}
+    for i, label in zip(pool, labels, strict=True):
+        groups.setdefault(pool[label], []).append(i)
+
+    def score(i: int, cover: float) -> float:
+        kw = settings.keyword_weight * len(boosted.get(i, ()))
+        return float(p.factor[i] * (p.recency[i] + p.engagement[i] + kw + cover) + p.pinned[i])
+
+    events: list[_Event] = []
+    for members in groups.values():
+        outlets = min(len({int(w.source_id[i]) for i in members}),
+                      len({(title[i].strip().lower(), texts[i][3]) for i in members}))
+        cover = coverage(outlets, settings)
+        scores = {i: score(i, cover) for i in members}
+        members.sort(key=lambda i: (-scores[i], -texts[i][5], int(w.id[i])))
+        allowed = [i for i in members if not blocked.get(i)]
+        rep = allowed[0] if allowed else members[0]
+        event = _Event(members, rep, scores[rep], outlets)
+        if not allowed:
+            event.reason = "blocked by " + ", ".join(repr(t) for t in blocked[rep])
         else:
-            result.runners_up.append(item)
+            gone = [int(w.id[i]) for i in members if int(w.id[i]) in history]
+            if gone:
+                edition, when = history[gone[0]]
+                also = "" if gone[0] == int(w.id[rep]) else f" (as story {gone[0]})"
+                event.reason = f"went out in edition {edition} on {when}{also}"
+        events.append(event)
+    events.sort(key=lambda e: (-e.score, int(w.id[e.rep])))
+    result.clusters = len(events)
+
+    names = store.source_names()
+    per_source: dict[int, int] = {}
+    chosen: list[_Event] = []
+    losers: list[_Event] = []
+    for event in events:
+        if len(chosen) >= max_n and len(losers) >= settings.runners_up:
+            break
+        src = int(w.source_id[event.rep])
+        if event.reason is None:
+            if event.score < settings.min_score:
+                event.reason = f"score {event.score:.4f} is below min_score {settings.min_score}"
+            elif per_source.get(src, 0) >= settings.per_source:
+                event.reason = f"already {settings.per_source} stories from {names.get(src, 'no source')}"
+            elif len(chosen) >= max_n:
+                event.reason = f"the edition is full ({max_n} stories)"
+        if event.reason is None:
+            per_source[src] = per_source.get(src, 0) + 1
+            chosen.append(event)
+        elif len(losers) < settings.runners_up:
+            losers.append(event)
+
+    shown = [i for e in chosen + losers for i in e.members]
+    details = store.rank_details(int(w.id[i]) for i in shown)
+
+    def ranked(e: _Event) -> Ranked:
+        i = e.rep
+        d = details[int(w.id[i])]
+        cover = coverage(e.outlets, settings)
+        why: dict[str, Any] = {
+            "recency": round(float(p.recency[i]), 6),
+            "engagement": round(float(p.engagement[i]), 6),
+            "coverage": round(cover, 6),
+            "keywords": round(settings.keyword_weight * len(boosted.get(i, ())), 6),
+            "pinned": round(float(p.pinned[i]), 6),
+            "source_factor": round(float(p.factor[i]), 6),
+            "age_hours": round(float(p.age[i]), 2),
+            "outlets": e.outlets,
+            "engagement_figures": {**({"comments": d["comments"]} if d["comments"] else {}), **d["engagement"]},
+        }
+        if boosted.get(i):
+            why["boosted_by"] = boosted[i]
+        if blocked.get(i):
+            why["blocked_by"] = blocked[i]
+        if w.undated[i]:
+            why["undated"] = True
+        also = [{"story_id": int(w.id[j]), "title": details[int(w.id[j])]["title"],
+                 "url": details[int(w.id[j])]["url"], "source": details[int(w.id[j])]["source"]}
+                for j in e.members if j != i]
+        return Ranked(int(w.id[i]), d["title"], d["url"], d["source"], e.score, why, also,
+                      picked=e.reason is None, reason=e.reason)
+
+    result.picked = [ranked(e) for e in chosen]
+    result.runners_up = [ranked(e) for e in losers]
     return result

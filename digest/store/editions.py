@@ -8,12 +8,21 @@ from digest.errors import NotFoundError
 from digest.models import Ranked, iso, utcnow
 from digest.store.base import QueryBase, dumps, loads
 
+# What an edition keeps of each story as it was when built (the rest is read live).
+SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_at", "language", "source")
+
 
 class EditionQueries(QueryBase):
     def freeze_edition(
-        self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked]
+        self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked],
+        snapshots: list[dict[str, Any]] | None = None,
     ) -> int:
-        """Create (or, if nothing was sent from it yet, replace) the edition for a list and date."""
+        """Create (or, if nothing was sent from it yet, replace) the edition for a list and date.
+
+        ``snapshots`` (one story dict per picked story) keep the fields of :data:`SNAPSHOT_FIELDS` as
+        they were, so that a story updated by a later collection renders as it was previewed.
+        """
+        shots = [dumps({k: s.get(k) for k in SNAPSHOT_FIELDS}) for s in snapshots] if snapshots else None
         with self.transaction(immediate=True):
             old = self.scalar("SELECT id FROM editions WHERE list_id = ? AND date = ?", (list_id, date))
             if old is not None:
@@ -27,8 +36,10 @@ class EditionQueries(QueryBase):
             )
             edition_id = int(cur.lastrowid or 0)
             self.conn.executemany(
-                "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also) VALUES (?, ?, ?, ?, ?, ?)",
-                [(edition_id, i, r.story_id, r.score, dumps(r.why), dumps(r.also)) for i, r in enumerate(picked, 1)],
+                "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also, snapshot)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(edition_id, i, r.story_id, r.score, dumps(r.why), dumps(r.also), shots[i - 1] if shots else "{}")
+                 for i, r in enumerate(picked, 1)],
             )
         return edition_id
 
@@ -65,8 +76,8 @@ class EditionQueries(QueryBase):
     def edition_stories(self, edition_id: int) -> list[dict[str, Any]]:
         """The frozen stories of an edition, in rank order, with what rendering needs."""
         rows = self.rows(
-            "SELECT es.rank, es.score, es.why, es.also, stories.id AS story_id, stories.title, stories.url,"
-            " stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
+            "SELECT es.rank, es.score, es.why, es.also, es.snapshot, stories.id AS story_id, stories.title,"
+            " stories.url, stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
             " stories.language, sources.name AS source FROM edition_stories es"
             " JOIN stories ON stories.id = es.story_id LEFT JOIN sources ON sources.id = stories.source_id"
             " WHERE es.edition_id = ? ORDER BY es.rank",
@@ -75,4 +86,5 @@ class EditionQueries(QueryBase):
         for r in rows:
             r["why"] = loads(r["why"], {})
             r["also"] = loads(r["also"], [])
+            r.update(loads(r.pop("snapshot"), {}))
         return rows

@@ -1,43 +1,110 @@
-"""Queries ranking needs: candidates in the window, pins, and what a list was already sent."""
+"""Queries ranking needs: the window's figures, texts of the few worth comparing, pins, send history.
+
+The window query returns plain numeric tuples (no text) so that ranking 100,000 stories stays cheap;
+texts are read only for the pool of stories that near-duplicate detection compares.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from digest.models import iso
-from digest.store.base import QueryBase
-from digest.store.stories import _story
+from digest.store.base import QueryBase, loads
+
+# Columns of :meth:`RankQueries.rank_window`, in order.
+WINDOW_COLUMNS = ("id", "source_id", "weight", "age_hours", "undated", "engagement", "pinned", "hint")
+
+_TEXT = "substr(CASE WHEN s.summary != '' THEN s.summary ELSE s.body_text END, 1, 400)"
 
 
 class RankQueries(QueryBase):
-    def candidates(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Stories in the ranking window, with their source's name and weight."""
-        return [
-            _story(r)
-            for r in self.rows(
-                "SELECT stories.id, stories.title, stories.url, stories.summary, stories.published_at,"
-                " stories.comments, stories.engagement, stories.tags, stories.pinned, stories.source_id,"
-                " stories.image_url, sources.name AS source, coalesce(sources.weight, 1.0) AS source_weight"
-                " FROM stories LEFT JOIN sources ON sources.id = stories.source_id"
-                " WHERE (stories.published_at >= ? AND stories.published_at <= ?) OR stories.pinned = 1"
-                " ORDER BY stories.id",
-                (iso(since), iso(until)),
-            )
-        ]
+    def rank_window(
+        self, since: datetime, until: datetime, *, extra_ids: Iterable[int] = (), hint_terms: Iterable[str] = (),
+        chunk: int = 50_000,
+    ) -> Iterator[list[tuple[float, ...]]]:
+        """Numeric figures of every story published in ``[since, until]``, pinned, or in ``extra_ids``.
+
+        Yields lists of at most ``chunk`` tuples, one per story, columns as :data:`WINDOW_COLUMNS`:
+        ``age_hours`` as of ``until``;
+        ``undated`` is 1 when the date cannot be trusted (missing or in the future, so collection set
+        it to the collection time); ``engagement`` sums ``comments`` and the figures in
+        ``engagement``; ``hint`` is 1 when the title or text contains one of ``hint_terms`` (lower-case, a cheap
+        pre-filter for keyword boosts). Stories dated after ``until`` are left out unless pinned.
+        """
+        terms = [t.lower() for t in hint_terms if t]
+        hint = " OR ".join(["instr(lower(s.title || ' ' || " + _TEXT + "), ?) > 0"] * len(terms)) or "0"
+        sql = (
+            "WITH picked AS (SELECT id FROM stories WHERE published_at >= ? AND published_at <= ?"
+            " UNION SELECT id FROM stories WHERE pinned = 1"
+            " UNION SELECT value FROM json_each(?))"
+            " SELECT s.id, coalesce(s.source_id, 0), coalesce(src.weight, 1.0),"
+            " (julianday(?) - julianday(s.published_at)) * 24.0,"
+            " s.published_at >= s.collected_at,"
+            " coalesce(s.comments, 0) + CASE WHEN s.engagement IN ('{}', '') THEN 0 ELSE coalesce("
+            "(SELECT sum(value) FROM json_each(s.engagement) WHERE type IN ('integer', 'real')), 0) END,"
+            " s.pinned,"
+            f" {hint}"
+            " FROM stories s JOIN picked ON picked.id = s.id LEFT JOIN sources src ON src.id = s.source_id"
+            " ORDER BY s.id"
+        )
+        extra = json.dumps(sorted(set(extra_ids)))
+        params = (iso(since), iso(until), extra, iso(until), *terms)
+        cursor = self.conn.execute(sql, params)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+
+    def rank_texts(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str, str, str, int]]:
+        """``id -> (title, lead text, tags JSON, published_at, URL, length of all text)`` of the stories
+        that near-duplicate detection compares."""
+        rows = self.conn.execute(
+            f"SELECT s.id, s.title, {_TEXT}, s.tags, s.published_at, coalesce(s.url, ''),"
+            " length(s.summary) + length(s.body_text) FROM stories s"
+            " WHERE s.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        return {r[0]: r[1:] for r in rows}
+
+    def rank_details(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """What an explanation shows of a story: title, URL, source, dates and engagement figures."""
+        rows = self.rows(
+            "SELECT s.id, s.title, s.url, s.published_at, s.comments, s.engagement, sources.name AS source"
+            " FROM stories s LEFT JOIN sources ON sources.id = s.source_id"
+            " WHERE s.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        for r in rows:
+            r["engagement"] = loads(r["engagement"], {})
+        return {r["id"]: r for r in rows}
+
+    def source_names(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT id, name FROM sources")}
 
     def set_pinned(self, story_id: int, pinned: bool) -> None:
-        self.story(story_id)
+        self.story(story_id)  # type: ignore[attr-defined]
         self.conn.execute("UPDATE stories SET pinned = ? WHERE id = ?", (int(pinned), story_id))
+
+    def sent_history(self, list_id: int, before_date: str, since_date: str | None = None) -> dict[int, tuple[int, str]]:
+        """``story_id -> (edition id, date)`` for stories that went out in an earlier edition of the list.
+
+        An edition "went out" once it has a send that did not fail; the latest such edition wins.
+        """
+        sql = (
+            "SELECT es.story_id, e.id, e.date FROM edition_stories es JOIN editions e ON e.id = es.edition_id"
+            " WHERE e.list_id = ? AND e.date < ?"
+            " AND EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = e.id AND sends.status != 'failed')"
+        )
+        params: list[Any] = [list_id, before_date]
+        if since_date is not None:
+            sql += " AND e.date >= ?"
+            params.append(since_date)
+        out: dict[int, tuple[int, str]] = {}
+        for story_id, edition_id, date in self.conn.execute(sql + " ORDER BY e.date, e.id", params):
+            out[story_id] = (edition_id, date)
+        return out
 
     def sent_story_ids(self, list_id: int, before_date: str | None = None) -> set[int]:
         """Stories that went out in an earlier edition of this list."""
-        sql = (
-            "SELECT DISTINCT edition_stories.story_id FROM edition_stories"
-            " JOIN editions ON editions.id = edition_stories.edition_id WHERE editions.list_id = ?"
-        )
-        params: list[Any] = [list_id]
-        if before_date is not None:
-            sql += " AND editions.date < ?"
-            params.append(before_date)
-        return {r[0] for r in self.conn.execute(sql, params)}
+        return set(self.sent_history(list_id, before_date or "9999-12-31"))
