@@ -28,8 +28,12 @@ def sources_add(
     name: str = typer.Option(None, "--name", help="A short name (default: derived from the location)."),
     weight: float = typer.Option(1.0, "--weight", min=0.0, help="How much this source counts in ranking."),
     tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for more."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Add a source."""
+    """Add a source: a feed URL (RSS, Atom, JSON Feed), a feed or article file, or a folder of them.
+
+    Nothing is fetched yet: 'digest collect' does that.
+    """
     st = state(ctx)
     if not location.startswith(("http://", "https://")):
         path = Path(location).expanduser()
@@ -37,7 +41,9 @@ def sources_add(
             raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
         location = str(path.resolve())
     name = name or _default_name(location)
-    st.store.add_source(name, location, weight=weight, tags=tag)
+    row = st.store.add_source(name, location, weight=weight, tags=tag)
+    if json_out:
+        out_json({k: v for k, v in row.items() if k != "content_hash"})
     say(f"Added source '{name}' ({location})")
 
 
@@ -51,17 +57,30 @@ def _default_name(location: str) -> str:
 
 @sources_app.command("list")
 def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """List sources with their health: last success, last error, consecutive failures."""
-    rows = state(ctx).store.sources()
+    """List sources: kind (detected at the last collect), weight, tags, stories held, and health.
+
+    Health is the last success, the consecutive failures and the last error (or, for a partial ingest,
+    the last warning).
+    """
+    store = state(ctx).store
+    counts = store.source_story_counts()
+    rows = []
+    for row in store.sources():
+        row["stories"] = counts.get(row["id"], 0)
+        rows.append(row)
     if json_out:
-        out_json(rows)
+        out_json([{k: v for k, v in r.items() if k != "content_hash"} for r in rows])
         return
-    table(rows, ["name", "weight", "location", "last_success_at", "consecutive_failures", "last_error"])
+    for r in rows:
+        r["tags"] = ",".join(r["tags"])
+        r["problem"] = r["last_error"] or (f"warning: {r['last_warning']}" if r.get("last_warning") else "")
+    table(rows, ["name", "kind", "weight", "tags", "stories", "last_success_at", "consecutive_failures", "problem",
+                 "location"])
 
 
 @sources_app.command("remove")
 def sources_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The source's name.")) -> None:
-    """Remove a source (its stories stay in the store)."""
+    """Remove a source. Its stories stay in the store (editions may point at them)."""
     state(ctx).store.remove_source(name)
     say(f"Removed source '{name}'")
 
@@ -73,12 +92,21 @@ def collect(
 ) -> None:
     """Fetch every source, or ingest the given files, folders or URLs.
 
+    Formats are detected from the content: RSS, Atom, JSON Feed, HTML article pages, plain-text or
+    Markdown articles. Unchanged sources (HTTP 304, or the same bytes) cost one request and add nothing.
+    A broken source is reported (partial ingests are said so) and the others are still stored.
     Exit code 3 when some sources failed (the others are stored), 1 when all of them did.
     """
     st = state(ctx)
     with progress() as bar:
-        task = bar.add_task("collecting", total=len(locations) if locations else len(st.store.sources()))
-        report = collect_stories(st.store, st.config, locations or None, progress=lambda _r: bar.advance(task))
+        total = len(locations) if locations else len(st.store.sources())
+        fetching = bar.add_task("fetching", total=total)
+        storing = bar.add_task("storing", total=total)
+        report = collect_stories(st.store, st.config, locations or None,
+                                 fetched=lambda _name: bar.advance(fetching),
+                                 progress=lambda _r: bar.advance(storing))
+    if not report.sources:
+        err("no sources to collect: add one with 'digest sources add LOCATION' or name files, folders or URLs")
     if json_out:
         out_json(report.as_dict())
     else:

@@ -1,24 +1,31 @@
 """Collection: fetch or read every source, parse and clean its stories, store them.
 
-A broken source is reported in the :class:`CollectReport` and the run goes on with the others.
+Three steps: get the bytes (a thread pool: HTTP is I/O-bound), parse them (a process pool when there is
+enough to parse, since feedparser is CPU-bound; in-process otherwise), and store (in this process, one
+transaction per source). A broken source is reported in the :class:`CollectReport` and the run goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from digest.collect.fetch import fetch_url, is_url, read_file
+from digest.collect.identity import identify
 from digest.collect.parse import parse_document
-from digest.config import Config
+from digest.config import CollectSettings, Config
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn, utcnow
 from digest.store import Store
+
+__all__ = ["CollectReport", "SourceResult", "clamp_dates", "collect", "parse_safely"]
 
 
 @dataclass
@@ -57,16 +64,6 @@ class CollectReport:
                 "sources": [asdict(s) for s in self.sources]}
 
 
-def identity(source_key: str, story: StoryIn) -> str:
-    """A story's stable identity: feed guid (per source), else canonical URL, else content hash."""
-    if story.guid:
-        return "guid:" + hashlib.sha1(f"{source_key}\0{story.guid}".encode()).hexdigest()
-    if story.url:
-        return "url:" + story.url
-    body = f"{story.title}\0{story.body_text or story.summary}"
-    return "hash:" + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def clamp_dates(stories: Iterable[StoryIn], now: datetime) -> list[StoryIn]:
     """Missing dates fall back to the collection time; future dates are clamped to it."""
     out = []
@@ -90,9 +87,10 @@ class _Job:
 @dataclass
 class _Outcome:
     job: _Job
+    blobs: list[tuple[str, bytes, str | None]] = field(default_factory=list)  # (document location, bytes, base)
     documents: list[tuple[str, ParsedDocument]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # per document, when a folder holds several
     error: str | None = None
-    warning: str | None = None
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
@@ -108,8 +106,8 @@ def _documents(location: str) -> list[Path]:
     return [path]
 
 
-def _run(job: _Job, config: Config) -> _Outcome:
-    settings = config.settings.collect
+def _fetch(job: _Job, settings: CollectSettings) -> _Outcome:
+    """Get a source's bytes; an unchanged source (HTTP 304, or the same bytes as last time) stops here."""
     outcome = _Outcome(job)
     try:
         if is_url(job.location):
@@ -119,83 +117,145 @@ def _run(job: _Job, config: Config) -> _Outcome:
                 outcome.not_modified = True
                 return outcome
             outcome.content_hash = hashlib.sha256(got.data).hexdigest()
-            if outcome.content_hash == job.content_hash:
-                outcome.not_modified = True
-                return outcome
-            outcome.documents.append((job.location, parse_document(got.data, got.url)))
+            outcome.blobs.append((job.location, got.data, got.url))
         else:
-            files = _documents(job.location)
             h = hashlib.sha256()
-            blobs = []
-            for path in files:
+            for path in _documents(job.location):
                 data = read_file(path, settings.max_bytes)
                 h.update(str(path).encode() + b"\0" + data)
-                blobs.append((path, data))
+                outcome.blobs.append((str(path), data, None))
             outcome.content_hash = h.hexdigest()
-            if outcome.content_hash == job.content_hash:
-                outcome.not_modified = True
-                return outcome
-            errors = []
-            for path, data in blobs:
-                try:
-                    outcome.documents.append((str(path), parse_document(data, None)))
-                except SourceError as exc:
-                    errors.append(f"{path.name}: {exc}")
-            if errors and not outcome.documents:
-                outcome.error = "; ".join(errors)
-            elif errors:
-                outcome.warning = f"{len(errors)} file(s) skipped: " + "; ".join(errors)
-        warnings = [d.warning for _, d in outcome.documents if d.warning]
-        if warnings:
-            outcome.warning = "; ".join(filter(None, [outcome.warning, *warnings]))
+        if outcome.content_hash == job.content_hash:
+            outcome.not_modified = True
+            outcome.blobs = []
     except SourceError as exc:
         outcome.error = str(exc)
+    except OSError as exc:  # e.g. a folder that vanished while being read
+        outcome.error = f"cannot read {job.location}: {exc.strerror or exc}"
     return outcome
+
+
+def parse_safely(data: bytes, base: str | None) -> tuple[ParsedDocument | None, str | None]:
+    """:func:`parse_document` that never raises: a parser's crash on hostile input becomes an error line."""
+    try:
+        return parse_document(data, base), None
+    except SourceError as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "the document nests too deeply to read"
+    except Exception as exc:  # noqa: BLE001 - third-party parsers on untrusted bytes: report, never crash
+        return None, f"could not read the document ({type(exc).__name__}: {exc})"
+
+
+def _parse_pool(settings: CollectSettings, outcomes: list[_Outcome]) -> Executor | None:
+    """A process pool when there is enough to parse for it to pay off, else None (parse in-process)."""
+    blobs = [b for o in outcomes for b in o.blobs]
+    workers = settings.parse_workers or (os.cpu_count() or 1)
+    if workers < 2 or len(blobs) < 2 or sum(len(b[1]) for b in blobs) < settings.parallel_parse_bytes:
+        return None
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=min(workers, len(blobs)), mp_context=context)
+
+
+def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
+    pool = _parse_pool(settings, outcomes)
+    try:
+        work = [(o, loc, data, base) for o in outcomes for loc, data, base in o.blobs]
+        if pool is None:
+            results: Iterable[tuple[ParsedDocument | None, str | None]] = (
+                parse_safely(data, base) for _, _, data, base in work)
+        else:
+            results = pool.map(parse_safely, [w[2] for w in work], [w[3] for w in work], chunksize=1)
+        for (outcome, location, _, _), (doc, error) in zip(work, results, strict=True):
+            if doc is not None:
+                outcome.documents.append((location, doc))
+            else:
+                name = Path(location).name if len(outcome.blobs) > 1 else ""
+                outcome.errors.append(f"{name}: {error}" if name else str(error))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    for outcome in outcomes:
+        outcome.blobs = []
+        if outcome.errors and not outcome.documents:
+            outcome.error = "; ".join(outcome.errors)
+
+
+def _jobs(store: Store, locations: list[str] | None) -> list[_Job]:
+    if not locations:
+        return [_Job(s["name"], s["location"], s["id"], s["etag"], s["last_modified"], s["content_hash"])
+                for s in store.sources()]
+    jobs = []
+    for location in locations:
+        if not is_url(location) and Path(location).expanduser().exists():
+            location = str(Path(location).expanduser().resolve())
+        known = store.source_by_location(location)
+        if known:
+            jobs.append(_Job(known["name"], location, known["id"], known["etag"], known["last_modified"],
+                             known["content_hash"]))
+        else:
+            jobs.append(_Job(location if is_url(location) else Path(location).name, location, None))
+    return jobs
 
 
 def collect(
     store: Store, config: Config, locations: list[str] | None = None, *,
     now: datetime | None = None, progress: Callable[[SourceResult], None] | None = None,
+    fetched: Callable[[str], None] | None = None,
 ) -> CollectReport:
-    """Collect every source (or just ``locations``) into the store."""
+    """Collect every source (or just ``locations``: files, folders or URLs) into the store.
+
+    ``fetched(name)`` is called as each source's bytes arrive, ``progress(result)`` as each is stored.
+    """
     now = now or utcnow()
-    jobs: list[_Job] = []
-    if locations:
-        for location in locations:
-            known = store.source_by_location(location)
-            if known:
-                jobs.append(_Job(known["name"], location, known["id"], known["etag"], known["last_modified"],
-                                 known["content_hash"]))
-            else:
-                jobs.append(_Job(Path(location).name if not is_url(location) else location, location, None))
-    else:
-        jobs = [_Job(s["name"], s["location"], s["id"], s["etag"], s["last_modified"], s["content_hash"])
-                for s in store.sources()]
+    settings = config.settings.collect
+    jobs = _jobs(store, locations)
     report = CollectReport()
-    workers = max(1, min(config.settings.collect.concurrency, len(jobs) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(lambda j: _run(j, config), jobs):
-            result = _store_outcome(store, outcome, now)
-            report.sources.append(result)
-            if progress:
-                progress(result)
+    if not jobs:
+        return report
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(jobs)))) as pool:
+        futures = [pool.submit(_fetch, job, settings) for job in jobs]
+        for future in as_completed(futures):
+            if fetched:
+                fetched(future.result().job.name)
+        outcomes = [f.result() for f in futures]
+    _parse(outcomes, settings)
+    for outcome in outcomes:
+        result = _store_outcome(store, outcome, now)
+        report.sources.append(result)
+        if progress:
+            progress(result)
     return report
 
 
 def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResult:
     job = outcome.job
-    result = SourceResult(job.name, job.location, error=outcome.error, warning=outcome.warning)
+    notes = [f"{len(outcome.errors)} file(s) skipped: " + "; ".join(outcome.errors)] if (
+        outcome.errors and outcome.documents) else []
+    several = len(outcome.documents) + len(outcome.errors) > 1
+    notes += [f"{Path(loc).name}: {d.warning}" if several else d.warning
+              for loc, d in outcome.documents if d.warning]
+    result = SourceResult(job.name, job.location, error=outcome.error, warning="; ".join(notes) or None)
+    kind = None
     if outcome.error is None and not outcome.not_modified:
         key = str(job.source_id) if job.source_id is not None else job.location
-        pairs = []
+        pairs: list[tuple[str, StoryIn]] = []
+        shared: set[str] = set()
         for doc_location, doc in outcome.documents:
             doc_key = key if doc_location == job.location else f"{key}\0{doc_location}"
-            pairs.extend((identity(doc_key, s), s) for s in clamp_dates(doc.stories, now))
-        result.new, result.updated, result.unchanged = store.upsert_stories(job.source_id, pairs, now)
+            identified, doc_shared = identify(doc_key, clamp_dates(doc.stories, now))
+            pairs.extend(identified)
+            shared |= doc_shared
+        kinds = sorted({d.kind for _, d in outcome.documents})
+        kind = kinds[0] if len(kinds) == 1 else "mixed"
+        result.new, result.updated, result.unchanged = store.upsert_stories(job.source_id, pairs, now,
+                                                                            shared_urls=shared)
     if job.source_id is not None:
         if outcome.error:
-            store.record_fetch(job.source_id, error=outcome.error)
+            store.record_fetch(job.source_id, error=outcome.error, now=now)
         else:
             store.record_fetch(job.source_id, etag=outcome.etag, last_modified=outcome.last_modified,
-                               content_hash=outcome.content_hash if not outcome.not_modified else job.content_hash)
+                               content_hash=job.content_hash if outcome.not_modified else outcome.content_hash,
+                               kind=kind, warning=result.warning, not_modified=outcome.not_modified, now=now)
     return result

@@ -1,63 +1,89 @@
-"""Single articles: an HTML page (main text extracted with trafilatura) or a plain-text file."""
+"""Single articles: an HTML page (main text extracted with trafilatura) or a plain-text / Markdown file."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-import charset_normalizer
 import trafilatura
 
 from digest.collect import clean
+from digest.collect.encoding import decode_text
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
 
-
-def decode_text(data: bytes) -> str:
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(codec)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(data).best()
-        if best is None:
-            raise SourceError("cannot tell the text's encoding; save it as UTF-8") from None
-        return str(best)
+_FEED_LINK = re.compile(
+    r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.IGNORECASE)
+_ARTICLE_SIGNS = re.compile(
+    r"og:type[\"']?\s+content=[\"']article|<article\b|\"@type\"\s*:\s*\"(News|Blog)?(Article|Posting)", re.IGNORECASE)
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang=[\"']?([A-Za-z0-9_-]+)|"
+                        r"<meta\b[^>]*?http-equiv=[\"']content-language[\"'][^>]*?content=[\"']([A-Za-z0-9_-]+)",
+                        re.IGNORECASE)
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
-    text = clean.strip_boilerplate(decode_text(data).replace("\r\n", "\n"))
-    if not text:
+    """A plain-text or Markdown article: one story, titled by its first line or its opening sentence."""
+    raw = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    first, _, rest = raw.strip().partition("\n")
+    heading = _MARKDOWN_HEADING.match(first)
+    if heading and rest.strip():
+        title, body = clean.plain_title(heading.group(1)), clean.strip_boilerplate(rest)
+    else:
+        text = clean.strip_boilerplate(raw)
+        if not text:
+            raise SourceError("the text file holds no article text")
+        title, body = clean.title_from_text(text)
+    if not body:
         raise SourceError("the text file holds no article text")
-    title, body = clean.title_from_text(text)
+    body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in body.split("\n\n") if p.strip())
     return ParsedDocument(
         stories=[StoryIn(title=title, url=clean.canonical_url(url) if url else None, summary=clean.summarize(body),
-                         body_text=body)],
+                         body_text=body, body_html=body_html)],
         kind="text",
     )
 
 
+def _page_language(html: str) -> str | None:
+    match = _HTML_LANG.search(html)
+    return (match.group(1) or match.group(2)) if match else None
+
+
 def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
+    """An article page: main text by trafilatura, metadata from the page, site furniture stripped."""
     html_text = decode_text(data)
-    extracted = trafilatura.bare_extraction(html_text, url=url, with_metadata=True, include_comments=False)
+    extracted = trafilatura.bare_extraction(html_text, url=url, with_metadata=True, include_comments=False,
+                                            include_images=False, output_format="python")
     if extracted is None:
         raise SourceError("no article text found in the HTML page")
     doc = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
-    text = clean.strip_boilerplate(doc.get("text") or "")
+    title = clean.plain_title(doc.get("title"))
+    text = clean.strip_boilerplate(doc.get("text") or "", title)
     if not text:
         raise SourceError("no article text found in the HTML page")
-    title = clean.plain_title(doc.get("title")) or clean.title_from_text(text)[0]
+    title = title or clean.title_from_text(text)[0]
     link = clean.canonical_url(doc.get("url") or url)
     when = None
     if doc.get("date"):
         try:
-            when = datetime.fromisoformat(doc["date"]).replace(tzinfo=UTC)
+            when = datetime.fromisoformat(str(doc["date"])).replace(tzinfo=UTC)
         except ValueError:
             when = None
+    warning = None
+    head = html_text[:200_000]
+    feeds = _FEED_LINK.findall(head)
+    if feeds and not _ARTICLE_SIGNS.search(head):
+        href = re.search(r"\bhref=[\"']([^\"']+)", feeds[0])
+        raw = href.group(1) if href else ""
+        where = clean.absolute_url(raw, link) or raw
+        warning = (f"read as one article; this page advertises a feed ({where}): if it is a site's front page, "
+                   "add that feed instead")
+    body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in text.split("\n") if p.strip())
     return ParsedDocument(
         stories=[StoryIn(title=title, url=link, author=doc.get("author"), published_at=when,
                          summary=clean.summarize(doc.get("description") or text), body_text=text,
-                         image_url=clean.absolute_url(doc.get("image"), link), language=doc.get("language"),
-                         tags=[t for t in (doc.get("tags") or []) if t])],
-        kind="html",
+                         body_html=body_html, image_url=clean.absolute_url(doc.get("image"), link),
+                         language=clean.language_code(doc.get("language") or _page_language(head)),
+                         tags=[t for t in (doc.get("tags") or doc.get("categories") or []) if t])],
+        kind="html", title=doc.get("sitename"), warning=warning,
     )

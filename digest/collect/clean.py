@@ -107,12 +107,30 @@ BOILERPLATE_LINES = re.compile(
 )
 
 
-def strip_boilerplate(text: str) -> str:
-    """Drop the site furniture scrapers leave at the end of an article."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text.strip())]
+READ_MORE_LINE = re.compile(
+    r"^\s*(read more|related|see also|also read|more on this|recommended|watch)\s*:\s*.{0,120}$", re.IGNORECASE
+)
+META_LINE = re.compile(r"(\|\s*view comments\s*$|\bcategories\s*:.*\|)", re.IGNORECASE)
+
+
+def strip_boilerplate(text: str, title: str | None = None) -> str:
+    """Drop the site furniture scrapers leave in an article.
+
+    Trailing "Top Stories" / "Related" / share blocks, "Read more: ..." cross-links anywhere, a byline
+    meta line ("date | categories | View Comments") and a first line that only repeats ``title``.
+    """
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip())]
     while paragraphs and (not paragraphs[-1] or _is_boilerplate(paragraphs[-1])):
         paragraphs.pop()
-    return "\n\n".join(p for p in paragraphs if p)
+    lines = [line for line in "\n\n".join(p for p in paragraphs if p).split("\n")
+             if not READ_MORE_LINE.match(line) and not META_LINE.search(line)]
+    while lines and title and _same(lines[0], title):
+        lines.pop(0)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\W+", " ", a).strip().lower() == re.sub(r"\W+", " ", b).strip().lower()
 
 
 def _is_boilerplate(paragraph: str) -> bool:
@@ -120,12 +138,34 @@ def _is_boilerplate(paragraph: str) -> bool:
     return bool(lines) and all(BOILERPLATE_LINES.match(line) for line in lines)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"([.!?]+[\"'”’»)]*)(\s+)")
 
 
 def sentences(text: str) -> list[str]:
+    """Sentences of ``text``: split after . ! ? when the next word starts with a capital or a digit.
+
+    Works for any cased script (Latin, Cyrillic, Greek) and CJK full stops.
+    """
     flat = re.sub(r"\s+", " ", text).strip()
-    return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()] if flat else []
+    if not flat:
+        return []
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(flat):
+        nxt = flat[m.end():m.end() + 2].lstrip("\"'“‘«(")
+        head = flat[start:m.end(1)]
+        last_word = head.rsplit(" ", 1)[-1]
+        starts_sentence = nxt[:1].isupper() or nxt[:1].lower() == nxt[:1].upper()  # capital, digit or uncased
+        if nxt and starts_sentence and not _ABBREVIATION.match(last_word):
+            out.append(head.strip())
+            start = m.end()
+    tail = flat[start:].strip()
+    if tail:
+        out.append(tail)
+    return [part for sentence in out for part in re.split(r"(?<=[。！？])(?=[^\s。！？”’」』])", sentence) if part]
+
+
+_ABBREVIATION = re.compile(r"^(?:[A-Z]\.|Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Gov|Sen|Rep|Inc|Ltd|Co|vs|U\.S|e\.g|i\.e)\.?$")
 
 
 def summarize(text: str, max_chars: int = 300) -> str:
@@ -154,25 +194,69 @@ def cut(text: str, limit: int) -> str:
 
 def _reads_as_headline(line: str) -> bool:
     words = line.split()
+    first = line[:1]
     return (
         2 <= len(words) <= 16
         and len(line) <= 120
-        and not line.rstrip().endswith((".", ",", ";", ":"))
-        and line[:1].isupper()
+        and not line.rstrip().endswith((".", ",", ";", ":", "。"))
+        and (first.isupper() or first.isdigit() or first.lower() == first.upper())
     )
 
 
-def title_from_text(text: str, limit: int = 90) -> tuple[str, str]:
+DATELINE = re.compile(r"^[A-Z][A-Z .,'/-]{1,40}(\([^)]{1,40}\))?\s*[-–—]+\s+")
+
+
+def title_from_text(text: str, limit: int = 100) -> tuple[str, str]:
     """A title for a text article with no title line, and the body that is left.
 
     The first line is the title when it reads as a headline; otherwise the title is drawn from
-    the opening sentence, cut at a word boundary, and the body keeps every line.
+    the opening sentence (a "CITY (Agency) -" dateline dropped): the whole sentence when it fits,
+    else cut at its last clause boundary (a comma, semicolon or dash) that keeps at least 40
+    characters, else at a word boundary; a cut title ends with an ellipsis. The body keeps every line.
     """
     stripped = text.strip()
     first, _, rest = stripped.partition("\n")
     if _reads_as_headline(first.strip()) and rest.strip():
         return first.strip(), rest.strip()
-    opening = sentences(stripped)[0] if stripped else ""
-    clause = re.split(r"(?<=\w)[,;:–—]\s", opening)[0] if len(opening) > limit else opening
-    title = cut(clause.rstrip("."), limit)
-    return title, stripped
+    opening = DATELINE.sub("", sentences(first)[0]) if first.strip() else ""
+    opening = opening.strip()
+    if len(opening) <= limit:
+        return opening.rstrip(".。"), stripped
+    window = opening[:limit]
+    boundary = max((m.start() for m in re.finditer(r"(?<=\w)[,;:–—]\s|\s[–—-]\s", window)), default=-1)
+    if boundary >= 40:
+        return window[:boundary].rstrip() + "…", stripped
+    return cut(opening, limit), stripped
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def title_from_url(url: str | None) -> str:
+    """A last-resort title from a link's last path segment: ``/2020/05/my-post.html`` -> ``My post``."""
+    if not url:
+        return ""
+    segment = next((s for s in reversed(urlsplit(url).path.split("/")) if s), "")
+    segment = re.sub(r"\.(s?html?|php|aspx?)$", "", segment, flags=re.I)
+    words = re.sub(r"[-_+]+", " ", segment).strip()
+    if not words or words.isdigit():
+        return urlsplit(url).netloc
+    return words[:1].upper() + words[1:]
+
+
+_IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"(https?://[^\"]+)\"", re.IGNORECASE)
+
+
+def first_image(body_html: str) -> str | None:
+    """The first image of already sanitised HTML (its URLs are absolute)."""
+    match = _IMG_SRC.search(body_html or "")
+    return html.unescape(match.group(1)) if match else None
+
+
+def language_code(value: str | None) -> str | None:
+    """``en-US`` / ``en_us`` / ``EN`` -> ``en-us`` / ``en-us`` / ``en``; junk -> None."""
+    if not value:
+        return None
+    code = value.strip().replace("_", "-").lower()
+    return code if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", code) else None

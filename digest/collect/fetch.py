@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,20 @@ def fetch_url(
                 return Fetched(None, str(response.url), etag, last_modified)
             if response.status_code >= 400:
                 raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason_phrase}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > settings.max_bytes:
+                raise SourceError(f"{url} is {declared} bytes, over the {settings.max_bytes}-byte cap "
+                                  "([collect] max_bytes)")
             chunks: list[bytes] = []
             total = 0
-            for chunk in response.iter_bytes():
+            deadline = time.monotonic() + settings.total_timeout
+            for chunk in response.iter_bytes():  # decoded: the cap also holds for gzip bombs
                 total += len(chunk)
                 if total > settings.max_bytes:
                     raise SourceError(f"{url} is over the {settings.max_bytes}-byte cap ([collect] max_bytes)")
+                if time.monotonic() > deadline:
+                    raise SourceError(f"{url} took over {settings.total_timeout:g}s to send "
+                                      "([collect] total_timeout)")
                 chunks.append(chunk)
             return Fetched(
                 b"".join(chunks), str(response.url), response.headers.get("etag"),

@@ -1,43 +1,46 @@
 """Turning one document's bytes into stories: feeds, JSON Feed, article pages, text files.
 
-The format is sniffed from the content, never from the file name.
+The format is sniffed from the content, never from the file name. RSS and Atom go through feedparser;
+JSON Feed through :mod:`digest.collect.jsonfeed`; article pages and text files through
+:mod:`digest.collect.article`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from calendar import timegm
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-import feedparser
+import feedparser  # type: ignore[import-untyped]
 
 from digest.collect import clean
+from digest.collect.encoding import normalise_declared_encoding, text_head
+from digest.collect.jsonfeed import looks_like_json, parse_json_document
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
 
+_FEED_ROOT = re.compile(r"<(rss|feed|rdf:rdf|channel)\b")
+_HTML_ROOT = re.compile(r"<(!doctype html|html|body|head|article|div|p|meta)\b")
+
 
 def sniff(data: bytes) -> str:
-    """``feed``, ``jsonfeed``, ``json``, ``html`` or ``text``, from the first bytes."""
-    head = data[:4096]
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-                       (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if head.startswith(bom):
-            text = head[len(bom):].decode(codec, "ignore")
-            break
-    else:
-        text = head.decode("utf-16", "ignore") if head[:2] in (b"<\x00", b"\x00<") else head.decode("latin-1")
-    lowered = text.lstrip().lower()
-    if lowered.startswith("{"):
-        return "jsonfeed" if "jsonfeed.org/version" in lowered else "json"
-    if re.search(r"<(rss|feed|rdf:rdf|channel)\b", lowered):
-        return "feed"
-    if lowered.startswith("<") and re.search(r"<(html|body|head|article|div|p)\b", lowered):
+    """``json``, ``feed``, ``html`` or ``text``, from the content (never the file name)."""
+    lowered = text_head(data).lstrip().lower()
+    if looks_like_json(lowered):
+        return "json"
+    if not lowered.startswith("<"):
+        return "text"
+    # skip the XML prolog (declaration, comments, doctype, processing instructions) before deciding
+    body = re.sub(r"^(\s*(<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>))*", "", lowered, flags=re.S).lstrip()
+    if body.startswith("<html") or lowered.startswith("<!doctype html"):
         return "html"
-    if lowered.startswith("<?xml") or lowered.startswith("<"):
+    if _FEED_ROOT.match(body) or _FEED_ROOT.search(lowered[:2048]):
         return "feed"
-    return "text"
+    if _HTML_ROOT.match(body):
+        return "html"
+    return "feed"  # other XML: let the feed parser say what is wrong with it
 
 
 def parse_document(data: bytes, base_url: str | None = None) -> ParsedDocument:
@@ -45,24 +48,20 @@ def parse_document(data: bytes, base_url: str | None = None) -> ParsedDocument:
     if not data.strip():
         raise SourceError("the document is empty")
     kind = sniff(data)
-    if kind == "jsonfeed":
-        return parse_json_feed(data, base_url)
     if kind == "json":
-        raise SourceError("JSON that is not a JSON Feed (no jsonfeed.org version); point at the feed itself")
+        return parse_json_document(data, base_url)
     if kind == "feed":
         return parse_feed(data, base_url)
+    from digest.collect.article import parse_html_article, parse_text_article
+
     if kind == "html":
-        from digest.collect.article import parse_html_article
-
         return parse_html_article(data, base_url)
-    from digest.collect.article import parse_text_article
-
     return parse_text_article(data, base_url)
 
 
 def _when(entry: dict[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # plain lookup: feedparser's key aliasing warns
         if value:
             try:
                 return datetime.fromtimestamp(timegm(value), UTC)
@@ -71,110 +70,124 @@ def _when(entry: dict[str, Any]) -> datetime | None:
     return None
 
 
+# feedparser's complaints that do not lose anything: a recoverable encoding guess, a missing or odd doctype
+_HARMLESS = {"CharacterEncodingOverride", "NonXMLContentType"}
+
+
 def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
+    data = normalise_declared_encoding(data)
     parsed = feedparser.parse(data, response_headers={"content-location": base_url} if base_url else None,
                               sanitize_html=False, resolve_relative_uris=False)
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not version and not entries:
-        reason = parsed.get("bozo_exception")
-        raise SourceError(f"not a feed: {reason}" if reason else "not a feed (no RSS, Atom or JSON Feed found)")
-    feed_link = parsed.feed.get("link") if parsed.get("feed") else None
-    stories = [_entry_story(e, feed_link or base_url) for e in entries]
-    stories = [s for s in stories if s is not None]
-    warning = None
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        name = type(exc).__name__ if exc else "error"
-        if name != "CharacterEncodingOverride":
-            if not stories:
-                raise SourceError(f"broken feed: {exc}")
-            warning = f"partial ingest of a broken feed ({exc})"
+        raise SourceError(f"not a feed: {_reason(exc)}" if exc else "not a feed (no RSS, Atom or JSON Feed found)")
+    feed = parsed.get("feed") or {}
+    home = clean.absolute_url(feed.get("link"), base_url) or base_url
+    language = feed.get("language") or None
+    stories: list[StoryIn] = []
+    empty = 0
+    for entry in entries:
+        story = _entry_story(entry, home, language)
+        if story is None:
+            empty += 1
+        else:
+            stories.append(story)
+    notes = []
+    if exc is not None and type(exc).__name__ not in _HARMLESS:
+        if not stories:
+            raise SourceError(f"broken feed, nothing readable: {_reason(exc)}")
+        notes.append(f"partial ingest of a broken feed ({_reason(exc)}): {len(stories)} readable item(s) kept")
+    if not version and stories:
+        notes.append("a fragment without a feed root element: its items were read")
+    if empty:
+        notes.append(f"{empty} empty item(s) without title, link or text skipped")
+    if not entries:
+        notes.append("the feed holds no items")
     kind = "atom" if version.startswith("atom") else "rss"
-    return ParsedDocument(stories=stories, kind=kind, title=parsed.feed.get("title"), warning=warning)
+    return ParsedDocument(stories=stories, kind=kind, title=clean.plain_title(feed.get("title")) or None,
+                          warning="; ".join(notes) or None)
 
 
-def _entry_story(entry: dict[str, Any], base: str | None) -> StoryIn | None:
+def _reason(exc: BaseException | None) -> str:
+    text = str(exc or "unknown error").replace("<unknown>:", "line ")
+    return re.sub(r"\s+", " ", text).strip()[:200]
+
+
+def _permalink(entry: dict[str, Any], base: str | None, home: str | None) -> str | None:
+    """The item's own page.
+
+    A "linked list" post's alternate link points off-site while its ``related`` link is the permalink
+    on the feed's own site: the permalink is the story's identity there (JSON Feed's ``url`` vs
+    ``external_url``). A guid is only a link when it is an absolute http(s) URL.
+    """
+    link = entry.get("link")
+    if entry.get("guidislink") and not re.match(r"https?://", str(link or ""), re.I):
+        link = None
+    link = clean.canonical_url(link, base)
+    site = urlsplit(home).netloc.lower() if home else ""
+    if link and site and urlsplit(link).netloc.lower() != site:
+        for item in entry.get("links") or []:
+            if item.get("rel") == "related":
+                related = clean.canonical_url(item.get("href"), base)
+                if related and urlsplit(related).netloc.lower() == site:
+                    return related
+    return link
+
+
+def _entry_story(entry: dict[str, Any], home: str | None, feed_language: str | None) -> StoryIn | None:
     content = entry.get("content") or []
-    body_html_raw = content[0].get("value", "") if content else ""
-    entry_base = (content[0].get("base") if content else None) or entry.get("title_detail", {}).get("base") or base
+    main = content[0] if content else entry.get("summary_detail") or {}
+    body_html_raw = (content[0].get("value") if content else "") or entry.get("summary", "") or ""
     summary_raw = entry.get("summary", "") or ""
-    if not body_html_raw:
-        body_html_raw = summary_raw
-    link = clean.canonical_url(entry.get("link"), entry_base)
-    body_html = clean.sanitize_html(body_html_raw, link or entry_base)
+    entry_base = clean.absolute_url(entry.get("title_detail", {}).get("base"), home) or home
+    content_base = clean.absolute_url(main.get("base"), entry_base) or entry_base
+    link = _permalink(entry, entry_base, home)
+    body_html = clean.sanitize_html(body_html_raw, content_base)
     body_text = clean.html_to_text(body_html_raw)
     summary_text = clean.html_to_text(summary_raw) if summary_raw else body_text
     title = clean.plain_title(entry.get("title"))
     if not title:
-        if not body_text:
+        if not body_text and not link and not body_html:
             return None
-        title, _ = clean.title_from_text(body_text)
-    image = None
-    for media in (entry.get("media_thumbnail") or []) + (entry.get("media_content") or []):
-        if media.get("url"):
-            image = clean.absolute_url(media["url"], link or entry_base)
-            break
-    if image is None:
-        for enclosure in entry.get("enclosures") or []:
-            if str(enclosure.get("type", "")).startswith("image/"):
-                image = clean.absolute_url(enclosure.get("href"), link or entry_base)
-                break
+        title = clean.title_from_text(body_text)[0] if body_text else clean.title_from_url(link) or "Untitled"
     comments = entry.get("slash_comments") or entry.get("thr_total")
+    engagement: dict[str, int] = {}
+    if str(comments or "").strip().isdigit():
+        engagement["comments"] = int(str(comments).strip())
+    stats = entry.get("media_statistics") or {}
+    for key in ("views", "favorites"):
+        if str(stats.get(key, "")).isdigit():
+            engagement[key] = int(stats[key])
+    language = main.get("language") or entry.get("title_detail", {}).get("language") or feed_language
     return StoryIn(
         title=title,
         url=link,
         guid=entry.get("id") or None,
-        author=entry.get("author") or None,
+        author=clean.plain_title(entry.get("author")) or None,
         published_at=_when(entry),
         summary=clean.summarize(summary_text),
         body_text=body_text,
         body_html=body_html,
-        image_url=image,
+        image_url=_lead_image(entry, body_html, link or content_base),
         tags=[t.get("term") for t in entry.get("tags") or [] if t.get("term")],
-        language=(entry.get("content") or [{}])[0].get("language") or None,
-        comments=int(comments) if str(comments or "").isdigit() else None,
+        language=clean.language_code(language),
+        comments=engagement.get("comments"),
+        engagement=engagement,
     )
 
 
-def parse_json_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
-    """JSON Feed 1.0 and 1.1 (feedparser does not read them)."""
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"broken JSON Feed: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("items", []), list):
-        raise SourceError("broken JSON Feed: 'items' must be a list")
-    home = clean.absolute_url(doc.get("home_page_url"), base_url) or doc.get("feed_url") or base_url
-    stories: list[StoryIn] = []
-    for item in doc.get("items", []):
-        if not isinstance(item, dict):
-            continue
-        link = clean.canonical_url(item.get("url") or item.get("external_url"), home)
-        html_raw = item.get("content_html") or ""
-        text = item.get("content_text") or clean.html_to_text(html_raw)
-        summary = item.get("summary") or text
-        title = clean.plain_title(item.get("title"))
-        if not title:
-            if not text:
-                continue
-            title, _ = clean.title_from_text(text)
-        when = None
-        for key in ("date_published", "date_modified"):
-            if item.get(key):
-                try:
-                    when = datetime.fromisoformat(str(item[key]).replace("Z", "+00:00"))
-                    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-                    break
-                except ValueError:
-                    continue
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")) or None
-        stories.append(StoryIn(
-            title=title, url=link, guid=str(item["id"]) if item.get("id") is not None else None, author=author,
-            published_at=when, summary=clean.summarize(summary), body_text=text,
-            body_html=clean.sanitize_html(html_raw, link or home),
-            image_url=clean.absolute_url(item.get("image") or item.get("banner_image"), link or home),
-            tags=[str(t) for t in item.get("tags") or []], language=item.get("language") or doc.get("language"),
-        ))
-    return ParsedDocument(stories=stories, kind="jsonfeed", title=doc.get("title"))
+def _lead_image(entry: dict[str, Any], body_html: str, base: str | None) -> str | None:
+    """Media RSS thumbnail or image, an image enclosure, iTunes image, else the first image in the body."""
+    for media in (entry.get("media_thumbnail") or []) + (entry.get("media_content") or []):
+        medium = str(media.get("medium") or media.get("type") or "image")
+        if media.get("url") and (medium.startswith("image")):
+            return clean.absolute_url(media["url"], base)
+    for enclosure in entry.get("enclosures") or []:
+        if str(enclosure.get("type", "")).startswith("image/"):
+            return clean.absolute_url(enclosure.get("href"), base)
+    image = entry.get("image") or {}
+    if isinstance(image, dict) and image.get("href"):
+        return clean.absolute_url(image["href"], base)
+    return clean.first_image(body_html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from digest.errors import NotFoundError, SourceError
@@ -21,6 +22,9 @@ class SourceQueries(QueryBase):
     ) -> dict[str, Any]:
         if self.scalar("SELECT 1 FROM sources WHERE name = ?", (name,)):
             raise SourceError(f"a source named '{name}' exists already; pick another --name")
+        taken = self.scalar("SELECT name FROM sources WHERE location = ?", (location,))
+        if taken:
+            raise SourceError(f"{location} is already the source '{taken}': see 'digest sources list'")
         self.conn.execute(
             "INSERT INTO sources(name, location, kind, weight, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (name, location, kind, weight, dumps(tags or []), iso(utcnow())),
@@ -40,25 +44,43 @@ class SourceQueries(QueryBase):
     def sources(self) -> list[dict[str, Any]]:
         return [_source(r) for r in self.rows("SELECT * FROM sources ORDER BY name")]
 
-    def remove_source(self, name: str) -> None:
+    def remove_source(self, name: str) -> dict[str, Any]:
+        """Forget a source; its stories stay in the store (editions may point at them)."""
         source = self.source(name)
-        self.conn.execute("DELETE FROM sources WHERE id = ?", (source["id"],))
+        with self.transaction():
+            self.conn.execute("UPDATE stories SET source_id = NULL WHERE source_id = ?", (source["id"],))
+            self.conn.execute("UPDATE story_identities SET source_id = NULL WHERE source_id = ?", (source["id"],))
+            self.conn.execute("DELETE FROM sources WHERE id = ?", (source["id"],))
+        return source
+
+    def source_story_counts(self) -> dict[int, int]:
+        return {int(r[0]): int(r[1]) for r in self.conn.execute(
+            "SELECT source_id, count(*) FROM stories WHERE source_id IS NOT NULL GROUP BY source_id")}
 
     def record_fetch(
         self, source_id: int, *, error: str | None = None, etag: str | None = None,
-        last_modified: str | None = None, content_hash: str | None = None,
+        last_modified: str | None = None, content_hash: str | None = None, kind: str | None = None,
+        warning: str | None = None, not_modified: bool = False, now: datetime | None = None,
     ) -> None:
-        """Keep the health record: last success, last error, consecutive failures."""
-        now = iso(utcnow())
-        if error is None:
-            self.conn.execute(
-                "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
-                " consecutive_failures = 0, etag = ?, last_modified = ?, content_hash = ? WHERE id = ?",
-                (now, now, etag, last_modified, content_hash, source_id),
-            )
-        else:
+        """Keep the health record: last success, last error (or warning), consecutive failures."""
+        when = iso(now or utcnow())
+        if error is not None:
             self.conn.execute(
                 "UPDATE sources SET last_attempt_at = ?, last_error = ?,"
                 " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
-                (now, error, source_id),
+                (when, error, source_id),
+            )
+        elif not_modified:
+            self.conn.execute(
+                "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
+                " consecutive_failures = 0, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified)"
+                " WHERE id = ?",
+                (when, when, etag, last_modified, source_id),
+            )
+        else:
+            self.conn.execute(
+                "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
+                " consecutive_failures = 0, etag = ?, last_modified = ?, content_hash = ?,"
+                " kind = coalesce(?, kind), last_warning = ? WHERE id = ?",
+                (when, when, etag, last_modified, content_hash, kind, warning, source_id),
             )

@@ -34,25 +34,24 @@ def _story(row: dict[str, Any]) -> dict[str, Any]:
 
 class StoryQueries(QueryBase):
     def upsert_stories(
-        self, source_id: int | None, stories: Iterable[tuple[str, StoryIn]], now: datetime | None = None
+        self, source_id: int | None, stories: Iterable[tuple[str, StoryIn]], now: datetime | None = None, *,
+        shared_urls: set[str] | frozenset[str] = frozenset(),
     ) -> tuple[int, int, int]:
         """Store ``(identity, story)`` pairs; returns counts (new, updated, unchanged).
 
-        A story whose identity or canonical URL is already stored is updated in place when its
-        content changed, and left alone otherwise: collecting twice adds nothing.
+        A story is found by its identity (or a further identity recorded for it), else by canonical URL
+        unless that URL is in ``shared_urls`` (several items of one document share it, so it does not name
+        one story). Found by URL from another source: the same article in a second feed of the site, so
+        the new identity is recorded for it and it counts as unchanged (the first source's text stays).
+        Found by URL from the same source (its guid changed) or by identity: updated in place when the
+        content changed, else unchanged. Collecting twice adds nothing.
         """
         collected = iso(now or utcnow())
         new = updated = unchanged = 0
+        conn = self.conn
         with self.transaction():
             for identity, story in stories:
                 digest_ = content_hash(story)
-                found = self.conn.execute(
-                    "SELECT id, content_hash FROM stories WHERE identity = ?", (identity,)
-                ).fetchone()
-                if found is None and story.url:
-                    found = self.conn.execute(
-                        "SELECT id, content_hash FROM stories WHERE url = ? LIMIT 1", (story.url,)
-                    ).fetchone()
                 values = {
                     "guid": story.guid, "url": story.url, "title": story.title, "author": story.author,
                     "published_at": iso(story.published_at) or collected, "summary": story.summary,
@@ -60,9 +59,25 @@ class StoryQueries(QueryBase):
                     "tags": dumps(story.tags), "language": story.language, "comments": story.comments,
                     "engagement": dumps(story.engagement),
                 }
+                found = conn.execute("SELECT id, content_hash FROM stories WHERE identity = ?", (identity,)).fetchone()
+                alias = False
+                if found is None:
+                    found = conn.execute("SELECT story_id, content_hash FROM story_identities WHERE identity = ?",
+                                         (identity,)).fetchone()
+                    alias = found is not None
+                if found is None and story.url and story.url not in shared_urls:
+                    by_url = conn.execute("SELECT id, content_hash, source_id FROM stories WHERE url = ? LIMIT 1",
+                                          (story.url,)).fetchone()
+                    if by_url is not None and (source_id is None or by_url[2] != source_id):
+                        conn.execute(
+                            "INSERT OR REPLACE INTO story_identities(identity, story_id, source_id, content_hash)"
+                            " VALUES (?, ?, ?, ?)", (identity, by_url[0], source_id, digest_))
+                        unchanged += 1
+                        continue
+                    found = by_url[:2] if by_url is not None else None
                 if found is None:
                     cols = ["identity", "source_id", "collected_at", "content_hash", *values]
-                    self.conn.execute(
+                    conn.execute(
                         f"INSERT INTO stories({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         (identity, source_id, collected, digest_, *values.values()),
                     )
@@ -71,10 +86,14 @@ class StoryQueries(QueryBase):
                     unchanged += 1
                 else:
                     sets = ", ".join(f"{k} = ?" for k in values)
-                    self.conn.execute(
-                        f"UPDATE stories SET {sets}, content_hash = ?, updated_at = ? WHERE id = ?",
-                        (*values.values(), digest_, collected, found[0]),
-                    )
+                    if alias:
+                        conn.execute("UPDATE story_identities SET content_hash = ? WHERE identity = ?",
+                                     (digest_, identity))
+                        conn.execute(f"UPDATE stories SET {sets}, updated_at = ? WHERE id = ?",
+                                     (*values.values(), collected, found[0]))
+                    else:
+                        conn.execute(f"UPDATE stories SET {sets}, content_hash = ?, updated_at = ? WHERE id = ?",
+                                     (*values.values(), digest_, collected, found[0]))
                     updated += 1
         return new, updated, unchanged
 
