@@ -38,37 +38,50 @@ class SenderSettings:
 @dataclass
 class CollectSettings:
     user_agent: str = f"digest/{__version__} (+https://github.com/digest-newsletter/digest)"
-    timeout: float = 20.0
+    timeout: float = 20.0  # seconds to connect, and between two reads
+    total_timeout: float = 120.0  # seconds for a whole download (a server trickling bytes cannot hold a run)
     max_bytes: int = 10_000_000
     concurrency: int = 8
     max_redirects: int = 5
+    parse_workers: int = 0  # processes parsing feeds at once; 0: one per CPU
+    parallel_parse_bytes: int = 1_000_000  # parse in a process pool only when a run fetched at least this much
 
 
 @dataclass
 class RankSettings:
-    half_life_hours: float = 24.0
-    window_hours: float = 72.0
+    """How Top Stories are chosen: score = source_weight^source_weight × (recency_weight × recency
+    + engagement_weight × engagement + coverage_weight × log2(outlets) + keyword_weight × boosts)
+    + pin_boost if pinned."""
+
+    half_life_hours: float = 24.0  # recency halves every this many hours
+    window_hours: float = 72.0  # stories older than this are not candidates
     max_stories: int = 10
-    min_stories: int = 1
-    per_source: int = 3
-    min_score: float = 0.0
+    min_stories: int = 1  # fewer new stories than this: nothing to send (see skip_when_nothing_new)
+    per_source: int = 3  # at most this many stories from one source
+    min_score: float = 0.0  # the bar a story must clear
     recency_weight: float = 1.0
-    source_weight: float = 1.0
+    source_weight: float = 1.0  # exponent on each source's weight (0 ignores source weights)
     engagement_weight: float = 0.5
     coverage_weight: float = 0.5
     keyword_weight: float = 1.0
     pin_boost: float = 100.0
-    boost: list[str] = field(default_factory=list)
+    boost: list[str] = field(default_factory=list)  # words or phrases; a list's own boost/block replace these
     block: list[str] = field(default_factory=list)
-    skip_when_nothing_new: bool = True
+    skip_when_nothing_new: bool = True  # false: build with fewer than min_stories (but never with none)
+    undated_age_hours: float = 24.0  # a story without a trustworthy date counts as at least this old
+    similarity: float = 0.5  # Jaccard of title+lead words above which two stories are one event
+    title_similarity: float = 0.7  # Jaccard of title words (titles of 4+ words) above which they merge
+    cluster_pool: int = 5000  # near-duplicates are sought among this many best stories (+ pinned, boosted, sent)
+    history_days: float = 30.0  # editions this recent count for "already sent"
+    runners_up: int = 20  # runners-up kept for --explain
 
 
 @dataclass
 class SendSettings:
     provider: str = "outbox"
     batch_size: int = 1000
-    concurrency: int = 4
-    lock_timeout: float = 0.0
+    concurrency: int = 4  # requests in flight at once (sendgrid)
+    lock_timeout: float = 0.0  # seconds to wait for another process sending the same edition (--wait)
 
 
 @dataclass
@@ -78,9 +91,10 @@ class SendGridSettings:
     categories: list[str] = field(default_factory=lambda: ["digest"])
     asm_group_id: int = 0
     sandbox: bool = False
-    max_attempts: int = 5
-    max_wait: float = 60.0
-    webhook_public_key: str = ""
+    max_attempts: int = 5  # per request, for 429 and 5xx
+    max_wait: float = 60.0  # longest single wait for a 429 reset or a 5xx backoff, seconds
+    backoff: float = 0.5  # first 5xx backoff, seconds; doubles per attempt, with jitter
+    webhook_public_key: str = ""  # Event Webhook verification key (Mail Settings > Signed Event Webhook)
 
 
 @dataclass

@@ -7,6 +7,8 @@ sending stays frozen, and the ledger sends nobody the same edition twice.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as date_type
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.collect import CollectReport, collect
 from digest.config import Config
-from digest.errors import ConfigError, NothingToSendError
+from digest.errors import ConfigError, DigestError, NothingToSendError
 from digest.models import iso, utcnow
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
@@ -61,11 +63,12 @@ def build_edition(store: Store, config: Config, list_name: str, *, date: str | N
     existing = store.find_edition(list_row["id"], day)
     if existing and sum(store.send_counts(existing["id"]).values()):
         return _report(store, existing["id"], frozen=True)
-    result: RankResult = rank(store, config.settings.rank, now, list_row)
-    if len(result.picked) < max(config.settings.rank.min_stories, 1):
+    result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
+    wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
+    if len(result.picked) < wanted:
         raise NothingToSendError(
-            f"nothing new for '{list_name}' on {day}: {len(result.picked)} new stories, at least"
-            f" {max(config.settings.rank.min_stories, 1)} wanted; collect more sources or lower [rank] min_stories"
+            f"nothing new for '{list_name}' on {day}: {len(result.picked)} new stories cleared the bar, at least"
+            f" {wanted} wanted; collect more sources, or lower [rank] min_stories or min_score"
         )
     stories = [store.story(r.story_id) for r in result.picked]
     for s, r in zip(stories, result.picked, strict=True):
@@ -73,7 +76,7 @@ def build_edition(store: Store, config: Config, list_name: str, *, date: str | N
     context = make_context(config, list_row, 0, day, stories)
     rendered = render_context(config, context)
     edition_id = store.freeze_edition(list_row["id"], day, rendered.subject, rendered.preheader, iso(now) or "",
-                                      result.picked)
+                                      result.picked, stories)
     return _report(store, edition_id)
 
 
@@ -81,7 +84,7 @@ def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     edition = store.edition(edition_id)
     stories = [
         {"rank": s["rank"], "story_id": s["story_id"], "title": s["title"], "url": s["url"],
-         "score": round(s["score"], 6), "why": s["why"]}
+         "score": round(s["score"], 6), "why": s["why"], "source": s["source"], "also": s["also"]}
         for s in store.edition_stories(edition_id)
     ]
     return BuildReport(edition_id, edition["list"], edition["date"], edition["subject"], stories, frozen)
@@ -94,7 +97,11 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        partial = self.collect.failed or any(item.get("unknown") or item.get("failed") for item in self.lists)
+        """0 done, 1 a list could not be sent (an error to fix), 3 partly done."""
+        if any(item.get("error") for item in self.lists):
+            return 1
+        partial = self.collect.failed or any(item.get("unknown") or item.get("failed") or item.get("halted")
+                                             for item in self.lists)
         return 3 if partial else 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,29 +109,52 @@ class RunReport:
 
 
 def run(store: Store, config: Config, *, now: datetime | None = None, provider: str | None = None,
-        dry_run: bool = False, on_event: Callable[[str], None] | None = None) -> RunReport:
-    """Collect, then build and send the edition of every list."""
+        dry_run: bool = False, retry_unknown: bool = False, wait_s: float | None = None,
+        halt: threading.Event | None = None, on_event: Callable[[str], None] | None = None) -> RunReport:
+    """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
+
+    A list whose send cannot go ahead (another process is sending it, the provider refused the
+    key) is reported with its ``error`` and the other lists still go; the run then exits 1.
+    """
     now = now or utcnow()
     say = on_event or (lambda _msg: None)
-    report = RunReport(collect=collect(store, config, now=now))
+    try:
+        report = RunReport(collect=collect(store, config, now=now))
+    except DigestError as exc:
+        _log_failure(config, now, str(exc))
+        raise
     say(f"collected: {report.collect.new} new, {report.collect.updated} updated, "
         f"{report.collect.failed} source(s) failed")
-    for list_row in store.lists():
-        name = list_row["name"]
-        try:
-            built = build_edition(store, config, name, now=now)
-        except NothingToSendError as exc:
-            report.lists.append({"list": name, "skipped": str(exc)})
-            say(f"{name}: skipped, {exc}")
-            continue
-        sent: SendReport = send_edition(store, config, built.edition, provider=provider, dry_run=dry_run)
-        entry = {"list": name, "edition": built.edition, "date": built.date, **sent.as_dict(),
-                 "web_copy": str(write_web_copy(config, store, built.edition))}
-        report.lists.append(entry)
-        if sent.sent == 0 and sent.failed == 0:
-            say(f"{name}: edition {built.edition} of {built.date} already went to everyone; nothing sent")
-        else:
-            say(f"{name}: edition {built.edition} sent to {sent.sent}, failed {sent.failed}, unknown {sent.unknown}")
+    try:
+        for list_row in store.lists():
+            name = list_row["name"]
+            if halt is not None and halt.is_set():
+                report.lists.append({"list": name, "halted": True})
+                continue
+            try:
+                built = build_edition(store, config, name, now=now)
+            except NothingToSendError as exc:
+                report.lists.append({"list": name, "skipped": str(exc)})
+                say(f"{name}: skipped, {exc}")
+                continue
+            try:
+                sent: SendReport = send_edition(store, config, built.edition, provider=provider, dry_run=dry_run,
+                                                retry_unknown=retry_unknown, wait_s=wait_s, halt=halt)
+            except DigestError as exc:
+                report.lists.append({"list": name, "edition": built.edition, "date": built.date, "error": str(exc)})
+                say(f"{name}: edition {built.edition} not sent: {exc}")
+                continue
+            entry = {"list": name, "edition": built.edition, "date": built.date, **sent.as_dict(),
+                     "web_copy": str(write_web_copy(config, store, built.edition))}
+            report.lists.append(entry)
+            if sent.sent == 0 and sent.failed == 0:
+                say(f"{name}: edition {built.edition} of {built.date} already went to everyone; nothing sent")
+            else:
+                say(f"{name}: edition {built.edition} sent to {sent.sent}, failed {sent.failed},"
+                    f" unknown {sent.unknown}")
+    except BaseException as exc:
+        _log(config, now, report, error=str(exc) or type(exc).__name__)
+        raise
     _log(config, now, report)
     return report
 
@@ -138,12 +168,22 @@ def write_web_copy(config: Config, store: Store, edition_id: int) -> Path:
     return path
 
 
-def _log(config: Config, now: datetime, report: RunReport) -> None:
-    """One JSON line per run in ``digest.log``."""
-    line = {"at": iso(utcnow()), "now": iso(now), "exit_code": report.exit_code,
-            "collect": {k: v for k, v in report.collect.as_dict().items() if k != "sources"},
-            "failed_sources": [s.name for s in report.collect.sources if s.error],
-            "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists]}
-    with config.log_path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+def _log(config: Config, now: datetime, report: RunReport, error: str | None = None) -> None:
+    """One JSON line per run in ``digest.log`` (what cron's runs left behind)."""
+    line: dict[str, Any] = {
+        "at": iso(utcnow()), "now": iso(now), "pid": os.getpid(), "exit_code": 1 if error else report.exit_code,
+        "collect": {k: v for k, v in report.collect.as_dict().items() if k != "sources"},
+        "failed_sources": [s.name for s in report.collect.sources if s.error],
+        "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists]}
+    if error:
+        line["error"] = error
+    _append_log(config, line)
 
+
+def _log_failure(config: Config, now: datetime, error: str) -> None:
+    _append_log(config, {"at": iso(utcnow()), "now": iso(now), "pid": os.getpid(), "exit_code": 1, "error": error})
+
+
+def _append_log(config: Config, line: dict[str, Any]) -> None:
+    with config.log_path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")

@@ -23,8 +23,20 @@ def cron_line(config: Config, at: str) -> str:
     exe = shutil.which("digest") or str(Path(sys.executable).with_name("digest"))
     home = shlex.quote(str(config.home))
     log = shlex.quote(str(config.log_path))
-    return (f"{minute} {hour} * * * cd {home} && DIGEST_HOME={home} {shlex.quote(exe)} run >> {log} 2>&1"
-            f" {MARK} {config.home}")
+    command = f"cd {home} && DIGEST_HOME={home} {shlex.quote(exe)} run >> {log} 2>&1"
+    # cron turns an unescaped % into a newline
+    return f"{minute} {hour} * * * {command.replace('%', chr(92) + '%')} {MARK} {config.home}"
+
+
+def secrets_hint(config: Config) -> str | None:
+    """Cron does not see the shell's environment: say which secrets the crontab needs."""
+    needed = {"sendgrid": ["SENDGRID_API_KEY", "DIGEST_SECRET"],
+              "smtp": ["DIGEST_SECRET"] + (["DIGEST_SMTP_PASSWORD"] if config.settings.smtp.username else [])}
+    names = needed.get(config.settings.send.provider)
+    if not names:
+        return None
+    return (f"cron does not see your shell's variables: add {', '.join(n + '=...' for n in names)} lines"
+            " at the top of the crontab ('crontab -e'), never in digest.toml")
 
 
 def install(line: str) -> None:

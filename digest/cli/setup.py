@@ -6,7 +6,7 @@ import typer
 
 from digest import pipeline
 from digest import schedule as schedule_mod
-from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
+from digest.cli.common import JSON_HELP, err, out_json, parse_now, say, state
 from digest.home import init_home
 
 
@@ -39,20 +39,33 @@ def run(
     now: str = typer.Option(None, "--now", help="Pretend it is this ISO time (for reruns and tests)."),
     provider: str = typer.Option(None, "--provider", help="Override [send] provider: sendgrid, smtp or outbox."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Build everything, send nothing."),
+    retry_unknown: bool = typer.Option(False, "--retry-unknown",
+                                       help="Also re-send recipients a crash left unknown (each at most once)."),
+    wait: float = typer.Option(None, "--wait", metavar="SECONDS",
+                               help="Wait this long for another process sending the same edition."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Collect, build and send every list: the one command cron calls. Safe to re-run.
 
-    Exit codes: 0 done (or nothing new to send), 1 an error to fix, 3 partly done
-    (some sources failed, or some batches failed or are unknown).
+    Exit codes: 0 done (or nothing new to send); 1 an error to fix (e.g. a refused API key).
+
+    Exit code 3: partly done (some sources or recipients failed, some are unknown, or SIGTERM stopped it early).
+
+    Each run appends one JSON line to digest.log in the home.
     """
+    from digest.cli.mail import graceful_stop
+
     st = state(ctx)
-    report = pipeline.run(st.store, st.config, now=parse_now(now), provider=provider, dry_run=dry_run,
-                          on_event=None if json_out else say)
+    with graceful_stop() as halt:
+        report = pipeline.run(st.store, st.config, now=parse_now(now), provider=provider, dry_run=dry_run,
+                              retry_unknown=retry_unknown, wait_s=wait, halt=halt,
+                              on_event=None if json_out else say)
     if json_out:
         out_json(report.as_dict())
     else:
         for entry in report.lists:
+            if entry.get("error"):
+                err(f"Error: {entry['list']}: {entry['error']}")
             if entry.get("web_copy"):
                 say(f"Open the rendered digest in a browser: {entry['web_copy']}")
     if report.exit_code:
@@ -63,10 +76,24 @@ def schedule(
     ctx: typer.Context,
     at: str = typer.Option("07:00", "--at", help="Time of day, HH:MM, in the machine's local time."),
     install: bool = typer.Option(False, "--install", help="Add the line to your crontab (replacing an older one)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Print (or install) the crontab line that runs 'digest run' every day."""
-    line = schedule_mod.cron_line(state(ctx).config, at)
+    """Print (or install) the crontab line that runs 'digest run' every day.
+
+    The line has absolute paths, sets DIGEST_HOME and appends output to digest.log in the home.
+
+    Installing again replaces the older line for this home; other crontab lines are kept.
+    """
+    config = state(ctx).config
+    line = schedule_mod.cron_line(config, at)
     if install:
         schedule_mod.install(line)
+    if json_out:
+        out_json({"line": line, "installed": install, "home": str(config.home), "log": str(config.log_path)})
+        return
+    if install:
         say("Installed in your crontab:")
     typer.echo(line)
+    hint = schedule_mod.secrets_hint(config)
+    if hint:
+        say(hint)

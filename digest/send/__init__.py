@@ -1,21 +1,30 @@
 """Sending an edition exactly once per subscriber, through any provider.
 
 The ledger (the ``sends`` and ``send_batches`` tables) is written before each batch leaves and
-after it returns; a lock per edition keeps two processes from sending at once. Batches left in
-flight by a crash are reported as unknown and re-sent only with ``retry_unknown``.
+after it returns; a lock per edition keeps two processes from sending at once. Up to the
+provider's ``concurrency`` batches are in flight at once (worker threads call the provider; the
+ledger is written by the calling thread only).
+
+Who is owed the edition: subscribers with no send row yet, and those whose batch *failed*
+(certainly not sent). A batch whose fate is *unknown* (a crash, ``kill -9``, a timeout, a 5xx
+after retries) is held back: it is re-sent only with ``retry_unknown``, and each recipient at
+most once that way, so by default nobody can get the edition twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from digest import tokens
 from digest.config import Config
-from digest.errors import LockedError
+from digest.errors import LockedError, ProviderError
 from digest.render import Rendered, render_edition
-from digest.send.providers import EditionMail, Provider, Recipient, get_provider
+from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, get_provider
 from digest.store import Store
 
 
@@ -24,11 +33,13 @@ class SendReport:
     edition: int
     provider: str
     sent: int = 0
-    skipped: int = 0
+    skipped: int = 0  # already had it before this run
     failed: int = 0
-    unknown: int = 0
+    unknown: int = 0  # in the ledger as unknown at the end (this run's and earlier ones not retried)
     requests: int = 0
+    retried: int = 0  # unknown recipients re-sent by retry_unknown
     dry_run: bool = False
+    halted: bool = False  # asked to stop (SIGTERM, Ctrl-C): batches in flight finished, the rest not started
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,7 +70,7 @@ def edition_mail(config: Config, store: Store, edition_id: int, rendered: Render
         edition_id=edition_id, list_id=list_row["id"], list_name=list_row["name"], subject=edition["subject"],
         from_email=list_row["from_email"], from_name=list_row["from_name"], reply_to=list_row["reply_to"],
         list_id_header=f"{list_row['name']} <{list_row['name']}.{domain}>", rendered=rendered,
-        categories=list(config.settings.sendgrid.categories), test=test,
+        categories=list(config.settings.sendgrid.categories), test=test, web_url=web_url(config, edition_id),
     )
 
 
@@ -67,90 +78,230 @@ def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int,
               name: str) -> Recipient:
     return Recipient(subscriber_id, email, name, {
         "unsubscribe_url": unsubscribe_url(config, key, subscriber_id, mail.list_id),
-        "web_url": web_url(config, mail.edition_id),
+        "web_url": mail.web_url or web_url(config, mail.edition_id),
         "name": name or "",
         "email": email,
     })
 
 
+def resolve_provider(config: Config, provider: str | Provider | None) -> Provider:
+    chosen = provider or config.settings.send.provider
+    return get_provider(chosen, config) if isinstance(chosen, str) else chosen
+
+
+def acquire_send_lock(store: Store, edition_id: int, wait_s: float) -> str:
+    """Take the edition's send lock, waiting up to ``wait_s`` seconds; :class:`LockedError` if still held."""
+    name = f"send:edition:{edition_id}"
+    deadline = time.monotonic() + max(wait_s, 0.0)
+    while True:
+        holder = store.acquire_lock(name, owner=f"digest send edition {edition_id}")
+        if holder is None:
+            return name
+        left = deadline - time.monotonic()
+        if left <= 0:
+            waited = f" after waiting {wait_s:g}s" if wait_s > 0 else ""
+            raise LockedError(
+                f"edition {edition_id} is being sent by another process (pid {holder['pid']} on {holder['host']},"
+                f" since {holder['acquired_at']}){waited}; let it finish, or pass --wait SECONDS to wait for it"
+            )
+        time.sleep(min(0.2, left))
+
+
+class _Run:
+    """One send of one edition: feeds batches to the provider's threads and writes the ledger."""
+
+    def __init__(self, store: Store, config: Config, impl: Provider, mail: EditionMail, key: bytes,
+                 report: SendReport, lock: str, progress: Callable[[int], None] | None,
+                 halt: threading.Event | None = None) -> None:
+        self.store, self.config, self.impl, self.mail, self.key = store, config, impl, mail, key
+        self.report, self.lock, self.progress = report, lock, progress
+        self.halt = halt or threading.Event()
+        self.pending: dict[Future[BatchResult], tuple[int, list[tuple[int, str, str]]]] = {}
+        self.stop: BaseException | None = None
+
+    def recipients(self, rows: list[tuple[int, str, str]]) -> list[Recipient]:
+        config, key, mail = self.config, self.key, self.mail
+        return [recipient(config, key, mail, sid, email, name) for sid, email, name in rows]
+
+    def work(self, rows: list[tuple[int, str, str]]) -> BatchResult:
+        """In a worker thread: sign each recipient's links, build the batch, send it."""
+        return self.impl.send_batch(self.mail, self.recipients(rows))
+
+    def go(self, batches: Iterator[tuple[int, list[tuple[int, str, str]]]]) -> None:
+        """Send each batch ``batches`` yields; it writes each to the ledger (in flight) as it yields it."""
+        limit = max(1, getattr(self.impl, "concurrency", 1))
+        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"send-{self.impl.name}") as pool:
+            try:
+                while self.stop is None:  # checked before the next batch is written in flight
+                    if self.halt.is_set():
+                        self.report.halted = True
+                        break
+                    item = next(batches, None)
+                    if item is None:
+                        break
+                    batch_id, rows = item
+                    self.pending[pool.submit(self.work, rows)] = (batch_id, rows)
+                    while len(self.pending) >= limit:
+                        self.collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+                while self.pending:
+                    self.collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM) or a bug: batches not started are certainly not sent; wait for
+                # the ones already in flight so that their real outcome is written.
+                for fut, (batch_id, _) in list(self.pending.items()):
+                    if fut.cancel():
+                        self.pending.pop(fut)
+                        self.store.finish_batch(batch_id, "failed", error="not sent: the send was interrupted")
+                try:
+                    while self.pending:
+                        self.collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
+                finally:
+                    for batch_id, _ in self.pending.values():
+                        self.store.finish_batch(batch_id, "unknown", error="the send stopped while in flight")
+                    self.pending.clear()
+                raise
+        if self.stop is not None:
+            raise self.stop
+
+    def collect(self, done: set[Future[BatchResult]]) -> None:
+        report = self.report
+        for fut in done:  # a batch leaves ``pending`` only once its outcome is written
+            batch_id, rows = self.pending[fut]
+            try:
+                result = fut.result()
+            except ProviderError as exc:  # the provider promises nothing of this batch left
+                self.store.finish_batch(batch_id, "failed", error=str(exc))
+                del self.pending[fut]
+                report.failed += len(rows)
+                self.stop = self.stop or exc
+                continue
+            except Exception as exc:
+                self.store.finish_batch(batch_id, "unknown", error=f"the provider crashed: {exc!r}")
+                del self.pending[fut]
+                self.stop = self.stop or exc
+                continue
+            self.store.finish_batch(batch_id, result.status, message_id=result.message_id, error=result.error,
+                                    attempts=result.attempts, outcomes=result.outcomes)
+            del self.pending[fut]
+            report.requests += result.attempts
+            if result.outcomes:
+                statuses = [result.outcomes.get(sid, (result.status, None))[0] for sid, _, _ in rows]
+                report.sent += statuses.count("sent")
+                report.failed += statuses.count("failed")
+                if len(report.errors) < 50:
+                    report.errors.extend(e for s, e in list(result.outcomes.values())[:10] if e and s != "sent")
+            elif result.status == "sent":
+                report.sent += len(rows)
+            elif result.status == "failed":
+                report.failed += len(rows)
+            if result.error and len(report.errors) < 50:
+                report.errors.append(result.error)
+            self.store.heartbeat_lock(self.lock)
+            if self.progress:
+                self.progress(len(rows))
+
+
 def send_edition(
     store: Store, config: Config, edition_id: int, *, provider: str | Provider | None = None,
-    dry_run: bool = False, retry_unknown: bool = False,
-    progress: Callable[[int], None] | None = None,
+    dry_run: bool = False, retry_unknown: bool = False, wait_s: float | None = None,
+    progress: Callable[[int], None] | None = None, halt: threading.Event | None = None,
 ) -> SendReport:
-    """Send the edition to every subscriber of its list who has not had it yet."""
-    chosen = provider or config.settings.send.provider
-    impl = get_provider(chosen, config) if isinstance(chosen, str) else chosen
-    report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
-    edition = store.edition(edition_id)
-    list_row = store.list_by_id(edition["list_id"])
-    key = tokens.signing_key(store, require_env=impl.name != "outbox" and not dry_run)
-    lock = f"send:edition:{edition_id}"
-    holder = store.acquire_lock(lock, owner=f"digest send edition {edition_id}")
-    if holder is not None:
-        raise LockedError(
-            f"edition {edition_id} is being sent by another process (pid {holder['pid']} on {holder['host']},"
-            f" since {holder['acquired_at']}); wait for it to finish and run again"
-        )
+    """Send the edition to every subscriber of its list who is owed it (see the module docstring).
+
+    Setting ``halt`` (e.g. from a SIGTERM handler) stops starting batches; those in flight finish and
+    are recorded, and the report says ``halted``. Whoever was not reached is owed it on the next run.
+    """
+    impl = resolve_provider(config, provider)
     try:
-        orphans = store.orphaned_batches(edition_id)
-        if orphans:
-            store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
-        if retry_unknown:
-            for batch in store.unknown_batches(edition_id):
-                store.forget_batch(batch["id"])
-        before = store.send_counts(edition_id)
-        report.skipped = before["sent"] + before["failed"]
-        mail = edition_mail(config, store, edition_id)
-        for chunk in store.recipients(list_row["id"], edition_id, list_row["double_opt_in"], impl.batch_size):
-            batch = [recipient(config, key, mail, sid, email, name) for sid, email, name, _ in chunk]
-            if dry_run:
-                report.sent += len(batch)
-                continue
-            batch_id = store.start_batch(edition_id, impl.name, [(r.subscriber_id, r.email) for r in batch])
-            try:
-                result = impl.send_batch(mail, batch)
-            except BaseException:
-                store.finish_batch(batch_id, "unknown", error="the send stopped with an error mid-batch")
-                raise
-            store.finish_batch(batch_id, result.status, message_id=result.message_id, error=result.error,
-                               attempts=result.attempts)
-            store.heartbeat_lock(lock)
-            report.requests += result.attempts
-            if result.status == "sent":
-                report.sent += len(batch)
-            elif result.status == "failed":
-                report.failed += len(batch)
-                report.errors.append(result.error or "failed")
-            else:
-                report.errors.append(result.error or "unknown")
-            if progress:
-                progress(len(batch))
-        report.unknown = store.send_counts(edition_id)["unknown"]
+        report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
+        edition = store.edition(edition_id)
+        list_row = store.list_by_id(edition["list_id"])
+        key = tokens.signing_key(store, require_env=impl.name != "outbox" and not dry_run)
+        size = max(1, impl.batch_size)
+        if dry_run:
+            return _dry_run(store, config, impl, edition_id, list_row, key, report, progress)
+        lock = acquire_send_lock(store, edition_id, config.settings.send.lock_timeout if wait_s is None else wait_s)
+        try:
+            orphans = store.orphaned_batches(edition_id)
+            if orphans:
+                store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
+            report.skipped = store.send_counts(edition_id)["sent"]
+            mail = edition_mail(config, store, edition_id)
+            _Run(store, config, impl, mail, key, report, lock, progress, halt).go(
+                _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report))
+            report.unknown = store.send_counts(edition_id)["unknown"]
+        finally:
+            store.release_lock(lock)
+        return report
     finally:
-        store.release_lock(lock)
         impl.close()
+
+
+def _ledger_batches(store: Store, provider: str, edition_id: int, list_row: dict[str, Any], size: int,
+                    retry_unknown: bool, report: SendReport) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
+    """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
+    active = _active(list_row)
+    for kind, rows in store.owed_again(edition_id, list_row["id"], active, retry_unknown, size):
+        pairs = [(sid, email) for sid, email, _ in rows]
+        batch_id = store.restart_batch(edition_id, provider, pairs, unknown_retry=kind == "unknown")
+        if kind == "unknown":
+            report.retried += len(rows)
+        yield batch_id, rows
+    after = 0
+    while True:
+        claimed = store.claim_new_batch(edition_id, provider, list_row["id"], active, after, size)
+        if claimed is None:
+            return
+        yield claimed
+        after = claimed[1][-1][0]
+
+
+def _active(list_row: dict[str, Any]) -> tuple[str, ...]:
+    """Who receives: confirmed subscribers, and unconfirmed ones too on single opt-in lists."""
+    return ("confirmed",) if list_row["double_opt_in"] else ("confirmed", "unconfirmed")
+
+
+def _dry_run(store: Store, config: Config, impl: Provider, edition_id: int, list_row: dict[str, Any], key: bytes,
+             report: SendReport, progress: Callable[[int], None] | None) -> SendReport:
+    """Build every batch exactly as it would leave (bodies, messages), send nothing, write nothing."""
+    mail = edition_mail(config, store, edition_id)
+    report.skipped = store.send_counts(edition_id)["sent"]
+    for chunk in store.owed_new(list_row["id"], edition_id, _active(list_row), max(1, impl.batch_size)):
+        batch = [recipient(config, key, mail, sid, email, name) for sid, email, name in chunk]
+        impl.prepare(mail, batch)
+        report.sent += len(batch)
+        report.requests += 1
+        if progress:
+            progress(len(batch))
+    report.unknown = store.send_counts(edition_id)["unknown"]
     return report
 
 
 def send_test(store: Store, config: Config, edition_id: int, email: str,
-              provider: str | Provider | None = None) -> SendReport:
+              provider: str | Provider | None = None, dry_run: bool = False) -> SendReport:
     """A test copy to one address, marked as a test, not recorded in the ledger."""
-    chosen = provider or config.settings.send.provider
-    impl = get_provider(chosen, config) if isinstance(chosen, str) else chosen
-    key = tokens.signing_key(store)
-    mail = edition_mail(config, store, edition_id, test=True)
-    found = store.find_subscriber(email)
-    r = recipient(config, key, mail, found["id"] if found else 0, email, found["name"] if found else "")
+    impl = resolve_provider(config, provider)
     try:
+        key = tokens.signing_key(store)
+        mail = edition_mail(config, store, edition_id, test=True)
+        found = store.find_subscriber(email)
+        r = recipient(config, key, mail, found["id"] if found else 0, email, found["name"] if found else "")
+        report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
+        if dry_run:
+            impl.prepare(mail, [r])
+            report.sent = 1
+            return report
         result = impl.send_batch(mail, [r])
     finally:
         impl.close()
-    report = SendReport(edition=edition_id, provider=impl.name, requests=result.attempts)
-    if result.status == "sent":
+    report.requests = result.attempts
+    status = result.outcomes.get(r.subscriber_id, (result.status, result.error))
+    if status[0] == "sent":
         report.sent = 1
+    elif status[0] == "unknown":
+        report.unknown = 1
+        report.errors.append(status[1] or result.error or "unknown")
     else:
         report.failed = 1
-        report.errors.append(result.error or result.status)
+        report.errors.append(status[1] or result.error or "failed")
     return report
-

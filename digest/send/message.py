@@ -33,6 +33,8 @@ def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> Email
         for name, value in list_headers(mail, recipient).items():
             msg[name] = value
     msg["X-Digest-Edition"] = str(mail.edition_id)
+    if mail.test:
+        msg["X-Digest-Test"] = "yes: a test copy, not the edition's send"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg

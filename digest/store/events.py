@@ -1,9 +1,63 @@
-"""Queries on delivery events reported by providers (webhooks) and per-edition stats."""
+"""Queries on delivery events reported by providers (webhooks), suppressions, and per-edition stats."""
 
 from __future__ import annotations
 
-from digest.store.base import QueryBase
+from typing import Any
+
+from digest.models import iso, utcnow
+from digest.store.base import QueryBase, dumps
+
+ACTIVE = ("confirmed", "unconfirmed")
 
 
 class EventQueries(QueryBase):
-    pass
+    def record_event(self, dedupe_key: str, event: str, *, email: str | None, edition_id: int | None,
+                     subscriber_id: int | None, occurred_at: str | None, data: dict[str, Any]) -> bool:
+        """Store one provider event; False when it was seen before (providers retry, duplicates are normal)."""
+        if subscriber_id is None and email:
+            subscriber_id = self.scalar("SELECT id FROM subscribers WHERE email = ?", (email,))
+        send_id = None
+        if edition_id is not None and subscriber_id is not None:
+            send_id = self.scalar("SELECT id FROM sends WHERE edition_id = ? AND subscriber_id = ?",
+                                  (edition_id, subscriber_id))
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO events(dedupe_key, event, email, edition_id, subscriber_id, send_id, occurred_at,"
+            " received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (dedupe_key, event, email, edition_id, subscriber_id, send_id, occurred_at, iso(utcnow()), dumps(data)),
+        )
+        return cur.rowcount == 1
+
+    def edition_list_id(self, edition_id: int) -> int | None:
+        return self.scalar("SELECT list_id FROM editions WHERE id = ?", (edition_id,))
+
+    def leave(self, email: str, status: str, list_id: int | None = None) -> int:
+        """Move an address's active subscriptions (on one list, or all) to ``status``; returns how many changed."""
+        sql = (f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE status IN ({', '.join('?' * len(ACTIVE))})"
+               " AND subscriber_id = (SELECT id FROM subscribers WHERE email = ?)")
+        params: list[Any] = [status, iso(utcnow()), *ACTIVE, email]
+        if list_id is not None:
+            sql += " AND list_id = ?"
+            params.append(list_id)
+        return self.conn.execute(sql, params).rowcount
+
+    def edition_stats(self, edition_id: int | None = None) -> list[dict[str, Any]]:
+        """Per edition: sent, failed, unknown (the ledger) and distinct people per delivery event."""
+        def people(*names: str) -> str:
+            marks = ", ".join(f"'{n}'" for n in names)
+            return (f"(SELECT count(DISTINCT coalesce(ev.subscriber_id, ev.email)) FROM events ev"
+                    f" WHERE ev.edition_id = e.id AND ev.event IN ({marks}))")
+
+        def ledger(status: str) -> str:
+            return f"(SELECT count(*) FROM sends s WHERE s.edition_id = e.id AND s.status = '{status}')"
+
+        sql = (
+            "SELECT e.id AS edition, l.name AS list, e.date, e.subject,"
+            f" {ledger('sent')} AS sent, {ledger('failed')} AS failed, {ledger('unknown')} AS unknown,"
+            f" {people('delivered')} AS delivered, {people('bounce')} AS bounced, {people('dropped')} AS dropped,"
+            f" {people('open')} AS opened, {people('click')} AS clicked,"
+            f" {people('unsubscribe', 'group_unsubscribe')} AS unsubscribed, {people('spamreport')} AS complained"
+            " FROM editions e JOIN lists l ON l.id = e.list_id"
+        )
+        if edition_id is not None:
+            return self.rows(sql + " WHERE e.id = ?", (edition_id,))
+        return self.rows(sql + " ORDER BY e.date, l.name")

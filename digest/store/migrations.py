@@ -181,3 +181,41 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="070_send_unknown_retries")
+def m070_send_unknown_retries(db: Database) -> None:
+    # how many times a recipient whose send was unknown has been re-sent (--retry-unknown: at most once)
+    db.execute("ALTER TABLE sends ADD COLUMN unknown_retries INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX IF NOT EXISTS events_subscriber ON events(subscriber_id, event)")
+
+
+@migrations(name="040_rank_edition_snapshot")
+def m040_rank_edition_snapshot(db: Database) -> None:
+    # what each frozen story looked like when the edition was built (JSON), so later collection
+    # cannot change an edition's text between preview and send; a partial index for pinned stories
+    db.executescript(
+        """
+        ALTER TABLE edition_stories ADD COLUMN snapshot TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX IF NOT EXISTS stories_pinned ON stories(pinned) WHERE pinned = 1;
+        """
+    )
+
+
+@migrations(name="030_collect_story_identities")
+def m030_collect_story_identities(db: Database) -> None:
+    # further identities of a stored story: the same article seen in a second feed of the same site (matched
+    # by canonical URL) keeps its own identity and content hash here, so re-collecting it adds nothing
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS story_identities (
+            identity TEXT PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS story_identities_story ON story_identities(story_id);
+        ALTER TABLE sources ADD COLUMN last_warning TEXT;
+        ALTER TABLE sources ADD COLUMN last_count INTEGER;
+        """
+    )

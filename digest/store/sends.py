@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -80,11 +80,29 @@ class SendQueries(QueryBase):
             )
         return batch_id
 
+    def restart_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]], *,
+                      unknown_retry: bool = False) -> int:
+        """Put recipients whose send row failed (or was unknown) into a new batch, in flight."""
+        now = iso(utcnow())
+        with self.transaction(immediate=True):
+            cur = self.conn.execute(
+                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
+                " VALUES (?, ?, 'in_flight', ?, ?, ?)",
+                (edition_id, provider, len(recipients), os.getpid(), now),
+            )
+            batch_id = int(cur.lastrowid or 0)
+            self.conn.executemany(
+                "UPDATE sends SET batch_id = ?, status = 'in_flight', email = ?, message_id = NULL, error = NULL,"
+                " updated_at = ?, unknown_retries = unknown_retries + ? WHERE edition_id = ? AND subscriber_id = ?",
+                [(batch_id, email, now, int(unknown_retry), edition_id, sid) for sid, email in recipients],
+            )
+        return batch_id
+
     def finish_batch(
         self, batch_id: int, status: str, *, message_id: str | None = None, error: str | None = None,
-        attempts: int = 1,
+        attempts: int = 1, outcomes: Mapping[int, tuple[str, str | None]] | None = None,
     ) -> None:
-        """Record how a batch ended: sent, failed or unknown."""
+        """Record how a batch ended: sent, failed or unknown (``outcomes`` overrides single recipients)."""
         now = iso(utcnow())
         with self.transaction():
             self.conn.execute(
@@ -96,6 +114,90 @@ class SendQueries(QueryBase):
                 "UPDATE sends SET status = ?, message_id = ?, error = ?, updated_at = ? WHERE batch_id = ?",
                 (status, message_id, error, now, batch_id),
             )
+            if outcomes:
+                self.conn.executemany(
+                    "UPDATE sends SET status = ?, error = ? WHERE batch_id = ? AND subscriber_id = ?",
+                    [(st, err, batch_id, sid) for sid, (st, err) in outcomes.items()],
+                )
+
+    def claim_new_batch(self, edition_id: int, provider: str, list_id: int, active: Sequence[str], after: int,
+                        size: int) -> tuple[int, list[tuple[int, str, str]]] | None:
+        """Write the next ``size`` people owed the edition (id above ``after``) as one batch in flight.
+
+        One INSERT ... SELECT (the same walk as :meth:`owed_new`) in one transaction; returns the batch
+        id and its (subscriber_id, email, name) rows, or None when nobody is left.
+        """
+        now = iso(utcnow())
+        marks = ", ".join("?" * len(active))
+        with self.transaction(immediate=True):
+            cur = self.conn.execute(
+                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
+                " VALUES (?, ?, 'in_flight', 0, ?, ?)",
+                (edition_id, provider, os.getpid(), now),
+            )
+            batch_id = int(cur.lastrowid or 0)
+            self.conn.execute(
+                "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
+                " SELECT ?, s.id, s.email, ?, 'in_flight', ?, ? FROM subscribers s CROSS JOIN subscriptions sub"
+                " ON sub.subscriber_id = s.id AND sub.list_id = ?"
+                f" WHERE s.id > ? AND sub.status IN ({marks})"
+                " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
+                " ORDER BY s.id LIMIT ?",
+                (edition_id, batch_id, now, now, list_id, after, *active, edition_id, size),
+            )
+            rows = self.conn.execute(
+                "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
+                " WHERE sends.batch_id = ? ORDER BY s.id", (batch_id,),
+            ).fetchall()
+            if not rows:
+                self.conn.execute("DELETE FROM send_batches WHERE id = ?", (batch_id,))
+                return None
+            self.conn.execute("UPDATE send_batches SET size = ? WHERE id = ?", (len(rows), batch_id))
+        return batch_id, rows
+
+    def owed_new(self, list_id: int, edition_id: int, active: Sequence[str],
+                 chunk: int = 1000) -> Iterator[list[tuple[int, str, str]]]:
+        """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet.
+
+        Walks subscribers in id order (CROSS JOIN keeps SQLite from sorting the whole list for each
+        chunk), so every chunk costs the same whatever the list size and memory stays flat.
+        """
+        marks = ", ".join("?" * len(active))
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT s.id, s.email, s.name FROM subscribers s CROSS JOIN subscriptions sub"
+                " ON sub.subscriber_id = s.id AND sub.list_id = ?"
+                f" WHERE s.id > ? AND sub.status IN ({marks})"
+                " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
+                " ORDER BY s.id LIMIT ?",
+                (list_id, last, *active, edition_id, chunk),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    def owed_again(self, edition_id: int, list_id: int, active: Sequence[str], retry_unknown: bool,
+                   chunk: int = 1000) -> Iterator[tuple[str, list[tuple[int, str, str]]]]:
+        """Chunks of (kind, [(subscriber_id, email, name)]) to send again: failed rows, then (if asked)
+        unknown rows never retried before; only people still subscribed."""
+        marks = ", ".join("?" * len(active))
+        kinds = ["failed", "unknown"] if retry_unknown else ["failed"]
+        for kind in kinds:
+            last = 0
+            while True:
+                rows = self.conn.execute(
+                    "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
+                    " JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = ?"
+                    f" WHERE sends.edition_id = ? AND sends.status = ? AND sub.status IN ({marks})"
+                    " AND (? = 'failed' OR sends.unknown_retries < 1) AND s.id > ? ORDER BY s.id LIMIT ?",
+                    (list_id, edition_id, kind, *active, kind, last, chunk),
+                ).fetchall()
+                if not rows:
+                    break
+                last = rows[-1][0]
+                yield kind, [(r[0], r[1], r[2]) for r in rows]
 
     def orphaned_batches(self, edition_id: int) -> list[dict[str, Any]]:
         """Batches left in flight by a process that is gone: their fate is unknown."""
@@ -108,21 +210,18 @@ class SendQueries(QueryBase):
         for batch_id in batch_ids:
             self.finish_batch(batch_id, "unknown", error=why)
 
-    def forget_batch(self, batch_id: int) -> int:
-        """Delete a batch's send rows so that its recipients are owed the edition again."""
-        with self.transaction():
-            cur = self.conn.execute("DELETE FROM sends WHERE batch_id = ?", (batch_id,))
-            self.conn.execute(
-                "UPDATE send_batches SET error = coalesce(error, '') || ' (retried)' WHERE id = ?", (batch_id,)
-            )
-        return cur.rowcount
-
     def unknown_batches(self, edition_id: int) -> list[dict[str, Any]]:
+        """Batches that still hold recipients whose send is unknown."""
         return self.rows(
-            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'unknown'"
-            " AND EXISTS (SELECT 1 FROM sends WHERE sends.batch_id = send_batches.id)",
+            "SELECT * FROM send_batches WHERE edition_id = ? AND EXISTS"
+            " (SELECT 1 FROM sends WHERE sends.batch_id = send_batches.id AND sends.status = 'unknown')"
+            " ORDER BY id",
             (edition_id,),
         )
+
+    def sends_of(self, edition_id: int, status: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM sends WHERE edition_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
+        return self.rows(sql, (edition_id, status) if status else (edition_id,))
 
     def send_counts(self, edition_id: int) -> dict[str, int]:
         counts = dict.fromkeys(("in_flight", "sent", "failed", "unknown"), 0)

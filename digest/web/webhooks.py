@@ -1,11 +1,61 @@
-"""Routes for webhooks (being built)."""
+"""Provider webhooks: SendGrid's signed Event Webhook at ``POST /webhooks/sendgrid``.
+
+The signature (ECDSA over timestamp + raw body) is checked with the official client's
+``EventWebhook`` helper; anything that does not verify gets 403 and changes nothing. Without a
+configured key ([sendgrid] webhook_public_key or DIGEST_SENDGRID_WEBHOOK_PUBLIC_KEY) the route
+answers 503 so that SendGrid keeps retrying until it is set.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+
+from sendgrid.helpers.eventwebhook import EventWebhook
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
+from digest.send.events import record_events
+from digest.web import open_store
+
+SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+MAX_BODY = 20_000_000
+
+
+def verify(public_key: str, raw: bytes, signature: str | None, timestamp: str | None) -> bool:
+    """True only for a well-formed signature that matches; never raises."""
+    if not signature or not timestamp:
+        return False
+    try:
+        return bool(EventWebhook(public_key).verify_signature(raw.decode("utf-8"), signature, timestamp))
+    except Exception:  # malformed base64 or DER, a bad body encoding: the helper raises instead of saying False
+        return False
 
 
 def routes(config: Config) -> list[BaseRoute]:
-    return []
+    async def sendgrid_events(request: Request) -> Response:
+        key = config.settings.sendgrid.webhook_public_key.strip()
+        if not key:
+            return PlainTextResponse("set [sendgrid] webhook_public_key to receive events\n", status_code=503)
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return PlainTextResponse("too large\n", status_code=413)
+        if not verify(key, raw, request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)):
+            return PlainTextResponse("invalid signature\n", status_code=403)
+        try:
+            events = json.loads(raw)
+        except ValueError:
+            return PlainTextResponse("the body is not JSON\n", status_code=400)
+        if not isinstance(events, list):
+            return PlainTextResponse("expected a JSON array of events\n", status_code=400)
+
+        def record() -> dict[str, int]:
+            with open_store(config) as store:
+                return record_events(store, events)
+
+        return JSONResponse(await run_in_threadpool(record))
+
+    return [Route("/webhooks/sendgrid", sendgrid_events, methods=["POST"])]

@@ -23,6 +23,7 @@ class EditionMail:
     rendered: Rendered
     categories: list[str] = field(default_factory=list)
     test: bool = False
+    web_url: str = ""  # the edition's web version: the same for every recipient
 
 
 @dataclass
@@ -39,21 +40,35 @@ class Recipient:
 
 @dataclass
 class BatchResult:
-    status: str  # sent | failed | unknown
+    """How one batch ended.
+
+    ``status`` is the batch's fate: ``sent``, ``failed`` (certainly not sent: safe to send again) or
+    ``unknown`` (may or may not have left: never re-sent without ``--retry-unknown``). ``outcomes``
+    overrides it for single recipients (subscriber id -> (status, error)), e.g. an SMTP server
+    refusing one address or a connection lost after some messages went.
+    """
+
+    status: str
     message_id: str | None = None
     error: str | None = None
     attempts: int = 1
+    outcomes: dict[int, tuple[str, str | None]] = field(default_factory=dict)
 
 
 class Provider(Protocol):
     name: str
     batch_size: int
+    concurrency: int  # how many batches may be in flight at once (send_batch is called from that many threads)
+
+    def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> object:
+        """Build everything one batch needs (messages, request body); sends nothing (``--dry-run`` stops here)."""
+        ...
 
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
         """Send one batch; must not raise for a batch-level failure (return ``failed``/``unknown``).
 
-        Raise :class:`digest.errors.ProviderError` only when the whole run must stop
-        (a bad API key, an unreachable server).
+        Raise :class:`digest.errors.ProviderError` only when the whole run must stop (a refused
+        key or login, an unreachable server), and only when nothing of this batch has left.
         """
         ...
 

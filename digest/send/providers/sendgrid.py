@@ -1,14 +1,31 @@
 """The ``sendgrid`` provider: the official client, up to 1000 recipients per request.
 
 Each recipient is one personalization (nobody sees another address) carrying its own
-substitutions (unsubscribe URL, name, web URL), list headers and ``custom_args``.
+substitutions (unsubscribe URL, name, web URL), list headers and ``custom_args``; several
+requests are in flight at once (``[send] concurrency``, one client per thread).
+
+Outcomes (SendGrid has no idempotency key, so anything that may have been accepted is ``unknown``):
+
+* 202 (200 in sandbox mode): sent, with ``X-Message-Id``.
+* 429: waits for ``X-RateLimit-Reset`` (at most ``max_wait`` seconds) and retries; a 429 was not
+  accepted, so still 429 after ``max_attempts`` is *failed* (the next run sends the batch again).
+* 500/502/503/504: exponential backoff with jitter and a retry, as SendGrid advises; still 5xx after
+  ``max_attempts`` is *unknown*, not failed: a 5xx may have been queued. (Any later non-202 answer
+  after a 5xx is unknown too, for the same reason.)
+* 400/404/413: *failed* with SendGrid's own message; the other batches go on.
+* 401/403: the whole run stops (:class:`ProviderError`) with a message about the key.
+* a timeout or a dropped connection: *unknown*.
 """
 
 from __future__ import annotations
 
+import html
+import http.client
 import json
 import random
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sendgrid
@@ -16,35 +33,121 @@ from python_http_client import exceptions as http_errors
 
 from digest.config import Config, secret
 from digest.errors import ConfigError, ProviderError
-from digest.render import placeholder
-from digest.send.message import list_headers
+from digest.render import PLACEHOLDERS, placeholder
 from digest.send.providers.base import BatchResult, EditionMail, Recipient
 
 MAX_PER_REQUEST = 1000
+RETRYABLE_5XX = (500, 502, 503, 504)
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 def _reason(body: Any) -> str:
     try:
         data = json.loads(body)
-        return "; ".join(e.get("message", "") for e in data.get("errors", [])) or str(data)
+        return "; ".join(str(e.get("message", "")) for e in data.get("errors", [])) or str(data)[:300]
     except (TypeError, ValueError, AttributeError):
         return (body.decode(errors="replace") if isinstance(body, bytes) else str(body))[:300]
+
+
+class _Json(bytes):
+    """A request body already encoded; prints as its size, not its megabyte of JSON.
+
+    python_http_client formats every payload into a debug message eagerly (even with debug off),
+    which costs more than encoding it; this keeps that message cheap.
+    """
+
+    def __str__(self) -> str:
+        return f"<{len(self)} bytes of JSON>"
+
+    __repr__ = __str__
+
+
+class _Encoded:
+    """What python_http_client calls ``.encode('utf-8')`` on when the Content-Type is not bare application/json."""
+
+    def __init__(self, body: bytes) -> None:
+        self.data = body if isinstance(body, _Json) else _Json(body)
+
+    def encode(self, _encoding: str = "utf-8") -> _Json:
+        return self.data
+
+
+def html_placeholder(name: str) -> str:
+    """The HTML body's placeholder: its substitution is HTML-escaped (the text body's is raw)."""
+    return f"%%digest.{name}.h%%"
+
+
+class _Static:
+    """What every request of an edition shares; the HTML body comes in variants (see :meth:`body`).
+
+    Values the same for every recipient (the web version's URL) are written into the bodies once;
+    only placeholders the templates use and that differ per recipient become substitutions. SendGrid
+    puts a substitution into the text and the HTML as it is, so where a batch has a value that HTML
+    must escape (a name like ``Ann & Bob``) that batch's HTML uses a second, escaped key.
+    """
+
+    SHARED = ("web_url",)
+
+    def __init__(self, mail: EditionMail, categories: list[str], asm_group_id: int, sandbox: bool) -> None:
+        text, body_html = mail.rendered.text, mail.rendered.html
+        shared = {"web_url": f"{mail.web_url}"} if mail.web_url else {}
+        for name, value in shared.items():
+            text = text.replace(placeholder(name), value)
+            body_html = body_html.replace(placeholder(name), html.escape(value))
+        used = [n for n in PLACEHOLDERS if n not in shared and (placeholder(n) in text or placeholder(n) in body_html)]
+        self.per_recipient = [(n, json.dumps(placeholder(n)), json.dumps(html_placeholder(n))) for n in used]
+        self.text, self.html = text, body_html
+        sender: dict[str, str] = {"email": mail.from_email}
+        if mail.from_name:
+            sender["name"] = mail.from_name
+        self.common: dict[str, Any] = {"from": sender, "subject": ("[TEST] " if mail.test else "") + mail.subject}
+        if mail.reply_to:
+            self.common["reply_to"] = {"email": mail.reply_to}
+        wanted = categories + (["test"] if mail.test and "test" not in categories else [])
+        if wanted:
+            self.common["categories"] = wanted[:10]
+        if asm_group_id:
+            self.common["asm"] = {"group_id": asm_group_id}
+        if sandbox:
+            self.common["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        self._variants: dict[frozenset[str], str] = {}
+
+    def encoded(self, escaped: frozenset[str]) -> str:
+        """The rest of the body as JSON text after ``"personalizations":[...],`` (with its closing brace)."""
+        found = self._variants.get(escaped)
+        if found is None:
+            body_html = self.html
+            for name in escaped:
+                body_html = body_html.replace(placeholder(name), html_placeholder(name))
+            rest = {**self.common, "content": [{"type": "text/plain", "value": self.text},
+                                               {"type": "text/html", "value": body_html}]}
+            found = json.dumps(rest, separators=(",", ":"))[1:]
+            self._variants[escaped] = found
+        return found
 
 
 class SendGridProvider:
     name = "sendgrid"
 
     def __init__(self, api_key: str, *, host: str, timeout: float = 30.0, batch_size: int = MAX_PER_REQUEST,
-                 categories: list[str] | None = None, asm_group_id: int = 0, sandbox: bool = False,
-                 max_attempts: int = 5, max_wait: float = 60.0) -> None:
-        self.client = sendgrid.SendGridAPIClient(api_key=api_key, host=host)
-        self.client.client.timeout = timeout
-        self.batch_size = min(batch_size, MAX_PER_REQUEST)
-        self.categories = categories or []
+                 concurrency: int = 4, categories: list[str] | None = None, asm_group_id: int = 0,
+                 sandbox: bool = False, max_attempts: int = 5, max_wait: float = 60.0, backoff: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._api_key = api_key  # never printed or logged
+        self.host = host.rstrip("/")
+        self.timeout = timeout
+        self.batch_size = max(1, min(batch_size, MAX_PER_REQUEST))
+        self.concurrency = max(1, concurrency)
+        self.categories = list(dict.fromkeys(c[:255] for c in (categories or [])))[:10]
         self.asm_group_id = asm_group_id
         self.sandbox = sandbox
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, max_attempts)
         self.max_wait = max_wait
+        self.backoff = backoff
+        self.sleep = sleep
+        self._local = threading.local()
+        self._static: dict[tuple[int, bool], _Static] = {}
+        self._static_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Config) -> SendGridProvider:
@@ -52,79 +155,146 @@ class SendGridProvider:
         if not key:
             raise ConfigError("SENDGRID_API_KEY is not set: export your SendGrid API key (Mail Send permission)")
         s = config.settings.sendgrid
-        import os
+        return cls(key, host=s.host, timeout=s.timeout, batch_size=config.settings.send.batch_size,
+                   concurrency=config.settings.send.concurrency, categories=s.categories,
+                   asm_group_id=s.asm_group_id, sandbox=s.sandbox, max_attempts=s.max_attempts,
+                   max_wait=s.max_wait, backoff=s.backoff)
 
-        host = os.environ.get("DIGEST_SENDGRID_HOST") or s.host
-        return cls(key, host=host, timeout=s.timeout, batch_size=config.settings.send.batch_size,
-                   categories=s.categories, asm_group_id=s.asm_group_id, sandbox=s.sandbox,
-                   max_attempts=s.max_attempts, max_wait=s.max_wait)
+    def client(self) -> sendgrid.SendGridAPIClient:
+        """One official client per thread (python_http_client mutates its headers per request)."""
+        sg = getattr(self._local, "client", None)
+        if sg is None:
+            sg = sendgrid.SendGridAPIClient(api_key=self._api_key, host=self.host)
+            sg.client.timeout = self.timeout
+            # we encode the JSON ourselves (see _Encoded); the charset parameter tells the client so
+            sg.client.request_headers["Content-Type"] = JSON_TYPE
+            self._local.client = sg
+        return sg
 
-    def body(self, mail: EditionMail, recipients: list[Recipient]) -> dict[str, Any]:
-        html = mail.rendered.html
-        text = mail.rendered.text
-        personalizations = []
+    # -- the request body ------------------------------------------------------------------
+    def _static_part(self, mail: EditionMail) -> _Static:
+        key = (id(mail), mail.test)
+        with self._static_lock:
+            found = self._static.get(key)
+            if found is None:
+                found = _Static(mail, self.categories, self.asm_group_id, self.sandbox)
+                self._static = {key: found}  # one edition at a time
+            return found
+
+    def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> _Json:
+        """The POST /v3/mail/send body for one batch, encoded: one personalization per recipient.
+
+        Written as JSON text piece by piece (every string through ``json.dumps``): building dicts
+        for ``json.dumps`` to walk costs twice as much, and this runs for every recipient.
+        """
+        static = self._static_part(mail)
+        keys = static.per_recipient
+        escape, dumps = html.escape, json.dumps
+        escaped = frozenset(name for name, _, _ in keys
+                            if any(escape(v) != v for v in (r.values.get(name, "") for r in recipients)))
+        args = f'"custom_args":{{"edition_id":"{mail.edition_id}","list_id":"{mail.list_id}","subscriber_id":"'
+        tail = ("" if mail.test else
+                f',"headers":{{"List-Unsubscribe-Post":"List-Unsubscribe=One-Click","List-Id":'
+                f'{dumps(mail.list_id_header)},"List-Unsubscribe":')
+        parts = []
         for r in recipients:
-            to: dict[str, str] = {"email": r.email}
-            if r.name:
-                to["name"] = r.name
-            p: dict[str, Any] = {
-                "to": [to],
-                "substitutions": {placeholder(k): v for k, v in r.values.items()},
-                "custom_args": {"edition_id": str(mail.edition_id), "subscriber_id": str(r.subscriber_id),
-                                "list_id": str(mail.list_id)},
-            }
-            if not mail.test:
-                p["headers"] = list_headers(mail, r)
-            personalizations.append(p)
-        sender: dict[str, str] = {"email": mail.from_email}
-        if mail.from_name:
-            sender["name"] = mail.from_name
-        body: dict[str, Any] = {
-            "personalizations": personalizations,
-            "from": sender,
-            "subject": ("[TEST] " if mail.test else "") + mail.subject,
-            "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
-        }
-        if mail.reply_to:
-            body["reply_to"] = {"email": mail.reply_to}
-        if self.categories:
-            body["categories"] = self.categories[:10]
-        if self.asm_group_id:
-            body["asm"] = {"group_id": self.asm_group_id}
-        if self.sandbox:
-            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
-        return body
+            values = r.values
+            to = (f'{{"email":{dumps(r.email)},"name":{dumps(r.name)}}}' if r.name else
+                  f'{{"email":{dumps(r.email)}}}')
+            subs = []
+            for name, raw_key, html_key in keys:
+                value = values.get(name, "")
+                subs.append(f"{raw_key}:{dumps(value)}")
+                if name in escaped:
+                    subs.append(f"{html_key}:{dumps(escape(value))}")
+            p = f'{{"to":[{to}],{args}{r.subscriber_id}"}}'
+            if subs:
+                p += f',"substitutions":{{{",".join(subs)}}}'
+            if tail:
+                p += f"{tail}{dumps('<' + values['unsubscribe_url'] + '>')}}}"
+            parts.append(p + "}")
+        return _Json(f'{{"personalizations":[{",".join(parts)}],{static.encoded(escaped)}'.encode())
 
+    # -- sending ---------------------------------------------------------------------------
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
-        body = self.body(mail, recipients)
+        return self.post(self.prepare(mail, recipients))
+
+    def post(self, body: bytes) -> BatchResult:
+        """POST /v3/mail/send (an encoded body from :meth:`prepare`) with the module docstring's retry rules."""
         attempt = 0
+        ambiguous = ""  # set once an attempt may have been accepted (a 5xx)
+        endpoint = self.client().client.mail.send
+        encoded = _Encoded(body)
         while True:
             attempt += 1
             try:
-                response = self.client.client.mail.send.post(request_body=body)
-                message_id = response.headers.get("X-Message-Id") if response.headers else None
-                return BatchResult("sent", message_id=message_id, attempts=attempt)
+                response = endpoint.post(request_body=encoded)
+                headers = response.headers
+                return BatchResult("sent", message_id=headers.get("X-Message-Id") if headers else None,
+                                   attempts=attempt)
             except http_errors.UnauthorizedError as exc:
-                raise ProviderError(f"SendGrid refused the API key (401: {_reason(exc.body)});"
-                                    " check SENDGRID_API_KEY") from None
+                raise ProviderError(f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
+                                    " SENDGRID_API_KEY is a current key") from None
             except http_errors.ForbiddenError as exc:
-                raise ProviderError(f"SendGrid forbids this key from sending (403: {_reason(exc.body)});"
-                                    " give it the Mail Send permission") from None
+                raise ProviderError(f"SendGrid forbids this API key to send (403: {_reason(exc.body)}); give"
+                                    " the key the Mail Send permission or verify the sender") from None
             except http_errors.TooManyRequestsError as exc:
                 if attempt >= self.max_attempts:
-                    return BatchResult("failed", error=f"429 rate limited {attempt} times", attempts=attempt)
-                reset = (exc.headers or {}).get("X-RateLimit-Reset")
-                wait = float(reset) - time.time() if reset else 1.0
-                time.sleep(min(max(wait, 0.1), self.max_wait))
-            except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError, http_errors.NotFoundError) as exc:
-                return BatchResult("failed", error=f"{exc.status_code}: {_reason(exc.body)}", attempts=attempt)
+                    return self._end("failed", ambiguous, f"429: still rate limited after {attempt} attempts",
+                                     attempt)
+                self.sleep(self._rate_limit_wait(exc.headers))
+            except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError,
+                    http_errors.NotFoundError) as exc:
+                return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
             except http_errors.HTTPError as exc:
-                if exc.status_code < 500 or attempt >= self.max_attempts:
-                    return BatchResult("unknown" if exc.status_code >= 500 else "failed",
-                                       error=f"{exc.status_code}: {_reason(exc.body)}", attempts=attempt)
-                time.sleep(min(self.max_wait, 0.2 * 2 ** attempt * (0.5 + random.random())))
-            except (TimeoutError, OSError) as exc:
-                return BatchResult("unknown", error=f"no answer from SendGrid: {exc}", attempts=attempt)
+                if exc.status_code not in RETRYABLE_5XX:
+                    return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
+                ambiguous = f"{exc.status_code}: {_reason(exc.body)}"
+                if attempt >= self.max_attempts:
+                    return BatchResult("unknown", error=f"{ambiguous} (after {attempt} attempts; SendGrid may"
+                                       " have queued it)", attempts=attempt)
+                self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
+            except (OSError, http.client.HTTPException) as exc:
+                return BatchResult("unknown", error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
+                                   " it may or may not have accepted the batch", attempts=attempt)
+
+    @staticmethod
+    def _end(status: str, ambiguous: str, error: str, attempts: int) -> BatchResult:
+        if ambiguous:  # an earlier attempt may have been queued: we cannot say it failed
+            return BatchResult("unknown", error=f"{error}; an earlier attempt got {ambiguous}", attempts=attempts)
+        return BatchResult(status, error=error, attempts=attempts)
+
+    def _rate_limit_wait(self, headers: Any) -> float:
+        reset = headers.get("X-RateLimit-Reset") if headers else None
+        try:
+            wait = float(reset) - time.time() if reset else 1.0
+        except ValueError:
+            wait = 1.0
+        return min(max(wait, 0.05), self.max_wait)
+
+    # -- suppressions ----------------------------------------------------------------------
+    def suppressions(self, kind: str, page_size: int = 500) -> list[dict[str, Any]]:
+        """Every entry of ``/v3/suppression/<kind>`` (unsubscribes, bounces, spam_reports), page by page."""
+        endpoint = getattr(self.client().client.suppression, kind)
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            try:
+                response = endpoint.get(query_params={"limit": page_size, "offset": offset})
+            except (http_errors.UnauthorizedError, http_errors.ForbiddenError) as exc:
+                raise ProviderError(f"SendGrid refused to list {kind} ({exc.status_code}): give SENDGRID_API_KEY"
+                                    " the Suppressions read permission") from None
+            except http_errors.HTTPError as exc:
+                raise ProviderError(f"SendGrid failed to list {kind} ({exc.status_code}: {_reason(exc.body)});"
+                                    " try again later") from None
+            except (OSError, http.client.HTTPException) as exc:
+                raise ProviderError(f"cannot reach SendGrid at {self.host} ({exc}); check the network or"
+                                    " DIGEST_SENDGRID_HOST") from None
+            page = json.loads(response.body or b"[]")
+            out.extend(page)
+            if len(page) < page_size:
+                return out
+            offset += page_size
 
     def close(self) -> None:
-        return None
+        self._static = {}

@@ -1,10 +1,18 @@
-"""The ``smtp`` provider: standard-library smtplib, one connection reused for the whole send."""
+"""The ``smtp`` provider: standard-library smtplib, one connection reused for the whole send.
+
+STARTTLS (default) or implicit TLS (``security = "ssl"``), login with ``[smtp] username`` and
+``DIGEST_SMTP_PASSWORD``. One multipart/alternative message per recipient. Each recipient gets
+its own outcome: refused addresses fail alone; a connection lost mid-batch leaves the message in
+progress unknown and the ones not yet tried failed (so a re-run sends them).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
 import ssl
+from email.message import EmailMessage
 
 from digest.config import Config, secret
 from digest.errors import ProviderError
@@ -14,13 +22,15 @@ from digest.send.providers.base import BatchResult, EditionMail, Recipient
 
 class SmtpProvider:
     name = "smtp"
+    concurrency = 1
 
     def __init__(self, host: str, port: int, *, username: str = "", password: str | None = None,
                  security: str = "starttls", timeout: float = 30.0, batch_size: int = 100,
                  domain: str = "digest.local") -> None:
-        self.host, self.port, self.username, self.password = host, port, username, password
+        self.host, self.port, self.username, self._password = host, port, username, password
         self.security, self.timeout, self.batch_size, self.domain = security, timeout, batch_size, domain
         self._conn: smtplib.SMTP | None = None
+        self.connections = 0  # how many times a connection was opened (one per send, unless it drops)
 
     @classmethod
     def from_config(cls, config: Config) -> SmtpProvider:
@@ -35,52 +45,70 @@ class SmtpProvider:
     def _connect(self) -> smtplib.SMTP:
         if self._conn is not None:
             try:
-                self._conn.noop()
+                self._conn.noop()  # once per batch: a connection the server closed while idle is reopened
                 return self._conn
-            except smtplib.SMTPException:
-                self._conn = None
+            except (OSError, smtplib.SMTPException):
+                self._drop()
         try:
             if self.security == "ssl":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                                       context=ssl.create_default_context())
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-                if self.security == "starttls":
-                    conn.starttls(context=ssl.create_default_context())
+            with contextlib.suppress(OSError, AttributeError):  # small writes must not wait for delayed ACKs
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
             if self.username:
-                conn.login(self.username, self.password or "")
+                conn.login(self.username, self._password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise ProviderError(f"SMTP login refused by {self.host}: {exc.smtp_code} "
                                 f"{exc.smtp_error.decode(errors='replace')}; check [smtp] username and"
                                 " DIGEST_SMTP_PASSWORD") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ProviderError(f"SMTP server {self.host}:{self.port} does not support this: {exc}; check"
+                                " [smtp] security (starttls, ssl or none)") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise ProviderError(f"cannot reach SMTP server {self.host}:{self.port}: {exc}; check [smtp]") from None
+            raise ProviderError(f"cannot reach SMTP server {self.host}:{self.port} ({exc}); check [smtp] host,"
+                                " port and security") from None
         self._conn = conn
+        self.connections += 1
         return conn
 
+    def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[EmailMessage]:
+        return [build_message(mail, r, self.domain) for r in recipients]
+
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
-        conn = self._connect()
-        refused: list[str] = []
-        sent_any = False
-        try:
-            for r in recipients:
-                msg = build_message(mail, r, self.domain)
-                try:
-                    conn.send_message(msg, from_addr=mail.from_email, to_addrs=[r.email])
-                    sent_any = True
-                except smtplib.SMTPRecipientsRefused as exc:
-                    refused.extend(f"{a}: {c} {m.decode(errors='replace')}" for a, (c, m) in exc.recipients.items())
-        except (OSError, smtplib.SMTPServerDisconnected) as exc:
-            self._conn = None
-            return BatchResult("unknown", error=f"connection lost mid-batch: {exc}")
-        except smtplib.SMTPException as exc:
-            return BatchResult("failed" if not sent_any else "unknown", error=str(exc))
-        if refused and not sent_any:
-            return BatchResult("failed", error="; ".join(refused))
-        return BatchResult("sent", error="; ".join(refused) or None)
+        messages = self.prepare(mail, recipients)
+        conn = self._connect()  # raises ProviderError before anything of this batch left
+        outcomes: dict[int, tuple[str, str | None]] = {}
+        for i, (r, msg) in enumerate(zip(recipients, messages, strict=True)):
+            try:
+                conn.send_message(msg, from_addr=mail.from_email, to_addrs=[r.email])
+            except smtplib.SMTPRecipientsRefused as exc:
+                outcomes[r.subscriber_id] = ("failed", "; ".join(
+                    f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()))
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                outcomes[r.subscriber_id] = ("failed", f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}")
+            except (OSError, smtplib.SMTPException) as exc:  # the connection went: this one is unknown
+                self._drop()
+                outcomes[r.subscriber_id] = ("unknown", f"connection lost while sending: {exc}")
+                for rest in recipients[i + 1:]:
+                    outcomes[rest.subscriber_id] = ("failed", "not sent: the SMTP connection was lost")
+                break
+        if outcomes and all(status == "failed" for status, _ in outcomes.values()) and len(outcomes) == len(
+                recipients):
+            return BatchResult("failed", error=next(iter(outcomes.values()))[1], outcomes=outcomes)
+        return BatchResult("sent", outcomes=outcomes)
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._conn.close()
+        self._conn = None
 
     def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._conn.quit()
-            self._conn = None
+            self._drop()
