@@ -57,7 +57,7 @@ def sign(key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     payload = f"{purpose}:{subscriber_id}:{list_id}".encode("ascii")
-    mac = hmac.new(key, payload, hashlib.sha256).digest()[:16]
+    mac = hmac.digest(key, payload, "sha256")[:16]  # one-shot: signed once per recipient per send
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
@@ -79,3 +79,8 @@ def verify(key: bytes, token: str, purpose: str) -> TokenClaims:
     if claims.purpose != purpose:
         raise BadToken(f"token is for {claims.purpose}, not {purpose}")
     return claims
+
+
+def link(public_url: str, key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:
+    """The page a token leads to on ``digest serve``: ``{public_url}/{purpose}/{token}``."""
+    return f"{public_url.rstrip('/')}/{purpose}/{sign(key, purpose, subscriber_id, list_id)}"

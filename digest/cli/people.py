@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from digest import subscribers
-from digest.cli.common import JSON_HELP, err, out_json, say, state, table
+from digest import subscribers, tokens
+from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, state, table
+from digest.errors import NotFoundError, SubscriberError
 
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
-subs_app = typer.Typer(help="Manage people: add, import, list, unsubscribe.", no_args_is_help=True)
+subs_app = typer.Typer(
+    help="Manage people: add, import, export, sync, unsubscribe, remove (erase). Nobody who left is"
+         " subscribed again without --force-resubscribe.",
+    no_args_is_help=True,
+)
+
+FORCE_HELP = ("Subscribe again people who unsubscribed, bounced, complained or were erased (and forget the"
+              " erasure). Use it only when they gave new consent, e.g. signed up again.")
+LIST_HELP = "The list (default: default_list in digest.toml)."
+DELIVERABILITY_HELP = "Also ask DNS whether each domain accepts mail (slow; off by default)."
+STATUS_HELP = ("Status for new subscriptions: confirmed or unconfirmed (default: unconfirmed on double opt-in"
+               " lists, else confirmed).")
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +32,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(subs_app, name="subscribers")
 
 
+def _list_name(st: State, given: str | None) -> str:
+    return given or st.config.settings.default_list
+
+
+# -- lists --------------------------------------------------------------------------------
 @lists_app.command("add")
 def lists_add(
     ctx: typer.Context,
@@ -27,55 +46,140 @@ def lists_add(
     reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
     subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
     address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
-    double_opt_in: bool = typer.Option(False, "--double-opt-in", help="New subscribers must confirm first."),
+    double_opt_in: bool = typer.Option(False, "--double-opt-in",
+                                       help="New subscribers get a confirmation link and no mail until they use it."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Create a list."""
+    """Create a list with its sender settings."""
     st = state(ctx)
     sender = st.config.settings.sender
-    st.store.add_list(
+    if not name.strip() or any(c in name for c in "/\\\r\n\0") or name != name.strip():
+        raise SubscriberError(f"{name!r} cannot be a list name; use letters, digits, - or _ (e.g. 'main')")
+    reply = reply_to if reply_to is not None else sender.reply_to
+    row = st.store.add_list(
         name,
         from_email=subscribers.normalize_email(from_email or sender.from_email),
-        from_name=from_name if from_name is not None else sender.from_name,
-        reply_to=subscribers.normalize_email(reply_to) if reply_to else sender.reply_to,
-        subject_prefix=subject_prefix if subject_prefix is not None else sender.subject_prefix,
-        address=address if address is not None else sender.address,
+        from_name=subscribers.clean_name(from_name if from_name is not None else sender.from_name),
+        reply_to=subscribers.normalize_email(reply) if reply else "",
+        subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
+        address=subscribers.clean_name(address if address is not None else sender.address),
         double_opt_in=double_opt_in,
     )
-    say(f"Created list '{name}'")
+    if json_out:
+        out_json(row)
+    else:
+        say(f"Created list '{name}' (from {row['from_email']}{', double opt-in' if double_opt_in else ''})")
 
 
 @lists_app.command("list")
 def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """List the lists with their active subscriber counts."""
+    """List the lists with their sender settings and active subscriber counts."""
     rows = state(ctx).store.lists()
     if json_out:
         out_json(rows)
         return
-    table(rows, ["name", "active", "from_email", "double_opt_in"])
+    table(rows, ["name", "active", "from_email", "from_name", "reply_to", "subject_prefix", "double_opt_in"])
 
 
+# -- one person ---------------------------------------------------------------------------
 @subs_app.command("add")
 def subs_add(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="The address."),
     name: str = typer.Option("", "--name", help="Their name."),
-    list_name: str = typer.Option(None, "--list", help="The list (default: [default_list])."),
+    list_name: str = typer.Option(None, "--list", help=LIST_HELP),
+    attributes: str = typer.Option(None, "--attributes", help='A JSON object, e.g. \'{"city": "Oslo"}\'.'),
+    status: str = typer.Option(None, "--status", help=STATUS_HELP),
+    force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
+    check_deliverability: bool = typer.Option(False, "--check-deliverability", help=DELIVERABILITY_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Subscribe one person to a list."""
+    """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
     st = state(ctx)
-    _, status = subscribers.add(st.store, email, list_name or st.config.settings.default_list, name=name)
-    say(f"{email}: {status}")
+    lname = _list_name(st, list_name)
+    sid, got = subscribers.add(st.store, email, lname, name=name, attributes=subscribers.parse_attributes(attributes),
+                               status=status, force=force_resubscribe, check_deliverability=check_deliverability)
+    lst = st.store.list_(lname)
+    link = None
+    if got == "unconfirmed":
+        link = tokens.link(st.config.public_url, tokens.signing_key(st.store), "confirm", sid, lst["id"])
+    person = st.store.subscriber_by_id(sid) or {}
+    if json_out:
+        out_json({"id": sid, "email": person.get("email"), "list": lname, "status": got, "confirm_url": link})
+        return
+    say(f"{person.get('email')}: {got} on '{lname}'")
+    if link:
+        say("They get no mail until they confirm; send them this link:")
+        typer.echo(link)
+
+
+@subs_app.command("unsubscribe")
+def subs_unsubscribe(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The address."),
+    list_name: str = typer.Option(None, "--list", help="Only this list (default: every list they are on)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Unsubscribe someone (kept on file as unsubscribed, so no import adds them back)."""
+    left = subscribers.unsubscribe(state(ctx).store, email, list_name)
+    if json_out:
+        out_json({"email": email, "unsubscribed": left})
+    else:
+        say(f"{email}: unsubscribed from {', '.join(left)}" if left else f"{email}: was not subscribed")
+
+
+@subs_app.command("remove")
+def subs_remove(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The address."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Erase a person (right to erasure): their record, subscriptions and address in the send ledger.
+
+    Only a one-way hash of the address is kept, so an import cannot add them back by accident.
+    """
+    st = state(ctx)
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase {email} and everything about them?"):
+        raise typer.Exit(1)
+    erased = subscribers.remove(st.store, email)
+    if json_out:
+        out_json({"email": erased, "erased": True})
+    else:
+        say(f"{erased}: erased")
+
+
+@subs_app.command("show")
+def subs_show(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The address."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """One person: name, attributes, subscriptions and every edition they were sent."""
+    info = subscribers.show(state(ctx).store, email)
+    if json_out:
+        out_json(info)
+        return
+    typer.echo(f"{info['email']}  {info['name']}  (since {info['created_at']})")
+    if info["attributes"]:
+        typer.echo(f"attributes: {info['attributes']}")
+    typer.echo("")
+    table(info["subscriptions"], ["list", "status", "updated_at"])
+    typer.echo("")
+    table(info["sent"], ["edition", "list", "date", "status", "subject"])
 
 
 @subs_app.command("list")
 def subs_list(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="Only this list."),
-    status: str = typer.Option(None, "--status", help="Only this status (confirmed, unsubscribed, ...)."),
+    status: str = typer.Option(None, "--status", help="Only this status: " + ", ".join(subscribers.STATUSES) + "."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List subscribers and their status per list."""
     st = state(ctx)
+    if status is not None and status not in subscribers.STATUSES:
+        raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(subscribers.STATUSES)}")
     list_id = st.store.list_(list_name)["id"] if list_name else None
     rows = st.store.subscribers(list_id, status)
     if json_out:
@@ -84,44 +188,85 @@ def subs_list(
     table(rows, ["email", "name", "list", "status"])
 
 
+# -- files --------------------------------------------------------------------------------
 @subs_app.command("import")
 def subs_import(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A CSV with columns email,name,attributes (attributes as JSON)."),
-    list_name: str = typer.Option(None, "--list", help="The list (default: [default_list])."),
-    force_resubscribe: bool = typer.Option(
-        False, "--force-resubscribe",
-        help="Re-subscribe people who unsubscribed, bounced, complained or were erased. Only with their new consent.",
-    ),
+    file: Path = typer.Argument(..., help="A CSV with a header: email,name,attributes (attributes as JSON);"
+                                          " listmonk's columns and a status column work too."),
+    list_name: str = typer.Option(None, "--list", help=LIST_HELP),
+    force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
+    status: str = typer.Option(None, "--status", help=STATUS_HELP),
+    rejects: Path = typer.Option(None, "--rejects", help="Write refused rows here (line, reason, the row) to fix"
+                                                         " and import again."),
+    check_deliverability: bool = typer.Option(False, "--check-deliverability", help=DELIVERABILITY_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Import subscribers: good rows land, each bad row is reported with its line and reason."""
+    """Import subscribers: good rows land, each bad row is reported with its line and reason.
+
+    Importing the same file again changes nothing. Exit code 3 when some rows were refused.
+    """
     st = state(ctx)
     if not file.is_file():
-        from digest.errors import NotFoundError
-
         raise NotFoundError(f"{file} does not exist: give the path of a CSV file")
-    report = subscribers.import_csv(st.store, file, list_name or st.config.settings.default_list,
-                                    force=force_resubscribe)
+    with progress() as bar:
+        task = bar.add_task(f"Importing {file.name}", total=file.stat().st_size)
+        report = subscribers.import_csv(st.store, file, _list_name(st, list_name), force=force_resubscribe,
+                                        status=status, check_deliverability=check_deliverability, rejects=rejects,
+                                        on_bytes=lambda n: bar.update(task, completed=n))
+    _print_import(report.as_dict(), json_out, str(file))
+    if report.rejected:
+        raise typer.Exit(3)
+
+
+def _print_import(data: dict[str, Any], json_out: bool, source: str) -> None:
     if json_out:
-        out_json(report.as_dict())
-    else:
-        for r in report.rejected:
-            err(f"{file}:{r['line']}: {r['reason']}")
-        say(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged,"
-            f" {len(report.rejected)} rejected")
+        out_json(data)
+        return
+    for r in data["rejected"]:
+        err(f"{r.get('file', source)}:{r['line']}: {r['reason']}")
+    say(f"{data['added']} added, {data['updated']} updated, {data['unchanged']} unchanged,"
+        f" {len(data['rejected'])} rejected")
 
 
 @subs_app.command("export")
 def subs_export(
     ctx: typer.Context,
-    list_name: str = typer.Option(None, "--list", help="Only this list."),
+    list_name: str = typer.Option(None, "--list", help="Only this list (adds a status column)."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
 ) -> None:
-    """Export subscribers as CSV (email,name,attributes), safe to open in a spreadsheet."""
-    data = subscribers.export_csv(state(ctx).store, list_name)
-    if out:
-        out.write_text(data, encoding="utf-8")
-        say(f"Wrote {out}")
+    """Export subscribers as CSV (email,name,attributes[,status]), safe to open in a spreadsheet.
+
+    Cells a spreadsheet would run as a formula get a leading ' (import removes it again).
+    """
+    st = state(ctx)
+    if out is None:
+        subscribers.write_export(st.store, sys.stdout, list_name)
+        return
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        n = subscribers.write_export(st.store, fh, list_name)
+    say(f"Wrote {n} subscribers to {out}")
+
+
+@subs_app.command("sync")
+def subs_sync(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(None, help="Folder of <list>.csv files (default: subscribers/ in the home)."),
+    force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Apply each subscribers/<list>.csv to the list of that name, with the same rules as import.
+
+    Adds and updates; nobody missing from a file is unsubscribed. Exit code 3 when a file or a row failed.
+    """
+    st = state(ctx)
+    report = subscribers.sync(st.store, folder or st.config.subscribers_dir, force=force_resubscribe)
+    if json_out:
+        out_json(report.as_dict())
     else:
-        typer.echo(data, nl=False)
+        for entry in report.lists:
+            if entry["error"]:
+                err(f"{entry['file']}: {entry['error']}")
+        _print_import(report.total.as_dict(), False, "")
+    if report.failed or report.total.rejected:
+        raise typer.Exit(3)

@@ -15,11 +15,19 @@ def register(app: typer.Typer) -> None:
 def serve(
     ctx: typer.Context,
     host: str = typer.Option(None, "--host", help="Address to bind (default: [serve] host, 127.0.0.1)."),
-    port: int = typer.Option(None, "--port", help="Port (default: [serve] port, 8000)."),
+    port: int = typer.Option(None, "--port", help="Port (default: [serve] port, 8000; 0 picks a free one)."),
 ) -> None:
-    """Serve unsubscribe pages, one-click unsubscribe, provider webhooks and the web archive."""
+    """Serve unsubscribe and confirmation pages, one-click unsubscribe, provider webhooks and the web archive.
+
+    Binds 127.0.0.1 unless told otherwise; set public_url (or DIGEST_PUBLIC_URL) to the address people
+    reach it at, since every email's unsubscribe and confirm links start with it.
+    """
     st = state(ctx)
     settings = st.config.settings.serve
     st.store  # noqa: B018 - fail early, with a clear line, when the home is not initialised
-    say(f"Serving on http://{host or settings.host}:{port or settings.port} (Ctrl-C to stop)")
-    serve_app(st.config, host or settings.host, port or settings.port)
+    bind = host or settings.host
+    chosen = settings.port if port is None else port
+    if bind not in ("127.0.0.1", "localhost", "::1"):
+        say(f"Note: binding {bind} makes these pages reachable from other machines; put a TLS proxy in front")
+    say(f"Serving on http://{bind}:{chosen} (Ctrl-C to stop; port 0 picks a free one)")
+    serve_app(st.config, bind, chosen)

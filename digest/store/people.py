@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from digest.errors import NotFoundError, SubscriberError
@@ -11,6 +12,8 @@ from digest.store.base import QueryBase, dumps, loads
 
 STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
 LEFT = ("unsubscribed", "bounced", "complained")
+ACTIVE = ("unconfirmed", "confirmed")
+_CHUNK = 900  # bound parameters per IN (...) query
 
 
 def _list(row: dict[str, Any]) -> dict[str, Any]:
@@ -18,6 +21,11 @@ def _list(row: dict[str, Any]) -> dict[str, Any]:
     row["boost"] = loads(row["boost"], [])
     row["block"] = loads(row["block"], [])
     return row
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class PeopleQueries(QueryBase):
@@ -44,6 +52,10 @@ class PeopleQueries(QueryBase):
             raise NotFoundError(f"no list named '{name}' (lists: {known}); create it with 'digest lists add {name}'")
         return _list(row)
 
+    def find_list(self, name: str) -> dict[str, Any] | None:
+        row = self.row("SELECT * FROM lists WHERE name = ?", (name,))
+        return _list(row) if row else None
+
     def list_by_id(self, list_id: int) -> dict[str, Any]:
         row = self.row("SELECT * FROM lists WHERE id = ?", (list_id,))
         if row is None:
@@ -61,10 +73,9 @@ class PeopleQueries(QueryBase):
 
     # -- subscribers ---------------------------------------------------------------------
     def subscriber(self, email: str) -> dict[str, Any]:
-        row = self.row("SELECT * FROM subscribers WHERE email = ?", (email,))
+        row = self.find_subscriber(email)
         if row is None:
             raise NotFoundError(f"no subscriber {email}: see 'digest subscribers list'")
-        row["attributes"] = loads(row["attributes"], {})
         return row
 
     def find_subscriber(self, email: str) -> dict[str, Any] | None:
@@ -88,15 +99,25 @@ class PeopleQueries(QueryBase):
                     (name or found["name"], dumps(attributes or found["attributes"]), found["id"]),
                 )
             return int(found["id"])
-        cur = self.conn.execute(
-            "INSERT INTO subscribers(email, name, attributes, created_at) VALUES (?, ?, ?, ?)",
-            (email, name, dumps(attributes or {}), iso(utcnow())),
-        )
-        return int(cur.lastrowid or 0)
+        with self.transaction(immediate=True):
+            sid = self.next_subscriber_id()
+            self.conn.execute(
+                "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, ?, ?)",
+                (sid, email, name, dumps(attributes or {}), iso(utcnow())),
+            )
+        return sid
 
     def subscription(self, subscriber_id: int, list_id: int) -> str | None:
         return self.scalar(
             "SELECT status FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
+        )
+
+    def subscriptions_of(self, subscriber_id: int) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT lists.name AS list, subscriptions.status, subscriptions.created_at, subscriptions.updated_at"
+            " FROM subscriptions JOIN lists ON lists.id = subscriptions.list_id"
+            " WHERE subscriptions.subscriber_id = ? ORDER BY lists.name",
+            (subscriber_id,),
         )
 
     def set_subscription(self, subscriber_id: int, list_id: int, status: str) -> None:
@@ -109,6 +130,16 @@ class PeopleQueries(QueryBase):
             " DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
             (subscriber_id, list_id, status, now, now),
         )
+
+    def change_subscription(self, subscriber_id: int, list_id: int, status: str, *, only_from: Sequence[str]) -> bool:
+        """Move one subscription to ``status`` if it is now in ``only_from``; True when it moved."""
+        marks = ", ".join("?" * len(only_from))
+        cur = self.conn.execute(
+            f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE subscriber_id = ? AND list_id = ?"
+            f" AND status IN ({marks})",
+            (status, iso(utcnow()), subscriber_id, list_id, *only_from),
+        )
+        return cur.rowcount > 0
 
     def subscribers(self, list_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
         sql = (
@@ -125,6 +156,19 @@ class PeopleQueries(QueryBase):
             sql += " AND subscriptions.status = ?"
             params.append(status)
         return self.rows(sql + " ORDER BY subscribers.email, lists.name", params)
+
+    def export_rows(self, list_id: int | None = None) -> Iterator[tuple[str, str, str, str | None]]:
+        """(email, name, attributes JSON, status on the list or None) in id order, streamed."""
+        if list_id is None:
+            cur = self.conn.execute("SELECT email, name, attributes, NULL FROM subscribers ORDER BY id")
+        else:
+            cur = self.conn.execute(
+                "SELECT s.email, s.name, s.attributes, sub.status FROM subscriptions sub"
+                " JOIN subscribers s ON s.id = sub.subscriber_id WHERE sub.list_id = ? ORDER BY s.id",
+                (list_id,),
+            )
+        while rows := cur.fetchmany(1000):
+            yield from rows
 
     def recipients(self, list_id: int, edition_id: int, double_opt_in: bool,
                    chunk: int = 1000) -> Iterator[list[tuple[int, str, str, str]]]:
@@ -150,6 +194,94 @@ class PeopleQueries(QueryBase):
             last = rows[-1][0]
             yield [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    # -- bulk import (one batch per write transaction; see digest.subscribers.importer) --
+    @contextmanager
+    def bulk_cache(self, mib: int = 64) -> Iterator[None]:
+        """A bigger page cache while a bulk job runs (lookups into a large index stay in memory)."""
+        before = self.scalar("PRAGMA cache_size")
+        self.conn.execute(f"PRAGMA cache_size = -{int(mib) * 1024}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+    def import_lookup(self, emails: Sequence[str], list_id: int) -> dict[str, tuple[int, str, str, str | None]]:
+        """lower(email) -> (id, name, attributes JSON, status on the list or None) for those that exist."""
+        found: dict[str, tuple[int, str, str, str | None]] = {}
+        for part in _chunks(emails):
+            marks = ", ".join("?" * len(part))
+            for sid, email, name, attrs, status in self.conn.execute(
+                "SELECT s.id, s.email, s.name, s.attributes, sub.status FROM subscribers s"
+                " LEFT JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = ?"
+                f" WHERE s.email IN ({marks})",
+                (list_id, *part),
+            ):
+                found[email.lower()] = (sid, name, attrs, status)
+        return found
+
+    def has_erasures(self) -> bool:
+        return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM erasures)"))
+
+    def erased_among(self, hashes: Sequence[str]) -> set[str]:
+        got: set[str] = set()
+        for part in _chunks(hashes):
+            marks = ", ".join("?" * len(part))
+            got.update(h for (h,) in self.conn.execute(
+                f"SELECT email_hash FROM erasures WHERE email_hash IN ({marks})", tuple(part)))
+        return got
+
+    def forget_erasures(self, hashes: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM erasures WHERE email_hash = ?", ((h,) for h in hashes))
+
+    def next_subscriber_id(self) -> int:
+        """The next id never used before; call inside the write transaction that inserts with it.
+
+        Ids are never reused, not even an erased person's: signed links and the send ledger name people
+        by id, so a newcomer must not inherit an old id's unsubscribe links or sending history.
+        """
+        return int(self.scalar(
+            "SELECT max(coalesce((SELECT max(id) FROM subscribers), 0),"
+            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'subscriber_id_high'), 0)) + 1"))
+
+    def insert_subscribers(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
+        """(id, email, name, attributes JSON, created_at) rows."""
+        self.conn.executemany(
+            "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, ?, ?)", rows)
+
+    def update_subscribers(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        """(name, attributes JSON, id) rows."""
+        self.conn.executemany("UPDATE subscribers SET name = ?, attributes = ? WHERE id = ?", rows)
+
+    def insert_subscriptions(self, list_id: int, rows: Iterable[tuple[int, str]], now: str) -> None:
+        """(subscriber_id, status) rows for subscriptions that do not exist yet."""
+        self.conn.executemany(
+            "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            ((sid, list_id, status, now, now) for sid, status in rows),
+        )
+
+    def update_subscriptions(self, list_id: int, rows: Iterable[tuple[int, str]], now: str) -> None:
+        """(subscriber_id, status) rows for subscriptions that exist."""
+        self.conn.executemany(
+            "UPDATE subscriptions SET status = ?, updated_at = ? WHERE subscriber_id = ? AND list_id = ?",
+            ((status, now, sid, list_id) for sid, status in rows),
+        )
+
     # -- erasure -------------------------------------------------------------------------
     def is_erased(self, hashed: str) -> bool:
         return bool(self.scalar("SELECT 1 FROM erasures WHERE email_hash = ?", (hashed,)))
+
+    def erase_subscriber(self, subscriber_id: int, email: str, hashed: str) -> None:
+        """Delete the person and their subscriptions, scrub their address from the ledger and events,
+        and keep only the one-way hash so an import cannot add them back by accident."""
+        with self.transaction(immediate=True):
+            self.conn.execute("UPDATE sends SET email = '' WHERE subscriber_id = ?", (subscriber_id,))
+            self.conn.execute("UPDATE events SET email = NULL, data = '{}' WHERE subscriber_id = ? OR email = ?",
+                              (subscriber_id, email))
+            self.conn.execute("DELETE FROM subscriptions WHERE subscriber_id = ?", (subscriber_id,))
+            self.conn.execute("DELETE FROM subscribers WHERE id = ?", (subscriber_id,))
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('subscriber_id_high', ?) ON CONFLICT(key) DO UPDATE"
+                " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(subscriber_id),))
+            self.conn.execute("INSERT OR IGNORE INTO erasures(email_hash, erased_at) VALUES (?, ?)",
+                              (hashed, iso(utcnow())))

@@ -1,127 +1,139 @@
-"""People and lists: validated addresses, consent kept, CSV import that loses nothing good."""
+"""People and lists: validated addresses, consent kept, CSV import that loses nothing good.
+
+``validate`` decides what may enter the store, ``csvfile`` reads and writes the roster format,
+``importer`` applies records in batches under the consent rules. This module holds the one-person
+operations the CLI and the web pages call: add, unsubscribe, confirm, remove (erasure), show, and
+``sync`` of a roster folder.
+"""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from email_validator import EmailNotValidError, validate_email
-
-from digest.errors import SubscriberError
+from digest.errors import NotFoundError, SubscriberError
 from digest.store import Store
-from digest.store.people import LEFT
+from digest.store.base import dumps
+from digest.store.people import ACTIVE, LEFT, STATUSES
+from digest.subscribers.csvfile import safe_cell, write_roster
+from digest.subscribers.importer import Importer, ImportReport, decide, import_csv
+from digest.subscribers.validate import POLICY, clean_name, email_hash, normalize_email, parse_attributes
 
-
-def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
-    """The normalised address, or :class:`SubscriberError` saying why it is not one."""
-    if any(c in raw for c in "\r\n\0"):
-        raise SubscriberError(f"{raw!r} contains a line break or NUL; addresses cannot")
-    try:
-        return validate_email(raw.strip(), check_deliverability=check_deliverability).normalized
-    except EmailNotValidError as exc:
-        raise SubscriberError(f"{raw!r} is not a valid address: {exc}") from None
-
-
-def email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+__all__ = [
+    "ACTIVE", "LEFT", "POLICY", "STATUSES", "ImportReport", "Importer", "SyncReport", "add", "clean_name",
+    "confirm", "decide", "email_hash", "export_csv", "import_csv", "normalize_email", "parse_attributes",
+    "remove", "safe_cell", "show", "sync", "unsubscribe", "write_export",
+]
 
 
 def add(store: Store, email: str, list_name: str, *, name: str = "", attributes: dict[str, Any] | None = None,
-        status: str | None = None, force: bool = False) -> tuple[int, str]:
-    """Subscribe one person to a list; never re-subscribes someone who left unless ``force``."""
-    address = normalize_email(email)
-    list_row = store.list_(list_name)
-    if not force and store.is_erased(email_hash(address)):
-        raise SubscriberError(f"{address} asked to be erased; use --force-resubscribe only with their new consent")
-    with store.transaction():
-        sid = store.upsert_subscriber(address, name, attributes)
-        current = store.subscription(sid, list_row["id"])
-        if current in LEFT and not force:
-            raise SubscriberError(f"{address} is {current} on '{list_name}'; they are not re-subscribed"
-                                  " (use --force-resubscribe only with their new consent)")
-        wanted = status or ("unconfirmed" if list_row["double_opt_in"] else "confirmed")
-        if current is None or force or (current == "unconfirmed" and wanted == "confirmed"):
-            store.set_subscription(sid, list_row["id"], wanted)
-    return sid, store.subscription(sid, list_row["id"]) or wanted
+        status: str | None = None, force: bool = False, check_deliverability: bool = False) -> tuple[int, str]:
+    """Subscribe one person to a list under the same rules as an import; (subscriber id, status)."""
+    importer = Importer(store, list_name, force=force, status=status, check_deliverability=check_deliverability)
+    importer.feed(0, email, name, dumps(attributes) if attributes else None)
+    report = importer.finish()
+    if report.rejected:
+        raise SubscriberError(report.rejected[0]["reason"])
+    found = store.subscriber(normalize_email(email))
+    return int(found["id"]), store.subscription(found["id"], importer.list["id"]) or ""
 
 
-@dataclass
-class ImportReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each CSV record; line numbers count physical lines, header = 1."""
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise SubscriberError(f"{path}: no 'email' column in the header; expected email,name,attributes")
-        line = reader.line_num
-        for row in reader:
-            yield line + 1, {(k or "").strip().lower(): (v or "") for k, v in row.items()}
-            line = reader.line_num
+def _person(store: Store, email: str) -> dict[str, Any]:
+    try:
+        address = normalize_email(email)
+    except SubscriberError:
+        address = email
+    found = store.find_subscriber(address)
+    if found is None:
+        raise NotFoundError(f"no subscriber {email}: see 'digest subscribers list'")
+    return found
 
 
-def import_csv(store: Store, path: Path, list_name: str, *, force: bool = False) -> ImportReport:
-    report = ImportReport()
-    list_row = store.list_(list_name)
-    with store.transaction():
-        for line, row in read_rows(path):
-            raw = row.get("email", "")
-            try:
-                address = normalize_email(raw)
-                attrs = json.loads(row["attributes"]) if row.get("attributes", "").strip() else {}
-                if not isinstance(attrs, dict):
-                    raise SubscriberError("attributes must be a JSON object")
-            except SubscriberError as exc:
-                report.rejected.append({"line": line, "email": raw, "reason": str(exc)})
-                continue
-            except json.JSONDecodeError as exc:
-                report.rejected.append({"line": line, "email": raw, "reason": f"attributes are not JSON: {exc}"})
-                continue
-            before = store.find_subscriber(address)
-            before_status = store.subscription(before["id"], list_row["id"]) if before else None
-            try:
-                sid, status = add(store, address, list_name, name=row.get("name", "").strip(), attributes=attrs,
-                                  force=force)
-            except SubscriberError as exc:
-                report.rejected.append({"line": line, "email": raw, "reason": str(exc)})
-                continue
-            after = store.find_subscriber(address)
-            if before is None or before_status is None:
-                report.added += 1
-            elif before_status != status or (after and (after["name"], after["attributes"]) !=
-                                             (before["name"], before["attributes"])):
-                report.updated += 1
-            else:
-                report.unchanged += 1
-    return report
+def unsubscribe(store: Store, email: str, list_name: str | None = None, *, status: str = "unsubscribed"
+                ) -> list[str]:
+    """Move the person out of one list (or every list); the names of the lists they left."""
+    if status not in LEFT:
+        raise SubscriberError(f"'{status}' is not a way of leaving; use one of {', '.join(LEFT)}")
+    person = _person(store, email)
+    lists = [store.list_(list_name)] if list_name else [store.list_(s["list"])
+                                                         for s in store.subscriptions_of(person["id"])]
+    left = []
+    with store.transaction(immediate=True):
+        for lst in lists:
+            if store.change_subscription(person["id"], lst["id"], status, only_from=ACTIVE):
+                left.append(lst["name"])
+    return left
+
+
+def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:
+    """Double opt-in: confirm an unconfirmed subscription; False when it was not unconfirmed."""
+    with store.transaction(immediate=True):
+        return store.change_subscription(subscriber_id, list_id, "confirmed", only_from=("unconfirmed",))
+
+
+def remove(store: Store, email: str) -> str:
+    """Erase the person (right to erasure), keeping only a one-way hash of the address; the address."""
+    person = _person(store, email)
+    store.erase_subscriber(person["id"], person["email"], email_hash(person["email"]))
+    return str(person["email"])
+
+
+def show(store: Store, email: str) -> dict[str, Any]:
+    """The person, their subscriptions and what they were sent."""
+    person = _person(store, email)
+    sent = [{"edition": s["edition_id"], "list": s["list"], "date": s["date"], "subject": s["subject"],
+             "status": s["status"], "message_id": s["message_id"], "at": s["updated_at"]}
+            for s in store.sends_for(person["id"])]
+    return {**person, "subscriptions": store.subscriptions_of(person["id"]), "sent": sent}
+
+
+def write_export(store: Store, out: IO[str], list_name: str | None = None) -> int:
+    """Stream the roster (with each person's status when a list is given) to ``out``; rows written."""
+    list_id = store.list_(list_name)["id"] if list_name else None
+    return write_roster(out, store.export_rows(list_id), with_status=list_id is not None)
 
 
 def export_csv(store: Store, list_name: str | None = None) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["email", "name", "attributes"])
-    list_id = store.list_(list_name)["id"] if list_name else None
-    for row in store.subscribers(list_id):
-        found = store.find_subscriber(row["email"])
-        attrs = json.dumps(found["attributes"] if found else {}, ensure_ascii=False)
-        writer.writerow([_safe_cell(row["email"]), _safe_cell(row["name"]), attrs])
-    return out.getvalue()
+    import io
+
+    buf = io.StringIO()
+    write_export(store, buf, list_name)
+    return buf.getvalue()
 
 
-def _safe_cell(value: str) -> str:
-    """Spreadsheet formula injection guard: a leading = + - @ tab or CR is quoted with '."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+@dataclass
+class SyncReport:
+    lists: list[dict[str, Any]] = field(default_factory=list)
+    total: ImportReport = field(default_factory=ImportReport)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for entry in self.lists if entry.get("error"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.total.as_dict(), "lists": self.lists}
+
+
+def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
+    """Apply every ``<list>.csv`` in ``folder`` to the list of that name, with the import rules."""
+    if not folder.is_dir():
+        raise NotFoundError(f"{folder} is not a folder; put one <list>.csv per list in it (e.g. main.csv)")
+    report = SyncReport()
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise NotFoundError(f"no <list>.csv files in {folder}; add e.g. {folder / 'main.csv'}")
+    for path in files:
+        entry: dict[str, Any] = {"list": path.stem, "file": str(path)}
+        try:
+            got = import_csv(store, path, path.stem, force=force)
+        except (NotFoundError, SubscriberError) as exc:
+            entry.update(error=str(exc))
+        else:
+            entry.update(added=got.added, updated=got.updated, unchanged=got.unchanged,
+                         rejected=len(got.rejected), error=None)
+            for r in got.rejected:
+                r["file"] = str(path)
+            report.total.add(got)
+        report.lists.append(entry)
+    return report

@@ -1,11 +1,177 @@
-"""Routes for unsubscribe (being built)."""
+"""Unsubscribe and double opt-in confirmation pages on ``digest serve``.
+
+``GET /unsubscribe/{token}`` and ``GET /confirm/{token}`` only show a page with a button: link scanners
+and mail-client previews fetch links, and must change nothing. ``POST`` to the same address acts at
+once; that includes RFC 8058 one-click unsubscribe, where the mail client POSTs the form body
+``List-Unsubscribe=One-Click`` with no page shown. A forged, altered or cut token gets 400 and changes
+nothing. Both actions are idempotent. ``GET /unsubscribe`` (no token, the web copy's footer link)
+says how to unsubscribe.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
+from urllib.parse import parse_qs
 
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from digest import subscribers, tokens
 from digest.config import Config
+from digest.errors import NotFoundError
+from digest.store import Store
+
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
+
+_PAGE = Environment(autoescape=True).from_string("""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{ title }} · {{ site }}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:3em auto;padding:0 1em;color:#222}
+button{font:inherit;padding:.6em 1.4em;border:0;border-radius:4px;background:#1a5fb4;color:#fff;cursor:pointer}</style>
+</head><body><h1>{{ title }}</h1>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}
+{% if button %}<form method="post" action=""><button type="submit">{{ button }}</button></form>{% endif %}
+</body></html>""")
+
+
+def _page(config: Config, status: int, title: str, *paragraphs: str, button: str = "") -> HTMLResponse:
+    html = _PAGE.render(site=config.settings.name, title=title, paragraphs=paragraphs, button=button)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _mask(email: str) -> str:
+    """a•••@example.com: enough for the reader to recognise, not a full address on a shared screen."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}\u2022\u2022\u2022@{domain}"
+
+
+def _claims(store: Store, token: str, purpose: str) -> tuple[tokens.TokenClaims, dict[str, Any] | None,
+                                                             dict[str, Any] | None] | None:
+    try:
+        claims = tokens.verify(tokens.signing_key(store), token, purpose)
+    except tokens.BadToken:
+        return None
+    person = store.subscriber_by_id(claims.subscriber_id)
+    try:
+        lst = store.list_by_id(claims.list_id)
+    except NotFoundError:
+        lst = None
+    return claims, person, lst
 
 
 def routes(config: Config) -> list[BaseRoute]:
-    return []
+    from digest.web import open_store
+
+    def bad_link() -> Response:
+        return _page(config, 400, "This link is not valid",
+                     "The link is incomplete or was changed. Use the unsubscribe link at the bottom of the"
+                     " latest email exactly as it came, or the unsubscribe button of your mail app.")
+
+    def howto(request: Request) -> Response:
+        return _page(config, 200, "Unsubscribe",
+                     "Every email we send ends with a personal unsubscribe link: open it from the latest"
+                     " issue in your inbox and press the button, or use the Unsubscribe button your mail app"
+                     " shows next to the sender. This copy on the web cannot tell who you are, so it has no"
+                     " such link.")
+
+    def unsubscribe_page(request: Request) -> Response:
+        with open_store(config) as store:
+            found = _claims(store, request.path_params["token"], "unsubscribe")
+            if found is None:
+                return bad_link()
+            claims, person, lst = found
+            if person is None or lst is None:
+                return _page(config, 200, "You are not subscribed", "There is nothing to unsubscribe from.")
+            status = store.subscription(claims.subscriber_id, claims.list_id)
+        if status not in subscribers.ACTIVE:
+            return _page(config, 200, "You are unsubscribed",
+                         f"{_mask(person['email'])} gets no more mail from {lst['name']}.")
+        return _page(config, 200, f"Unsubscribe from {lst['name']}?",
+                     f"Press the button to stop {lst['name']} mail to {_mask(person['email'])}.",
+                     button="Unsubscribe")
+
+    async def unsubscribe_post(request: Request) -> Response:
+        one_click = await _one_click(request)
+        with open_store(config) as store:
+            found = _claims(store, request.path_params["token"], "unsubscribe")
+            if found is None:
+                return bad_link()
+            claims, person, lst = found
+            if person is not None and lst is not None:
+                with store.transaction(immediate=True):
+                    moved = store.change_subscription(claims.subscriber_id, claims.list_id, "unsubscribed",
+                                                      only_from=subscribers.ACTIVE)
+                    if moved:
+                        store.record_event(f"unsubscribe:{claims.subscriber_id}:{claims.list_id}:{_now_key()}",
+                                           "unsubscribe", email=None, edition_id=None,
+                                           subscriber_id=claims.subscriber_id, occurred_at=None,
+                                           data={"via": "one-click" if one_click else "page",
+                                                 "list": lst["name"]})
+        if one_click:
+            return Response("unsubscribed\n", media_type="text/plain", headers=_HEADERS)
+        return _page(config, 200, "You are unsubscribed", "You will get no more mail from this list."
+                     " If that was a mistake, sign up again on our site.")
+
+    def confirm_page(request: Request) -> Response:
+        with open_store(config) as store:
+            found = _claims(store, request.path_params["token"], "confirm")
+            if found is None:
+                return bad_link()
+            claims, person, lst = found
+            status = store.subscription(claims.subscriber_id, claims.list_id) if person and lst else None
+        if person is None or lst is None or status is None:
+            return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
+        if status == "confirmed":
+            return _page(config, 200, "Subscription confirmed", f"You are on {lst['name']}.")
+        if status != "unconfirmed":
+            return _page(config, 200, "Nothing to confirm", "This address has left the list.")
+        return _page(config, 200, f"Confirm your subscription to {lst['name']}",
+                     f"Press the button to start getting {lst['name']} at {_mask(person['email'])}.",
+                     button="Confirm subscription")
+
+    async def confirm_post(request: Request) -> Response:
+        with open_store(config) as store:
+            found = _claims(store, request.path_params["token"], "confirm")
+            if found is None:
+                return bad_link()
+            claims, person, lst = found
+            if person is None or lst is None:
+                return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
+            subscribers.confirm(store, claims.subscriber_id, claims.list_id)
+            status = store.subscription(claims.subscriber_id, claims.list_id)
+        if status == "confirmed":
+            return _page(config, 200, "Subscription confirmed", f"Welcome to {lst['name']}.")
+        return _page(config, 200, "Nothing to confirm", "This address has left the list.")
+
+    return [
+        Route("/unsubscribe", howto, methods=["GET"]),
+        Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe/{token}", unsubscribe_post, methods=["POST"]),
+        Route("/confirm/{token}", confirm_page, methods=["GET"]),
+        Route("/confirm/{token}", confirm_post, methods=["POST"]),
+    ]
+
+
+async def _one_click(request: Request, limit: int = 65_536) -> bool:
+    """Whether the POST carries RFC 8058's ``List-Unsubscribe=One-Click``.
+
+    RFC 8058 says clients SHOULD send it as multipart/form-data and MAY send it form-encoded; both are
+    understood. Only the reply's form depends on it: any valid POST unsubscribes. At most ``limit``
+    bytes of body are read.
+    """
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            break
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return b'name="List-Unsubscribe"' in body and b"One-Click" in body
+    return parse_qs(body[:limit].decode("latin-1")).get("List-Unsubscribe") == ["One-Click"]
+
+
+def _now_key() -> str:
+    from digest.models import iso, utcnow
+
+    return iso(utcnow())

@@ -1,0 +1,262 @@
+"""Bulk import with the consent rules, in batches: memory stays flat whatever the file size.
+
+Each record is validated in Python first (address, name, attributes, status); good records gather in a
+batch that is written in one write transaction: one lookup of who exists already, then ``executemany``
+inserts and updates. A crash loses at most the batch in hand, and because importing the same rows
+again changes nothing, running the import again finishes the job.
+
+The consent rules (the same for ``subscribers add``, ``import`` and ``sync``), in :func:`decide`:
+
+* nobody who unsubscribed, bounced, complained or was erased is subscribed again, unless
+  ``force`` (``--force-resubscribe``) says they gave new consent;
+* a file may always move someone *out* (a ``status`` column saying unsubscribed, or listmonk's
+  ``blocklisted``), and may confirm an unconfirmed subscription, but never downgrades a confirmed one;
+* an empty name or attributes cell keeps what the store has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digest.errors import SubscriberError
+from digest.models import iso, utcnow
+from digest.store import Store
+from digest.store.base import dumps
+from digest.store.people import LEFT, STATUSES
+from digest.subscribers import csvfile
+from digest.subscribers.validate import clean_name, email_hash, normalize_email, parse_attributes
+
+BATCH = 10_000
+# A status column's words: ours, plus listmonk's subscriber statuses.
+STATUS_WORDS: dict[str, str | None] = {
+    **{s: s for s in STATUSES},
+    "": None, "enabled": None, "active": None, "subscribed": None,
+    "blocklisted": "unsubscribed", "blacklisted": "unsubscribed", "disabled": "unsubscribed",
+    "unsubscribe": "unsubscribed",
+}
+
+RejectSink = Callable[[int, str, str, list[str]], None]
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected}
+
+    def add(self, other: ImportReport) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+
+
+def decide(current: str | None, wanted: str, *, force: bool) -> str:
+    """The subscription's status after a row asks for ``wanted``; :class:`SubscriberError` if refused."""
+    if current is None:
+        return wanted
+    if current in LEFT:
+        if wanted in LEFT:
+            return current
+        if force:
+            return wanted
+        raise SubscriberError(f"{current} on this list; not re-subscribed without new consent"
+                              " (--force-resubscribe)")
+    if wanted in LEFT or (current == "unconfirmed" and wanted == "confirmed"):
+        return wanted
+    return current
+
+
+# (normalised address, clean name, canonical attributes JSON or None, wanted status or None), or the reason
+Checked = tuple[str, str, str | None, str | None] | str
+
+
+def check_row(email: str, name: str | None, attributes: str | None, status: str | None,
+              check_deliverability: bool = False) -> Checked:
+    """Everything about one record that needs no store: pure, so it can run in a worker process."""
+    try:
+        address = normalize_email(email, check_deliverability=check_deliverability)
+        clean = clean_name(name) if name else ""
+        attrs = dumps(parse_attributes(attributes)) if attributes and attributes.strip() else None
+        wanted: str | None = None
+        if status:
+            word = status.strip().lower()
+            if word not in STATUS_WORDS:
+                raise SubscriberError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            wanted = STATUS_WORDS[word]
+    except SubscriberError as exc:
+        return str(exc)
+    return address, clean, attrs, wanted
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    raw_email: str
+    email: str
+    name: str
+    attributes: str | None  # canonical JSON, or None to keep the stored value
+    status: str | None  # None: the default for the list
+    fields: list[str] | None  # the record as read, for the rejects file
+
+
+class Importer:
+    """Feed records one at a time, then :meth:`finish`; see the module docstring for the rules."""
+
+    def __init__(self, store: Store, list_name: str, *, force: bool = False, status: str | None = None,
+                 check_deliverability: bool = False, on_reject: RejectSink | None = None,
+                 batch_size: int | None = None) -> None:
+        self.store = store
+        self.list = store.list_(list_name)
+        if status is not None and status not in STATUSES:
+            raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
+        self.default_status = status or ("unconfirmed" if self.list["double_opt_in"] else "confirmed")
+        self.force = force
+        self.check_deliverability = check_deliverability
+        self.on_reject = on_reject
+        self.batch_size = batch_size or BATCH
+        self.report = ImportReport()
+        self._batch: dict[str, _Row] = {}
+
+    def reject(self, line: int, email: str, reason: str, fields: list[str] | None = None) -> None:
+        self.report.rejected.append({"line": line, "email": email, "reason": reason})
+        if self.on_reject is not None:
+            self.on_reject(line, email, reason, fields if fields is not None else [email])
+
+    def feed(self, line: int, email: str, name: str | None = None, attributes: str | None = None,
+             status: str | None = None, fields: list[str] | None = None) -> None:
+        """Validate and take one record."""
+        self.take(line, email, check_row(email, name, attributes, status, self.check_deliverability), fields)
+
+    def take(self, line: int, email: str, checked: Checked, fields: list[str] | None = None) -> None:
+        """Take one record already passed through :func:`check_row` (perhaps in another process)."""
+        if isinstance(checked, str):
+            self.reject(line, email, checked, fields)
+            return
+        address, clean, attrs, wanted = checked
+        key = address.lower()
+        if key in self._batch:  # the same person twice: apply rows in file order
+            self.flush()
+        self._batch[key] = _Row(line, email, address, clean, attrs, wanted, fields)
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, {}
+        if not batch:
+            return
+        store, list_id, report = self.store, self.list["id"], self.report
+        new_subs: list[tuple[int, str, str, str, str]] = []
+        changed_subs: list[tuple[str, str, int]] = []
+        new_links: list[tuple[int, str]] = []
+        changed_links: list[tuple[int, str]] = []
+        forgiven: list[str] = []
+        now = iso(utcnow())
+        with store.transaction(immediate=True):
+            existing = store.import_lookup(list(batch), list_id)
+            erased: set[str] = set()
+            if store.has_erasures():
+                hashes = {key: email_hash(row.email) for key, row in batch.items() if key not in existing}
+                erased = store.erased_among(list(hashes.values()))
+            next_id = store.next_subscriber_id()
+            for key, row in batch.items():
+                wanted = row.status or self.default_status
+                found = existing.get(key)
+                if found is None:
+                    if erased and (hashed := email_hash(row.email)) in erased:
+                        if not self.force:
+                            self.reject(row.line, row.raw_email, "erased at their request; not added back without"
+                                        " new consent (--force-resubscribe)", row.fields)
+                            continue
+                        forgiven.append(hashed)
+                    new_subs.append((next_id, row.email, row.name, row.attributes or "{}", now))
+                    new_links.append((next_id, wanted))
+                    next_id += 1
+                    report.added += 1
+                    continue
+                sid, old_name, old_attrs, current = found
+                try:
+                    status = decide(current, wanted, force=self.force)
+                except SubscriberError as exc:
+                    self.reject(row.line, row.raw_email, f"{row.email} is {exc}", row.fields)
+                    continue
+                name = row.name or old_name
+                attrs = row.attributes if row.attributes is not None else old_attrs
+                touched = (name, attrs) != (old_name, old_attrs)
+                if touched:
+                    changed_subs.append((name, attrs, sid))
+                if current is None:
+                    new_links.append((sid, status))
+                    report.added += 1
+                elif status != current:
+                    changed_links.append((sid, status))
+                    report.updated += 1
+                elif touched:
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+            if forgiven:
+                store.forget_erasures(forgiven)
+            store.insert_subscribers(new_subs)
+            store.update_subscribers(changed_subs)
+            store.insert_subscriptions(list_id, new_links, now)
+            store.update_subscriptions(list_id, changed_links, now)
+
+    def finish(self) -> ImportReport:
+        self.flush()
+        return self.report
+
+
+def import_csv(store: Store, path: Path, list_name: str, *, force: bool = False, status: str | None = None,
+               check_deliverability: bool = False, rejects: Path | None = None,
+               on_bytes: Callable[[int], None] | None = None, worker: bool | None = None) -> ImportReport:
+    """Import a roster CSV into a list (see :mod:`digest.subscribers.csvfile` for the format).
+
+    ``rejects`` receives each refused record as read, after its line number and reason, under the
+    file's own header: fix the rows there and import that file again. A large file on a machine with
+    a spare core is parsed and checked in a reader process while this one writes (``worker``: force
+    it on or off).
+    """
+    from digest.subscribers.parallel import checked_records
+
+    importer = Importer(store, list_name, force=force, status=status, check_deliverability=check_deliverability)
+    if worker is None:
+        worker = use_worker(path)
+    records = checked_records(path, on_bytes, check_deliverability, worker, keep_fields=rejects is not None)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(store.bulk_cache())
+        stack.callback(records.close)
+        for cols, line, email, fields, checked in records:
+            if rejects is not None and importer.on_reject is None:
+                out = stack.enter_context(rejects.open("w", encoding="utf-8", newline=""))
+                writer = csv.writer(out, lineterminator="\n")
+                writer.writerow(["line", "reason", *cols.header])
+                importer.on_reject = lambda ln, _e, why, rec, w=writer: w.writerow(  # type: ignore[misc]
+                    [ln, why, *(csvfile.safe_cell(f) for f in rec)])
+            importer.take(line, email, checked, fields)
+        if rejects is not None and importer.on_reject is None:
+            rejects.write_text("line,reason\n", encoding="utf-8")
+        return importer.finish()
+
+
+PARALLEL_MIN_BYTES = 4_000_000  # below this, starting a reader process costs more than it saves
+
+
+def use_worker(path: Path) -> bool:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 1 and size >= PARALLEL_MIN_BYTES
