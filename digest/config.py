@@ -131,6 +131,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "send.provider": ("outbox", "sendgrid", "smtp"),
     "smtp.security": ("starttls", "ssl", "none"),
 }
+# Upper bounds: an edition of more than 15 stories outgrows Gmail's 102 KB clipping limit with the
+# shipped templates (see digest.render.MAX_STORIES).
+MAXIMA: dict[str, float] = {"rank.max_stories": 15}
 
 
 @dataclass
@@ -286,6 +289,8 @@ def _set(obj: Any, name: str, value: Any, dotted: str, origin: str) -> None:
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be {expected}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must not be negative")
+    if dotted in MAXIMA and value > MAXIMA[dotted]:
+        raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be at most {MAXIMA[dotted]:g}")
     choices = CHOICES.get(dotted)
     if choices and value not in choices:
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be one of {', '.join(choices)}")

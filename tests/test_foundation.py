@@ -127,3 +127,10 @@ def test_unknown_config_key(cli, home: Path) -> None:
 def test_store_uses_wal_and_named_migrations(store) -> None:
     assert store.scalar("PRAGMA journal_mode") == "wal"
     assert store.applied_migrations()[0] == "001_initial"
+
+
+def test_max_stories_is_capped_where_gmail_would_clip(cli, home) -> None:
+    cli("init")
+    (home / "digest.toml").write_text("[rank]\nmax_stories = 40\n", encoding="utf-8")
+    result = cli("rank", code=1)
+    assert "rank.max_stories" in result.stderr and "at most 15" in result.stderr

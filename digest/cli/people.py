@@ -48,9 +48,11 @@ def lists_add(
     address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
     double_opt_in: bool = typer.Option(False, "--double-opt-in",
                                        help="New subscribers get a confirmation link and no mail until they use it."),
+    boost: list[str] = typer.Option([], "--boost", help="A word or phrase that lifts a story for this list; repeat."),
+    block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Create a list with its sender settings."""
+    """Create a list with its sender settings (and, optionally, its editor keywords)."""
     st = state(ctx)
     sender = st.config.settings.sender
     if not name.strip() or any(c in name for c in "/\\\r\n\0") or name != name.strip():
@@ -64,11 +66,41 @@ def lists_add(
         subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
         address=subscribers.clean_name(address if address is not None else sender.address),
         double_opt_in=double_opt_in,
+        boost=_keywords(boost), block=_keywords(block),
     )
     if json_out:
         out_json(row)
     else:
         say(f"Created list '{name}' (from {row['from_email']}{', double opt-in' if double_opt_in else ''})")
+
+
+def _keywords(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(w.strip() for w in words if w.strip()))
+
+
+@lists_app.command("keywords")
+def lists_keywords(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The list's name."),
+    boost: list[str] = typer.Option(None, "--boost", help="Words or phrases that lift a story; repeat. Replaces."),
+    block: list[str] = typer.Option(None, "--block", help="Words or phrases that keep a story out; repeat. Replaces."),
+    clear: bool = typer.Option(False, "--clear", help="Remove every boost and block of the list."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show or set a list's editor keywords (they replace [rank] boost/block for this list)."""
+    st = state(ctx)
+    if clear:
+        row = st.store.set_list_keywords(name, boost=[], block=[])
+    elif boost or block:
+        row = st.store.set_list_keywords(name, boost=_keywords(boost) if boost else None,
+                                         block=_keywords(block) if block else None)
+    else:
+        row = st.store.list_(name)
+    if json_out:
+        out_json({"list": row["name"], "boost": row["boost"], "block": row["block"]})
+        return
+    typer.echo(f"boost: {', '.join(row['boost']) or '(none)'}")
+    typer.echo(f"block: {', '.join(row['block']) or '(none)'}")
 
 
 @lists_app.command("list")

@@ -143,6 +143,8 @@ def parse_safely(data: bytes, base: str | None) -> tuple[ParsedDocument | None, 
         return None, str(exc)
     except RecursionError:
         return None, "the document nests too deeply to read"
+    except (ImportError, NameError):  # a broken install or a bug, not a bad document: let it show
+        raise
     except Exception as exc:  # noqa: BLE001 - third-party parsers on untrusted bytes: report, never crash
         return None, f"could not read the document ({type(exc).__name__}: {exc})"
 

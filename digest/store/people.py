@@ -52,6 +52,17 @@ class PeopleQueries(QueryBase):
             raise NotFoundError(f"no list named '{name}' (lists: {known}); create it with 'digest lists add {name}'")
         return _list(row)
 
+    def set_list_keywords(self, name: str, *, boost: list[str] | None = None,
+                          block: list[str] | None = None) -> dict[str, Any]:
+        """Replace a list's editor keywords (None leaves that side as it is)."""
+        row = self.list_(name)
+        self.conn.execute(
+            "UPDATE lists SET boost = ?, block = ? WHERE id = ?",
+            (dumps(row["boost"] if boost is None else boost), dumps(row["block"] if block is None else block),
+             row["id"]),
+        )
+        return self.list_(name)
+
     def find_list(self, name: str) -> dict[str, Any] | None:
         row = self.row("SELECT * FROM lists WHERE name = ?", (name,))
         return _list(row) if row else None
@@ -169,30 +180,6 @@ class PeopleQueries(QueryBase):
             )
         while rows := cur.fetchmany(1000):
             yield from rows
-
-    def recipients(self, list_id: int, edition_id: int, double_opt_in: bool,
-                   chunk: int = 1000) -> Iterator[list[tuple[int, str, str, str]]]:
-        """Chunks of (subscriber_id, email, name, attributes) still owed this edition.
-
-        Confirmed subscribers (and unconfirmed ones on single opt-in lists) with no send row for
-        the edition yet, in id order; memory stays flat whatever the list size.
-        """
-        statuses = ("confirmed",) if double_opt_in else ("confirmed", "unconfirmed")
-        marks = ", ".join("?" * len(statuses))
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT s.id, s.email, s.name, s.attributes FROM subscriptions sub"
-                " JOIN subscribers s ON s.id = sub.subscriber_id"
-                f" WHERE sub.list_id = ? AND sub.status IN ({marks}) AND s.id > ?"
-                " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
-                " ORDER BY s.id LIMIT ?",
-                (list_id, *statuses, last, edition_id, chunk),
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [(r[0], r[1], r[2], r[3]) for r in rows]
 
     # -- bulk import (one batch per write transaction; see digest.subscribers.importer) --
     @contextmanager

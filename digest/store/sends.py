@@ -63,16 +63,20 @@ class SendQueries(QueryBase):
         self.conn.execute("DELETE FROM locks WHERE name = ? AND pid = ?", (name, os.getpid()))
 
     # -- batches -------------------------------------------------------------------------
+    def _new_batch(self, edition_id: int, provider: str, size: int, now: str) -> int:
+        """A batch row, in flight, owned by this process (call inside a write transaction)."""
+        cur = self.conn.execute(
+            "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
+            " VALUES (?, ?, 'in_flight', ?, ?, ?)",
+            (edition_id, provider, size, os.getpid(), now),
+        )
+        return int(cur.lastrowid or 0)
+
     def start_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]]) -> int:
         """Write a batch and its recipients as in flight, before anything leaves."""
         now = iso(utcnow())
         with self.transaction(immediate=True):
-            cur = self.conn.execute(
-                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
-                " VALUES (?, ?, 'in_flight', ?, ?, ?)",
-                (edition_id, provider, len(recipients), os.getpid(), now),
-            )
-            batch_id = int(cur.lastrowid or 0)
+            batch_id = self._new_batch(edition_id, provider, len(recipients), now)
             self.conn.executemany(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
@@ -85,12 +89,7 @@ class SendQueries(QueryBase):
         """Put recipients whose send row failed (or was unknown) into a new batch, in flight."""
         now = iso(utcnow())
         with self.transaction(immediate=True):
-            cur = self.conn.execute(
-                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
-                " VALUES (?, ?, 'in_flight', ?, ?, ?)",
-                (edition_id, provider, len(recipients), os.getpid(), now),
-            )
-            batch_id = int(cur.lastrowid or 0)
+            batch_id = self._new_batch(edition_id, provider, len(recipients), now)
             self.conn.executemany(
                 "UPDATE sends SET batch_id = ?, status = 'in_flight', email = ?, message_id = NULL, error = NULL,"
                 " updated_at = ?, unknown_retries = unknown_retries + ? WHERE edition_id = ? AND subscriber_id = ?",
@@ -130,12 +129,7 @@ class SendQueries(QueryBase):
         now = iso(utcnow())
         marks = ", ".join("?" * len(active))
         with self.transaction(immediate=True):
-            cur = self.conn.execute(
-                "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
-                " VALUES (?, ?, 'in_flight', 0, ?, ?)",
-                (edition_id, provider, os.getpid(), now),
-            )
-            batch_id = int(cur.lastrowid or 0)
+            batch_id = self._new_batch(edition_id, provider, 0, now)
             self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
                 " SELECT ?, s.id, s.email, ?, 'in_flight', ?, ? FROM subscribers s CROSS JOIN subscriptions sub"
