@@ -37,7 +37,7 @@ class SenderSettings:
 
 @dataclass
 class CollectSettings:
-    user_agent: str = f"digest/{__version__} (+https://github.com/digest-newsletter/digest)"
+    user_agent: str = f"digest/{__version__} (newsletter digest builder)"
     timeout: float = 20.0  # seconds to connect, and between two reads
     total_timeout: float = 120.0  # seconds for a whole download (a server trickling bytes cannot hold a run)
     max_bytes: int = 10_000_000
