@@ -165,7 +165,13 @@ class Config:
 
     @property
     def log_path(self) -> Path:
+        """One JSON line per ``digest run``."""
         return self.home / "digest.log"
+
+    @property
+    def cron_log_path(self) -> Path:
+        """What cron's runs print (progress, errors), kept apart from the JSON lines of digest.log."""
+        return self.home / "cron.log"
 
     @property
     def public_url(self) -> str:

@@ -113,8 +113,9 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
         halt: threading.Event | None = None, on_event: Callable[[str], None] | None = None) -> RunReport:
     """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
 
-    A list whose send cannot go ahead (another process is sending it, the provider refused the
-    key) is reported with its ``error`` and the other lists still go; the run then exits 1.
+    A list whose edition cannot be built (a template error) or sent (another process is sending it,
+    the provider refused the key) is reported with its ``error`` and the other lists still go; the
+    run then exits 1.
     """
     now = now or utcnow()
     say = on_event or (lambda _msg: None)
@@ -136,6 +137,10 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
             except NothingToSendError as exc:
                 report.lists.append({"list": name, "skipped": str(exc)})
                 say(f"{name}: skipped, {exc}")
+                continue
+            except DigestError as exc:  # e.g. a template error in this list's edition: the others still go
+                report.lists.append({"list": name, "error": str(exc)})
+                say(f"{name}: not built: {exc}")
                 continue
             try:
                 sent: SendReport = send_edition(store, config, built.edition, provider=provider, dry_run=dry_run,

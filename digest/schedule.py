@@ -1,4 +1,4 @@
-"""The crontab line for ``digest run``: absolute paths, the home, and the log."""
+"""The crontab line for ``digest run``: absolute paths, the home, and a log of what cron's runs print."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def cron_line(config: Config, at: str) -> str:
     hour, minute = int(match.group(1)), int(match.group(2))
     exe = shutil.which("digest") or str(Path(sys.executable).with_name("digest"))
     home = shlex.quote(str(config.home))
-    log = shlex.quote(str(config.log_path))
+    log = shlex.quote(str(config.cron_log_path))
     command = f"cd {home} && DIGEST_HOME={home} {shlex.quote(exe)} run >> {log} 2>&1"
     # cron turns an unescaped % into a newline
     return f"{minute} {hour} * * * {command.replace('%', chr(92) + '%')} {MARK} {config.home}"

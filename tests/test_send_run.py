@@ -125,7 +125,7 @@ def test_schedule_prints_the_crontab_line_with_absolute_paths(cli, initialised: 
     assert line.startswith("30 7 * * * cd ") and f"DIGEST_HOME={initialised}" in line
     exe = line.split(" run >> ")[0].rsplit(" ", 1)[1]
     assert Path(exe).is_absolute() and Path(exe).name == "digest"
-    assert f">> {initialised / 'digest.log'} 2>&1" in line
+    assert f">> {initialised / 'cron.log'} 2>&1" in line  # digest.log keeps one JSON line per run
     data = json.loads(cli("schedule", "--at", "6:05", "--json").stdout)
     assert data["line"].startswith("5 6 * * * ") and data["installed"] is False
     assert "HH:MM" in cli("schedule", "--at", "25:00", code=1).stderr

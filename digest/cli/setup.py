@@ -80,7 +80,8 @@ def schedule(
 ) -> None:
     """Print (or install) the crontab line that runs 'digest run' every day.
 
-    The line has absolute paths, sets DIGEST_HOME and appends output to digest.log in the home.
+    The line has absolute paths, sets DIGEST_HOME and appends what each run prints to cron.log in the home
+    (digest.log keeps one JSON line per run).
 
     Installing again replaces the older line for this home; other crontab lines are kept.
     """
@@ -89,7 +90,8 @@ def schedule(
     if install:
         schedule_mod.install(line)
     if json_out:
-        out_json({"line": line, "installed": install, "home": str(config.home), "log": str(config.log_path)})
+        out_json({"line": line, "installed": install, "home": str(config.home), "log": str(config.cron_log_path),
+                  "run_log": str(config.log_path)})
         return
     if install:
         say("Installed in your crontab:")

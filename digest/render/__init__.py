@@ -19,7 +19,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.render.mjml import compile_mjml
-from digest.render.templates import environment, render_template
+from digest.render.templates import TOKEN, Slot, environment, render_template
 from digest.store import Store
 
 PLACEHOLDERS = ("unsubscribe_url", "web_url", "name", "email")
@@ -30,8 +30,8 @@ __all__ = ["GMAIL_CLIP_BYTES", "MAX_STORIES", "PLACEHOLDERS", "Rendered", "compi
            "make_context", "placeholder", "render_context", "render_edition", "render_sources"]
 
 
-def placeholder(name: str) -> str:
-    return f"%%digest.{name}%%"
+def placeholder(name: str) -> Slot:
+    return Slot(f"{TOKEN}{name}%%")
 
 
 @dataclass

@@ -57,6 +57,24 @@ def wrap(text: str, width: int = 72) -> str:
     return "\n".join(out)
 
 
+TOKEN = "%%digest."
+
+
+class Slot(str):
+    """A per-subscriber placeholder: the only text a template may output that carries :data:`TOKEN`."""
+
+
+def neutralise(value: Any) -> Any:
+    """Jinja's ``finalize``: story text (untrusted) that carries the placeholder marker loses it.
+
+    Without this, a feed item could put ``%%digest.email%%`` in an image URL and have every
+    subscriber's address filled into a request to its own server.
+    """
+    if isinstance(value, str) and not isinstance(value, Slot) and TOKEN in value:
+        return value.replace(TOKEN, "%%digest_")
+    return value
+
+
 @lru_cache(maxsize=16)
 def _environment(paths: tuple[str, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -67,6 +85,7 @@ def _environment(paths: tuple[str, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        finalize=neutralise,
     )
     env.filters["wrap"] = wrap
     return env

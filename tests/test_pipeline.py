@@ -1,0 +1,24 @@
+"""digest run over several lists: one list's problem does not stop the others."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import NOW
+from tests.test_foundation import setup_newsletter
+
+
+def test_a_template_error_in_one_list_does_not_stop_the_others(cli, home: Path) -> None:
+    setup_newsletter(cli, home)
+    cli("lists", "add", "broken", "--from-email", "b@example.com")
+    cli("subscribers", "add", "carol@example.com", "--list", "broken")
+    (home / "templates").mkdir()
+    (home / "templates" / "subject.txt.j2").write_text(
+        '{% if list.name == "broken" %}{{ no_such_value }}{% endif %}{{ newsletter.name }}\n', encoding="utf-8")
+    result = cli("run", "--now", NOW.isoformat(), "--json", code=1)
+    lists = {entry["list"]: entry for entry in json.loads(result.stdout)["lists"]}
+    assert lists["main"]["sent"] == 2
+    assert "subject.txt.j2" in lists["broken"]["error"] and "no_such_value" in lists["broken"]["error"]
+    log = json.loads((home / "digest.log").read_text().splitlines()[-1])
+    assert log["exit_code"] == 1
