@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import date as date_type
 from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.render.mjml import compile_mjml
-from digest.render.templates import TOKEN, Slot, environment, render_template
+from digest.render.templates import TOKEN, Slot, environment, long_date, render_template
 from digest.store import Store
 
 PLACEHOLDERS = ("unsubscribe_url", "web_url", "name", "email")
@@ -93,11 +92,10 @@ def make_context(config: Config, list_row: dict[str, Any], edition_id: int, day:
     if len(stories) > MAX_STORIES:
         raise ConfigError(f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
                           f" 102 KB), this one has {len(stories)}: set [rank] max_stories to {MAX_STORIES} or less")
-    d = date_type.fromisoformat(day)
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
         "list": {k: list_row[k] for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
-        "edition": {"id": edition_id, "date": day, "date_long": f"{d:%A}, {d.day} {d:%B %Y}"},
+        "edition": {"id": edition_id, "date": day, "date_long": long_date(day)},
         "stories": stories,
         "lead": stories[0] if stories else None,
         "rest": stories[1:],

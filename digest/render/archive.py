@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date as date_type
 from pathlib import Path
 from typing import Any
 
 from digest.config import Config
 from digest.render import render_edition
-from digest.render.templates import environment, render_template
+from digest.render.templates import environment, long_date, render_template
 from digest.store import Store
 
 Values = Callable[[int], dict[str, str]]
-
-
-def long_date(day: str) -> str:
-    d = date_type.fromisoformat(day)
-    return f"{d:%A}, {d.day} {d:%B %Y}"
 
 
 def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date as date_type
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -55,6 +56,12 @@ def wrap(text: str, width: int = 72) -> str:
                 line = word
         out.append(line)
     return "\n".join(out)
+
+
+def long_date(day: str) -> str:
+    """``2026-11-24`` as ``Tuesday, 24 November 2026``."""
+    d = date_type.fromisoformat(day)
+    return f"{d:%A}, {d.day} {d:%B %Y}"
 
 
 TOKEN = "%%digest."

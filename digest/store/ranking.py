@@ -104,7 +104,3 @@ class RankQueries(QueryBase):
         for story_id, edition_id, date in self.conn.execute(sql + " ORDER BY e.date, e.id", params):
             out[story_id] = (edition_id, date)
         return out
-
-    def sent_story_ids(self, list_id: int, before_date: str | None = None) -> set[int]:
-        """Stories that went out in an earlier edition of this list."""
-        return set(self.sent_history(list_id, before_date or "9999-12-31"))
