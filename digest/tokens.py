@@ -2,7 +2,9 @@
 
 A token is ``base64url(purpose:subscriber_id:list_id).base64url(HMAC-SHA256[:16])`` keyed with
 ``DIGEST_SECRET``. Without that variable a random key kept in the store is used, which is fine
-for a local newsletter writing to the outbox; real providers require the variable.
+for a local newsletter writing to the outbox; real providers require the variable. Once a send signed
+with it, the store remembers so (meta ``signing_key`` = ``env``) and ``digest serve`` refuses to start
+without the variable: with the stored key it would turn every link in those emails away.
 """
 
 from __future__ import annotations
@@ -39,9 +41,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+KIND_KEY = "signing_key"  # meta key: 'env' once a real send signed its links with DIGEST_SECRET
+
+
 def signing_key(store: Store, *, require_env: bool = False) -> bytes:
+    """The key for links; ``require_env`` (a real send) needs DIGEST_SECRET and records that it was used."""
     value = secret("DIGEST_SECRET")
     if value:
+        if require_env and store.meta_get(KIND_KEY) != "env":
+            store.meta_set(KIND_KEY, "env")
         return value.encode("utf-8")
     if require_env:
         raise ConfigError("DIGEST_SECRET is not set: export a long random value (e.g. 'openssl rand -hex 32')"
@@ -51,6 +59,13 @@ def signing_key(store: Store, *, require_env: bool = False) -> bytes:
         key = secrets.token_hex(32)
         store.meta_set("dev_signing_key", key)
     return key.encode("ascii")
+
+
+def check_serving_key(store: Store) -> None:
+    """:class:`ConfigError` when sent links were signed with DIGEST_SECRET and it is not set now."""
+    if store.meta_get(KIND_KEY) == "env" and not secret("DIGEST_SECRET"):
+        raise ConfigError("DIGEST_SECRET is not set, but sent emails' links were signed with it: export the same"
+                          " value the sends used before 'digest serve', or nobody can unsubscribe")
 
 
 def sign(key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:

@@ -171,8 +171,9 @@ def test_generic_unsubscribe_page_explains(server: str, http: httpx.Client, peop
 
 
 def test_page_text_is_escaped(server: str, http: httpx.Client, people: Store) -> None:
-    evil = "<script>alert(1)</script>"
-    people.add_list(evil, from_email="news@example.com")
+    evil = "<script>alert(1)</script>"  # add_list refuses such a name now; a store from before may hold one
+    people.add_list("evil", from_email="news@example.com")
+    people.conn.execute("UPDATE lists SET name = ? WHERE name = 'evil'", (evil,))
     subscribers.add(people, "ada@example.com", evil)
     page = http.get(f"{server}/unsubscribe/{token(people, 'unsubscribe', 'ada@example.com', evil)}")
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text

@@ -93,7 +93,7 @@ def test_duplicates_within_a_file_and_across_batches_apply_in_order(lists: Store
 @pytest.mark.parametrize("left", ["unsubscribed", "bounced", "complained"])
 def test_people_who_left_are_not_resubscribed_without_force(lists: Store, tmp_path: Path, left: str) -> None:
     sid, _ = subscribers.add(lists, "ada@example.com", "main", name="Ada")
-    lists.set_subscription(sid, lists.list_("main")["id"], left)
+    lists._set_subscription(sid, lists.list_("main")["id"], left)
     path = write(tmp_path, "email,name\nada@example.com,Ada Again\n")
     report = subscribers.import_csv(lists, path, "main")
     assert report.added == report.updated == 0
@@ -135,7 +135,7 @@ def test_ids_are_never_reused_after_an_erasure(lists: Store) -> None:
     subscribers.remove(lists, "bob@example.com")
     newcomer, _ = subscribers.add(lists, "cy@example.com", "main")
     assert newcomer > last
-    lists.upsert_subscriber("dee@example.com")
+    subscribers.add(lists, "dee@example.com", "main")
     subscribers.remove(lists, "dee@example.com")
     imported = subscribers.import_csv(lists, write(lists.path.parent, "email\neve@example.com\n"), "main")
     assert imported.added == 1 and lists.subscriber("eve@example.com")["id"] > newcomer + 1

@@ -11,6 +11,7 @@ import typer
 from digest import subscribers, tokens
 from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, state, table
 from digest.errors import NotFoundError, SubscriberError
+from digest.store.people import check_list_name
 
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
 subs_app = typer.Typer(
@@ -55,8 +56,7 @@ def lists_add(
     """Create a list with its sender settings (and, optionally, its editor keywords)."""
     st = state(ctx)
     sender = st.config.settings.sender
-    if not name.strip() or any(c in name for c in "/\\\r\n\0") or name != name.strip():
-        raise SubscriberError(f"{name!r} cannot be a list name; use letters, digits, - or _ (e.g. 'main')")
+    check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
     reply = reply_to if reply_to is not None else sender.reply_to
     row = st.store.add_list(
         name,

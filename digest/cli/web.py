@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from digest import tokens
 from digest.cli.common import say, state
 from digest.web import serve as serve_app
 
@@ -24,7 +25,7 @@ def serve(
     """
     st = state(ctx)
     settings = st.config.settings.serve
-    st.store  # noqa: B018 - fail early, with a clear line, when the home is not initialised
+    tokens.check_serving_key(st.store)  # fails early, with a clear line, when the home is not initialised too
     bind = host or settings.host
     chosen = settings.port if port is None else port
     if bind not in ("127.0.0.1", "localhost", "::1"):

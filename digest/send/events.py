@@ -2,7 +2,10 @@
 
 Each event is stored once (keyed by ``sg_event_id``, else a hash of the event), against the send
 row named by its ``custom_args`` (``edition_id``, ``subscriber_id``). Bounces, spam reports and
-unsubscribes change the subscription status at once, so the next send skips the address.
+unsubscribes change the subscription status at once, so the next send skips the address. A global
+one (a bounce, a spam report, an unsubscribe from everything) is also kept as a suppression of the
+address (a one-way hash), so no list takes it back without ``--force-resubscribe``, even one the
+person was never on. An event about an erased address is kept without the address or its payload.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from digest.store import Store
+from digest.subscribers.validate import email_hash
 
 TRACKED = ("processed", "delivered", "deferred", "bounce", "dropped", "spamreport", "unsubscribe",
            "group_unsubscribe", "group_resubscribe", "open", "click")
@@ -70,9 +74,10 @@ def record_events(store: Store, events: list[Any]) -> dict[str, int]:
             email = str(event.get("email") or "").strip() or None
             edition_id = _int(event.get("edition_id"))
             subscriber_id = _int(event.get("subscriber_id"))
-            new = store.record_event(dedupe_key(event), event["event"], email=email, edition_id=edition_id,
-                                     subscriber_id=subscriber_id, occurred_at=_when(event.get("timestamp")),
-                                     data=event)
+            erased = email is not None and store.is_erased(email_hash(email))
+            new = store.record_event(dedupe_key(event), event["event"], email=None if erased else email,
+                                     edition_id=edition_id, subscriber_id=subscriber_id,
+                                     occurred_at=_when(event.get("timestamp")), data={} if erased else event)
             if not new:
                 summary["duplicates"] += 1
                 continue
@@ -84,6 +89,8 @@ def record_events(store: Store, events: list[Any]) -> dict[str, int]:
             list_id = _int(event.get("list_id")) or (store.edition_list_id(edition_id) if edition_id else None)
             if one_list and list_id is None:
                 continue  # a group unsubscribe we cannot place: leave the subscriptions alone
+            if not one_list:
+                store.suppress(email_hash(email), status)
             summary["status_changes"] += store.leave(email, status, list_id if one_list else None)
     return summary
 
@@ -98,6 +105,7 @@ def sync_suppressions(store: Store, provider: Any) -> dict[str, dict[str, int]]:
             for entry in entries:
                 email = str(entry.get("email") or "").strip() if isinstance(entry, dict) else ""
                 if email:
+                    store.suppress(email_hash(email), status)  # also addresses not (yet) in the store
                     changed += store.leave(email, status)
         report[kind] = {"listed": len(entries), "changed": changed}
     return report

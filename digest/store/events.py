@@ -6,8 +6,7 @@ from typing import Any
 
 from digest.models import iso, utcnow
 from digest.store.base import QueryBase, dumps
-
-ACTIVE = ("confirmed", "unconfirmed")
+from digest.store.people import ACTIVE
 
 
 class EventQueries(QueryBase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -12,7 +13,8 @@ from digest.store.base import QueryBase, dumps, loads
 
 STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
 LEFT = ("unsubscribed", "bounced", "complained")
-ACTIVE = ("unconfirmed", "confirmed")
+ACTIVE = ("unconfirmed", "confirmed")  # the one definition; digest.store.events and digest.subscribers use it
+LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a list's name goes into the List-Id header as is
 _CHUNK = 900  # bound parameters per IN (...) query
 
 
@@ -28,6 +30,13 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start:start + size]
 
 
+def check_list_name(name: str) -> str:
+    """The name if it can name a list (ASCII letters, digits, - or _), else :class:`SubscriberError`."""
+    if not LIST_NAME.fullmatch(name):
+        raise SubscriberError(f"{name!r} cannot be a list name; use letters, digits, - or _ (e.g. 'main')")
+    return name
+
+
 class PeopleQueries(QueryBase):
     # -- lists ---------------------------------------------------------------------------
     def add_list(
@@ -35,6 +44,7 @@ class PeopleQueries(QueryBase):
         subject_prefix: str = "", address: str = "", double_opt_in: bool = False,
         boost: list[str] | None = None, block: list[str] | None = None,
     ) -> dict[str, Any]:
+        check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
             raise SubscriberError(f"a list named '{name}' exists already; see 'digest lists list'")
         self.conn.execute(
@@ -101,23 +111,6 @@ class PeopleQueries(QueryBase):
             row["attributes"] = loads(row["attributes"], {})
         return row
 
-    def upsert_subscriber(self, email: str, name: str = "", attributes: dict[str, Any] | None = None) -> int:
-        found = self.find_subscriber(email)
-        if found:
-            if (name and name != found["name"]) or (attributes and attributes != found["attributes"]):
-                self.conn.execute(
-                    "UPDATE subscribers SET name = ?, attributes = ? WHERE id = ?",
-                    (name or found["name"], dumps(attributes or found["attributes"]), found["id"]),
-                )
-            return int(found["id"])
-        with self.transaction(immediate=True):
-            sid = self.next_subscriber_id()
-            self.conn.execute(
-                "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, ?, ?)",
-                (sid, email, name, dumps(attributes or {}), iso(utcnow())),
-            )
-        return sid
-
     def subscription(self, subscriber_id: int, list_id: int) -> str | None:
         return self.scalar(
             "SELECT status FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
@@ -131,7 +124,7 @@ class PeopleQueries(QueryBase):
             (subscriber_id,),
         )
 
-    def set_subscription(self, subscriber_id: int, list_id: int, status: str) -> None:
+    def _set_subscription(self, subscriber_id: int, list_id: int, status: str) -> None:
         if status not in STATUSES:
             raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
         now = iso(utcnow())
@@ -253,6 +246,29 @@ class PeopleQueries(QueryBase):
             "UPDATE subscriptions SET status = ?, updated_at = ? WHERE subscriber_id = ? AND list_id = ?",
             ((status, now, sid, list_id) for sid, status in rows),
         )
+
+    # -- suppressions (complained, bounced or unsubscribed everywhere) ------------------------
+    def suppress(self, hashed: str, reason: str) -> None:
+        """Remember that this address (its one-way hash) must not be subscribed again without new consent."""
+        self.conn.execute(
+            "INSERT INTO suppressions(email_hash, reason, suppressed_at) VALUES (?, ?, ?) ON CONFLICT(email_hash)"
+            " DO UPDATE SET reason = excluded.reason, suppressed_at = excluded.suppressed_at",
+            (hashed, reason, iso(utcnow())))
+
+    def has_suppressions(self) -> bool:
+        return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM suppressions)"))
+
+    def suppressed_among(self, hashes: Sequence[str]) -> dict[str, str]:
+        """hash -> reason for those of ``hashes`` that are suppressed."""
+        got: dict[str, str] = {}
+        for part in _chunks(hashes):
+            marks = ", ".join("?" * len(part))
+            got.update(self.conn.execute(
+                f"SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({marks})", tuple(part)))
+        return got
+
+    def forget_suppressions(self, hashes: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM suppressions WHERE email_hash = ?", ((h,) for h in hashes))
 
     # -- erasure -------------------------------------------------------------------------
     def is_erased(self, hashed: str) -> bool:

@@ -8,7 +8,9 @@ again changes nothing, running the import again finishes the job.
 The consent rules (the same for ``subscribers add``, ``import`` and ``sync``), in :func:`decide`:
 
 * nobody who unsubscribed, bounced, complained or was erased is subscribed again, unless
-  ``force`` (``--force-resubscribe``) says they gave new consent;
+  ``force`` (``--force-resubscribe``) says they gave new consent; an address that bounced, complained
+  or unsubscribed everywhere (a suppression, kept even for addresses not in the store) is subscribed
+  to no list, not even a new one, without it (and ``force`` forgets the suppression);
 * a file may always move someone *out* (a ``status`` column saying unsubscribed, or listmonk's
   ``blocklisted``), and may confirm an unconfirmed subscription, but never downgrades a confirmed one;
 * an empty name or attributes cell keeps what the store has.
@@ -162,6 +164,7 @@ class Importer:
         new_links: list[tuple[int, str]] = []
         changed_links: list[tuple[int, str]] = []
         forgiven: list[str] = []
+        unsuppressed: list[str] = []
         now = iso(utcnow())
         with store.transaction(immediate=True):
             existing = store.import_lookup(list(batch), list_id)
@@ -169,10 +172,19 @@ class Importer:
             if store.has_erasures():
                 hashes = {key: email_hash(row.email) for key, row in batch.items() if key not in existing}
                 erased = store.erased_among(list(hashes.values()))
+            suppressed: dict[str, str] = {}
+            if store.has_suppressions():
+                suppressed = store.suppressed_among([email_hash(row.email) for row in batch.values()])
             next_id = store.next_subscriber_id()
             for key, row in batch.items():
                 wanted = row.status or self.default_status
                 found = existing.get(key)
+                if suppressed and wanted not in LEFT and (hashed := email_hash(row.email)) in suppressed:
+                    if not self.force:
+                        self.reject(row.line, row.raw_email, f"{row.email} is suppressed ({suppressed[hashed]});"
+                                    " not subscribed to any list without new consent (--force-resubscribe)", row.fields)
+                        continue
+                    unsuppressed.append(hashed)
                 if found is None:
                     if erased and (hashed := email_hash(row.email)) in erased:
                         if not self.force:
@@ -208,6 +220,8 @@ class Importer:
                     report.unchanged += 1
             if forgiven:
                 store.forget_erasures(forgiven)
+            if unsuppressed:
+                store.forget_suppressions(unsuppressed)
             store.insert_subscribers(new_subs)
             store.update_subscribers(changed_subs)
             store.insert_subscriptions(list_id, new_links, now)

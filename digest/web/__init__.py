@@ -7,8 +7,12 @@ for ``digest preview`` only, ``preview``.
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
@@ -27,8 +31,45 @@ def open_store(config: Config) -> Iterator[Store]:
         store.close()
 
 
+_TOKEN_PATH = re.compile(r"/(unsubscribe|confirm)/[^/?#\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Replace the token of ``/unsubscribe/<token>`` and ``/confirm/<token>`` in a log line with '…'.
+
+    A token is the person's power to unsubscribe (or confirm): it must not sit in an access log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def redact(text: str) -> str:
+    return _TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/\u2026", text)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up with :class:`RedactTokens` on the access logger."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
+    config["loggers"]["uvicorn.access"]["filters"] = ["redact_tokens"]
+    return config
+
+
 def create_app(config: Config, *, preview: bool = False) -> Starlette:
+    """The app; for serving (not preview) it refuses to start when sent links need a DIGEST_SECRET not set."""
+    from digest import tokens
     from digest.web import archive, unsubscribe, webhooks
+
+    if not preview:
+        with open_store(config) as store:
+            tokens.check_serving_key(store)
 
     routes: list[BaseRoute] = [*unsubscribe.routes(config), *webhooks.routes(config), *archive.routes(config)]
     if preview:
@@ -42,4 +83,4 @@ def serve(config: Config, host: str, port: int, *, preview: bool = False) -> Non
     import uvicorn
 
     uvicorn.run(create_app(config, preview=preview), host=host, port=port, log_level="info",
-                server_header=False)
+                log_config=log_config(), server_header=False)

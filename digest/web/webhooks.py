@@ -35,13 +35,31 @@ def verify(public_key: str, raw: bytes, signature: str | None, timestamp: str | 
         return False
 
 
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, read as it streams in; None as soon as it passes ``limit`` bytes (or says it will)."""
+    try:
+        declared = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def routes(config: Config) -> list[BaseRoute]:
     async def sendgrid_events(request: Request) -> Response:
         key = config.settings.sendgrid.webhook_public_key.strip()
         if not key:
             return PlainTextResponse("set [sendgrid] webhook_public_key to receive events\n", status_code=503)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        raw = await read_capped(request, MAX_BODY)
+        if raw is None:
             return PlainTextResponse("too large\n", status_code=413)
         if not verify(key, raw, request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)):
             return PlainTextResponse("invalid signature\n", status_code=403)
