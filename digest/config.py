@@ -69,7 +69,7 @@ class RankSettings:
     block: list[str] = field(default_factory=list)
     skip_when_nothing_new: bool = True  # false: build with fewer than min_stories (but never with none)
     undated_age_hours: float = 24.0  # a story without a trustworthy date counts as at least this old
-    similarity: float = 0.5  # Jaccard of title+lead words above which two stories are one event
+    similarity: float = 0.35  # Jaccard of title+lead words above which two stories are one event
     title_similarity: float = 0.7  # Jaccard of title words (titles of 4+ words) above which they merge
     cluster_pool: int = 5000  # near-duplicates are sought among this many best stories (+ pinned, boosted, sent)
     history_days: float = 30.0  # editions this recent count for "already sent"

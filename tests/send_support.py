@@ -23,10 +23,12 @@ def make_edition(store: Store, subscribers: int, *, list_name: str = "main", nam
     lst = store.add_list(list_name, from_email="news@example.com", from_name="The Digest",
                          address="1 Example Street")
     names = names or {}
-    with store.transaction():
-        for i in range(1, subscribers + 1):
-            sid = store.upsert_subscriber(email_of(i), names.get(i, f"Reader {i}"))
-            store.set_subscription(sid, lst["id"], "confirmed")
+    with store.transaction(immediate=True):
+        first, created = store.next_subscriber_id(), "2026-11-24T05:00:00Z"
+        people = range(first, first + subscribers)
+        store.insert_subscribers((sid, email_of(i), names.get(i, f"Reader {i}"), "{}", created)
+                                 for i, sid in enumerate(people, 1))
+        store.insert_subscriptions(lst["id"], ((sid, "confirmed") for sid in people), created)
     when = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     stories = [(f"test:{i}", StoryIn(title=f"Story {i}", url=f"https://example.org/s/{i}", published_at=when,
                                      summary=f"Summary {i}.", body_text=f"Body {i}.")) for i in range(1, 4)]

@@ -37,9 +37,20 @@ _STOP = (
 STOPWORDS = frozenset(_STOP.split())
 
 
+_SUFFIXES = ("ings", "ing", "ed", "es", "s", "e")
+
+
+def stem(word: str) -> str:
+    """A crude, consistent stem (lanes/lane, charging/charges, minutes/minute all meet)."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
 def words(text: str) -> set[str]:
-    """Lower-case words (stopwords and one-letter words left out) of ``text``."""
-    return {w for w in WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
+    """Stemmed lower-case words (stopwords and one-letter words left out) of ``text``."""
+    return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
 def jaccard(a: set[str], b: set[str]) -> float:

@@ -1,7 +1,10 @@
 """Sending an edition exactly once per subscriber, through any provider.
 
 The ledger (the ``sends`` and ``send_batches`` tables) is written before each batch leaves and
-after it returns; a lock per edition keeps two processes from sending at once. Up to the
+after it returns; a lock per edition keeps two processes from sending at once (a thread keeps its
+heartbeat fresh; a live holder on this host is never taken over). Each run has its own id, written on
+its batches and its lock: once a run holds the lock, any batch in flight from another run was left by
+a run that stopped (whatever its pid: pids repeat) and becomes *unknown*. Up to the
 provider's ``concurrency`` batches are in flight at once (worker threads call the provider; the
 ledger is written by the calling thread only).
 
@@ -13,18 +16,21 @@ most once that way, so by default nobody can get the edition twice.
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from digest import tokens
-from digest.config import Config
+from digest.config import Config, secret
 from digest.errors import LockedError, ProviderError
 from digest.render import Rendered, render_edition
-from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, get_provider
+from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
 
 
@@ -84,17 +90,22 @@ def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int,
     })
 
 
-def resolve_provider(config: Config, provider: str | Provider | None) -> Provider:
+def resolve_provider(config: Config, provider: str | Provider | None, dry_run: bool = False) -> Provider:
     chosen = provider or config.settings.send.provider
-    return get_provider(chosen, config) if isinstance(chosen, str) else chosen
+    return get_provider(chosen, config, dry_run=dry_run) if isinstance(chosen, str) else chosen
 
 
-def acquire_send_lock(store: Store, edition_id: int, wait_s: float) -> str:
-    """Take the edition's send lock, waiting up to ``wait_s`` seconds; :class:`LockedError` if still held."""
-    name = f"send:edition:{edition_id}"
+def send_lock_name(edition_id: int) -> str:
+    return f"send:edition:{edition_id}"
+
+
+def acquire_send_lock(store: Store, edition_id: int, wait_s: float, run_id: str) -> str:
+    """Take the edition's send lock for the run ``run_id``, waiting up to ``wait_s`` seconds;
+    :class:`LockedError` if still held."""
+    name = send_lock_name(edition_id)
     deadline = time.monotonic() + max(wait_s, 0.0)
     while True:
-        holder = store.acquire_lock(name, owner=f"digest send edition {edition_id}")
+        holder = store.acquire_lock(name, owner=f"digest send edition {edition_id}", run_id=run_id)
         if holder is None:
             return name
         left = deadline - time.monotonic()
@@ -107,14 +118,46 @@ def acquire_send_lock(store: Store, edition_id: int, wait_s: float) -> str:
         time.sleep(min(0.2, left))
 
 
+class _Heartbeat:
+    """Keeps the send lock's heartbeat fresh from a thread of its own (with its own store connection), so that
+    a slow batch never makes a live sender look stale to a process on another host."""
+
+    def __init__(self, store: Store, lock: str, run_id: str, interval: float = 30.0) -> None:
+        self.path, self.lock, self.run_id, self.interval = store.path, lock, run_id, interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{lock}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        own: Store | None = None
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    own = own or Store(self.path, create=False)
+                    own.heartbeat_lock(self.lock, self.run_id)
+                except Exception:  # noqa: BLE001 - a busy store: the next beat tries again
+                    continue
+        finally:
+            if own is not None:
+                with contextlib.suppress(Exception):
+                    own.close()
+
+
 class _Run:
     """One send of one edition: feeds batches to the provider's threads and writes the ledger."""
 
     def __init__(self, store: Store, config: Config, impl: Provider, mail: EditionMail, key: bytes,
-                 report: SendReport, lock: str, progress: Callable[[int], None] | None,
+                 report: SendReport, progress: Callable[[int], None] | None,
                  halt: threading.Event | None = None) -> None:
         self.store, self.config, self.impl, self.mail, self.key = store, config, impl, mail, key
-        self.report, self.lock, self.progress = report, lock, progress
+        self.report, self.progress = report, progress
         self.halt = halt or threading.Event()
         self.pending: dict[Future[BatchResult], tuple[int, list[tuple[int, str, str]]]] = {}
         self.stop: BaseException | None = None
@@ -169,6 +212,11 @@ class _Run:
             batch_id, rows = self.pending[fut]
             try:
                 result = fut.result()
+            except UnknownOutcomeStop as exc:  # the run must stop, and an earlier attempt may have been accepted
+                self.store.finish_batch(batch_id, "unknown", error=str(exc))
+                del self.pending[fut]
+                self.stop = self.stop or exc
+                continue
             except ProviderError as exc:  # the provider promises nothing of this batch left
                 self.store.finish_batch(batch_id, "failed", error=str(exc))
                 del self.pending[fut]
@@ -196,7 +244,6 @@ class _Run:
                 report.failed += len(rows)
             if result.error and len(report.errors) < 50:
                 report.errors.append(result.error)
-            self.store.heartbeat_lock(self.lock)
             if self.progress:
                 self.progress(len(rows))
 
@@ -211,45 +258,51 @@ def send_edition(
     Setting ``halt`` (e.g. from a SIGTERM handler) stops starting batches; those in flight finish and
     are recorded, and the report says ``halted``. Whoever was not reached is owed it on the next run.
     """
-    impl = resolve_provider(config, provider)
+    impl = resolve_provider(config, provider, dry_run=dry_run)
     try:
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
         edition = store.edition(edition_id)
         list_row = store.list_by_id(edition["list_id"])
-        key = tokens.signing_key(store, require_env=impl.name != "outbox" and not dry_run)
         size = max(1, impl.batch_size)
         if dry_run:
-            return _dry_run(store, config, impl, edition_id, list_row, key, report, progress)
-        lock = acquire_send_lock(store, edition_id, config.settings.send.lock_timeout if wait_s is None else wait_s)
+            return _dry_run(store, config, impl, edition_id, list_row, _dry_run_key(store), report, progress,
+                            retry_unknown)
+        key = tokens.signing_key(store, require_env=impl.name != "outbox")
+        run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
+        lock = acquire_send_lock(store, edition_id, config.settings.send.lock_timeout if wait_s is None else wait_s,
+                                 run_id)
         try:
-            orphans = store.orphaned_batches(edition_id)
-            if orphans:
-                store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
-            report.skipped = store.send_counts(edition_id)["sent"]
-            mail = edition_mail(config, store, edition_id)
-            _Run(store, config, impl, mail, key, report, lock, progress, halt).go(
-                _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report))
-            report.unknown = store.send_counts(edition_id)["unknown"]
+            with _Heartbeat(store, lock, run_id):
+                orphans = store.orphaned_batches(edition_id, run_id)
+                if orphans:
+                    store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
+                report.skipped = store.send_counts(edition_id)["sent"]
+                mail = edition_mail(config, store, edition_id)
+                _Run(store, config, impl, mail, key, report, progress, halt).go(
+                    _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id))
+                report.unknown = store.send_counts(edition_id)["unknown"]
         finally:
-            store.release_lock(lock)
+            store.release_lock(lock, run_id)
         return report
     finally:
         impl.close()
 
 
 def _ledger_batches(store: Store, provider: str, edition_id: int, list_row: dict[str, Any], size: int,
-                    retry_unknown: bool, report: SendReport) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
+                    retry_unknown: bool, report: SendReport,
+                    run_id: str) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
     active = _active(list_row)
     for kind, rows in store.owed_again(edition_id, list_row["id"], active, retry_unknown, size):
-        pairs = [(sid, email) for sid, email, _ in rows]
-        batch_id = store.restart_batch(edition_id, provider, pairs, unknown_retry=kind == "unknown")
+        restarted = store.restart_batch(edition_id, provider, rows, run_id=run_id, unknown_retry=kind == "unknown")
+        if restarted is None:
+            continue
         if kind == "unknown":
-            report.retried += len(rows)
-        yield batch_id, rows
+            report.retried += len(restarted[1])
+        yield restarted
     after = 0
     while True:
-        claimed = store.claim_new_batch(edition_id, provider, list_row["id"], active, after, size)
+        claimed = store.claim_new_batch(edition_id, provider, list_row["id"], active, after, size, run_id)
         if claimed is None:
             return
         yield claimed
@@ -261,28 +314,47 @@ def _active(list_row: dict[str, Any]) -> tuple[str, ...]:
     return ("confirmed",) if list_row["double_opt_in"] else ("confirmed", "unconfirmed")
 
 
+def _dry_run_key(store: Store) -> bytes:
+    """The signing key a real send would use; a throwaway one if none exists yet (a dry run writes nothing)."""
+    value = secret("DIGEST_SECRET") or store.meta_get("dev_signing_key") or secrets.token_hex(32)
+    return value.encode("utf-8")
+
+
 def _dry_run(store: Store, config: Config, impl: Provider, edition_id: int, list_row: dict[str, Any], key: bytes,
-             report: SendReport, progress: Callable[[int], None] | None) -> SendReport:
-    """Build every batch exactly as it would leave (bodies, messages), send nothing, write nothing."""
+             report: SendReport, progress: Callable[[int], None] | None, retry_unknown: bool = False) -> SendReport:
+    """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
+    it would leave (bodies, messages); send nothing, write nothing."""
     mail = edition_mail(config, store, edition_id)
     report.skipped = store.send_counts(edition_id)["sent"]
-    for chunk in store.owed_new(list_row["id"], edition_id, _active(list_row), max(1, impl.batch_size)):
+    size, active = max(1, impl.batch_size), _active(list_row)
+    again = store.owed_again(edition_id, list_row["id"], active, retry_unknown, size)
+    retried = 0
+
+    def chunks() -> Iterator[list[tuple[int, str, str]]]:
+        nonlocal retried
+        for kind, rows in again:
+            retried += len(rows) if kind == "unknown" else 0
+            yield rows
+        yield from store.owed_new(list_row["id"], edition_id, active, size)
+
+    for chunk in chunks():
         batch = [recipient(config, key, mail, sid, email, name) for sid, email, name in chunk]
         impl.prepare(mail, batch)
         report.sent += len(batch)
         report.requests += 1
         if progress:
             progress(len(batch))
-    report.unknown = store.send_counts(edition_id)["unknown"]
+    report.retried = retried
+    report.unknown = store.send_counts(edition_id)["unknown"] - retried
     return report
 
 
 def send_test(store: Store, config: Config, edition_id: int, email: str,
               provider: str | Provider | None = None, dry_run: bool = False) -> SendReport:
     """A test copy to one address, marked as a test, not recorded in the ledger."""
-    impl = resolve_provider(config, provider)
+    impl = resolve_provider(config, provider, dry_run=dry_run)
     try:
-        key = tokens.signing_key(store)
+        key = _dry_run_key(store) if dry_run else tokens.signing_key(store)
         mail = edition_mail(config, store, edition_id, test=True)
         found = store.find_subscriber(email)
         r = recipient(config, key, mail, found["id"] if found else 0, email, found["name"] if found else "")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from digest.errors import NotFoundError
+from digest.errors import LockedError, NotFoundError
 from digest.models import Ranked, iso, utcnow
 from digest.store.base import QueryBase, dumps, loads
+from digest.store.sends import lock_is_live
 
 # What an edition keeps of each story as it was when built (the rest is read live).
 SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_at", "language", "source")
@@ -17,10 +18,13 @@ class EditionQueries(QueryBase):
         self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked],
         snapshots: list[dict[str, Any]] | None = None,
     ) -> int:
-        """Create (or, if nothing was sent from it yet, replace) the edition for a list and date.
+        """Create (or, if nothing was sent from it yet, rebuild in place) the edition for a list and date.
 
         ``snapshots`` (one story dict per picked story) keep the fields of :data:`SNAPSHOT_FIELDS` as
-        they were, so that a story updated by a later collection renders as it was previewed.
+        they were, so that a story updated by a later collection renders as it was previewed. An edition
+        that a send holds the lock of is never rebuilt (:class:`LockedError`). A rebuilt edition keeps its
+        id, and a new one never gets an id used before (the ``edition_id_high`` mark in ``meta``), so an
+        edition id always names the same list and date.
         """
         shots = [dumps({k: s.get(k) for k in SNAPSHOT_FIELDS}) for s in snapshots] if snapshots else None
         with self.transaction(immediate=True):
@@ -28,13 +32,30 @@ class EditionQueries(QueryBase):
             if old is not None:
                 if self.scalar("SELECT 1 FROM sends WHERE edition_id = ? LIMIT 1", (old,)):
                     return int(old)
-                self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (old,))
-                self.conn.execute("DELETE FROM editions WHERE id = ?", (old,))
-            cur = self.conn.execute(
-                "INSERT INTO editions(list_id, date, subject, preheader, now, built_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (list_id, date, subject, preheader, now, iso(utcnow())),
-            )
-            edition_id = int(cur.lastrowid or 0)
+                held = self.row("SELECT * FROM locks WHERE name = ?", (f"send:edition:{old}",))
+                if held is not None and lock_is_live(held):
+                    raise LockedError(
+                        f"edition {old} ({date}) is being sent by another process (pid {held['pid']} on"
+                        f" {held['host']}, since {held['acquired_at']}); let the send finish instead of rebuilding"
+                    )
+                edition_id = int(old)
+                self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (edition_id,))
+                self.conn.execute(
+                    "UPDATE editions SET subject = ?, preheader = ?, now = ?, built_at = ? WHERE id = ?",
+                    (subject, preheader, now, iso(utcnow()), edition_id),
+                )
+            else:
+                edition_id = int(self.scalar(
+                    "SELECT max(coalesce((SELECT max(id) FROM editions), 0),"
+                    " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'edition_id_high'), 0)) + 1"))
+                self.conn.execute(
+                    "INSERT INTO editions(id, list_id, date, subject, preheader, now, built_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (edition_id, list_id, date, subject, preheader, now, iso(utcnow())),
+                )
+                self.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('edition_id_high', ?) ON CONFLICT(key) DO UPDATE"
+                    " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(edition_id),))
             self.conn.executemany(
                 "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also, snapshot)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -219,3 +219,37 @@ def m030_collect_story_identities(db: Database) -> None:
         ALTER TABLE sources ADD COLUMN last_count INTEGER;
         """
     )
+
+
+@migrations(name="send_080_run_ids_and_owed_index")
+def m080_send_run_ids_and_owed_index(db: Database) -> None:
+    # a unique id per send run on each batch and on the lock (pids repeat: every container run is pid 1);
+    # an index for walking an edition's failed/unknown rows in subscriber order; a high-water mark so
+    # that an edition id is never reused after a rebuild replaced the edition
+    db.executescript(
+        """
+        ALTER TABLE send_batches ADD COLUMN run_id TEXT;
+        ALTER TABLE locks ADD COLUMN run_id TEXT;
+        CREATE INDEX IF NOT EXISTS sends_edition_status ON sends(edition_id, status, subscriber_id);
+        INSERT INTO meta(key, value) SELECT 'edition_id_high', CAST(max(
+            coalesce((SELECT max(id) FROM editions), 0), coalesce((SELECT max(edition_id) FROM events), 0),
+            coalesce((SELECT max(edition_id) FROM send_batches), 0)) AS TEXT)
+            WHERE 1 ON CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));
+        """
+    )
+
+
+@migrations(name="consent_090_suppressions_and_events_email")
+def m090_consent_suppressions_and_events_email(db: Database) -> None:
+    # addresses that complained, bounced or unsubscribed everywhere (a one-way hash, like erasures): no list
+    # takes them back without new consent, even one they were never on; an index for the erasure's scrub
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS suppressions (
+            email_hash TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            suppressed_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS events_email ON events(email);
+        """
+    )

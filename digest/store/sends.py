@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from digest.models import iso, parse_iso, utcnow
 from digest.store.base import QueryBase
+
+STALE_AFTER_S = 600.0  # a lock held on another host whose heartbeat is older than this is taken over
+
+# Run ids of the sends this process is running now: a lock row with this process's pid but another run id
+# was left by an earlier process that had the same pid (a container's pid 1, say), so it is stale.
+_ACTIVE_RUNS: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -28,55 +36,94 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _process_started(pid: int) -> datetime | None:
+    """When the process started (Linux /proc), or None when that cannot be told."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            ticks = int(fh.read().rpartition(")")[2].split()[19])
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def lock_is_live(held: Mapping[str, Any], stale_after: float = STALE_AFTER_S) -> bool:
+    """Whether a lock row's holder may still be at work.
+
+    On this host: its process is alive (and is not a newer process that reused the pid); a lock with this
+    process's own pid is live only if its run is one this process is running. A live process on this host
+    is never taken over, however old its heartbeat. On another host: its heartbeat is recent.
+    """
+    if held["host"] != socket.gethostname():
+        beat = parse_iso(held["heartbeat_at"])
+        return beat is None or utcnow() - beat <= timedelta(seconds=stale_after)
+    pid = int(held["pid"])
+    if pid == os.getpid():
+        with _ACTIVE_LOCK:
+            return held.get("run_id") in _ACTIVE_RUNS
+    if not _pid_alive(pid):
+        return False
+    started, acquired = _process_started(pid), parse_iso(held["acquired_at"])
+    return started is None or acquired is None or started <= acquired + timedelta(seconds=5)
+
+
 class SendQueries(QueryBase):
     # -- locks ---------------------------------------------------------------------------
-    def acquire_lock(self, name: str, owner: str, stale_after: float = 600.0) -> dict[str, Any] | None:
-        """Take a named lock; returns None on success, else the holder's row.
+    def acquire_lock(self, name: str, owner: str, run_id: str,
+                     stale_after: float = STALE_AFTER_S) -> dict[str, Any] | None:
+        """Take a named lock for the run ``run_id``; returns None on success, else the holder's row.
 
-        A lock whose process is gone (same host) or whose heartbeat is older than
-        ``stale_after`` seconds is taken over.
+        A lock whose holder is gone (see :func:`lock_is_live`) is taken over.
         """
         now = utcnow()
-        host = socket.gethostname()
         with self.transaction(immediate=True):
             held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
             if held is not None:
-                beat = parse_iso(held["heartbeat_at"])
-                stale = (held["host"] == host and not _pid_alive(held["pid"])) or (
-                    beat is not None and now - beat > timedelta(seconds=stale_after)
-                )
-                if not stale and not (held["pid"] == os.getpid() and held["host"] == host):
+                if lock_is_live(held, stale_after):
                     return held
                 self.conn.execute("DELETE FROM locks WHERE name = ?", (name,))
             self.conn.execute(
-                "INSERT INTO locks(name, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (name, owner, os.getpid(), host, iso(now), iso(now)),
+                "INSERT INTO locks(name, owner, pid, host, acquired_at, heartbeat_at, run_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, owner, os.getpid(), socket.gethostname(), iso(now), iso(now), run_id),
             )
+        with _ACTIVE_LOCK:
+            _ACTIVE_RUNS.add(run_id)
         return None
 
-    def heartbeat_lock(self, name: str) -> None:
-        self.conn.execute(
-            "UPDATE locks SET heartbeat_at = ? WHERE name = ? AND pid = ?", (iso(utcnow()), name, os.getpid())
-        )
+    def live_lock(self, name: str) -> dict[str, Any] | None:
+        """The holder's row if the named lock is held by someone still at work, else None."""
+        held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
+        return held if held is not None and lock_is_live(held) else None
 
-    def release_lock(self, name: str) -> None:
-        self.conn.execute("DELETE FROM locks WHERE name = ? AND pid = ?", (name, os.getpid()))
+    def heartbeat_lock(self, name: str, run_id: str) -> None:
+        self.conn.execute("UPDATE locks SET heartbeat_at = ? WHERE name = ? AND run_id = ?",
+                          (iso(utcnow()), name, run_id))
+
+    def release_lock(self, name: str, run_id: str) -> None:
+        try:
+            self.conn.execute("DELETE FROM locks WHERE name = ? AND run_id = ?", (name, run_id))
+        finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE_RUNS.discard(run_id)
 
     # -- batches -------------------------------------------------------------------------
-    def _new_batch(self, edition_id: int, provider: str, size: int, now: str) -> int:
-        """A batch row, in flight, owned by this process (call inside a write transaction)."""
+    def _new_batch(self, edition_id: int, provider: str, size: int, now: str, run_id: str | None = None) -> int:
+        """A batch row, in flight, owned by the send run ``run_id`` (call inside a write transaction)."""
         cur = self.conn.execute(
-            "INSERT INTO send_batches(edition_id, provider, status, size, pid, started_at)"
-            " VALUES (?, ?, 'in_flight', ?, ?, ?)",
-            (edition_id, provider, size, os.getpid(), now),
+            "INSERT INTO send_batches(edition_id, provider, status, size, pid, run_id, started_at)"
+            " VALUES (?, ?, 'in_flight', ?, ?, ?, ?)",
+            (edition_id, provider, size, os.getpid(), run_id, now),
         )
         return int(cur.lastrowid or 0)
 
-    def start_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]]) -> int:
+    def start_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]],
+                    run_id: str | None = None) -> int:
         """Write a batch and its recipients as in flight, before anything leaves."""
         now = iso(utcnow())
         with self.transaction(immediate=True):
-            batch_id = self._new_batch(edition_id, provider, len(recipients), now)
+            batch_id = self._new_batch(edition_id, provider, len(recipients), now, run_id)
             self.conn.executemany(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
@@ -84,18 +131,31 @@ class SendQueries(QueryBase):
             )
         return batch_id
 
-    def restart_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]], *,
-                      unknown_retry: bool = False) -> int:
-        """Put recipients whose send row failed (or was unknown) into a new batch, in flight."""
+    def restart_batch(self, edition_id: int, provider: str, rows: Sequence[tuple[int, str, str]], *,
+                      run_id: str | None = None, unknown_retry: bool = False,
+                      ) -> tuple[int, list[tuple[int, str, str]]] | None:
+        """Put recipients whose send row failed (or was unknown) into a new batch, in flight.
+
+        Only rows still ``failed`` or ``unknown`` are taken (never one another run has in flight or sent);
+        returns the batch id and the (subscriber_id, email, name) rows it holds, or None if it holds none.
+        """
         now = iso(utcnow())
         with self.transaction(immediate=True):
-            batch_id = self._new_batch(edition_id, provider, len(recipients), now)
-            self.conn.executemany(
-                "UPDATE sends SET batch_id = ?, status = 'in_flight', email = ?, message_id = NULL, error = NULL,"
-                " updated_at = ?, unknown_retries = unknown_retries + ? WHERE edition_id = ? AND subscriber_id = ?",
-                [(batch_id, email, now, int(unknown_retry), edition_id, sid) for sid, email in recipients],
-            )
-        return batch_id
+            batch_id = self._new_batch(edition_id, provider, len(rows), now, run_id)
+            taken = [
+                (sid, email, name) for sid, email, name in rows if self.conn.execute(
+                    "UPDATE sends SET batch_id = ?, status = 'in_flight', email = ?, message_id = NULL, error = NULL,"
+                    " updated_at = ?, unknown_retries = unknown_retries + ? WHERE edition_id = ? AND subscriber_id = ?"
+                    " AND status IN ('failed', 'unknown')",
+                    (batch_id, email, now, int(unknown_retry), edition_id, sid),
+                ).rowcount
+            ]
+            if not taken:
+                self.conn.execute("DELETE FROM send_batches WHERE id = ?", (batch_id,))
+                return None
+            if len(taken) != len(rows):
+                self.conn.execute("UPDATE send_batches SET size = ? WHERE id = ?", (len(taken), batch_id))
+        return batch_id, taken
 
     def finish_batch(
         self, batch_id: int, status: str, *, message_id: str | None = None, error: str | None = None,
@@ -119,24 +179,34 @@ class SendQueries(QueryBase):
                     [(st, err, batch_id, sid) for sid, (st, err) in outcomes.items()],
                 )
 
+    @staticmethod
+    def _owed_new_sql(active: Sequence[str]) -> str:
+        """People on the list (?), in an active status, id above ?, with no send row for the edition (?); limit ?.
+
+        Walks subscribers in id order (CROSS JOIN keeps SQLite from sorting the whole list for each
+        chunk), so every chunk costs the same whatever the list size and memory stays flat.
+        """
+        return (
+            "SELECT s.id, s.email, s.name FROM subscribers s CROSS JOIN subscriptions sub"
+            " ON sub.subscriber_id = s.id AND sub.list_id = ?"
+            f" WHERE s.id > ? AND sub.status IN ({', '.join('?' * len(active))})"
+            " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
+            " ORDER BY s.id LIMIT ?"
+        )
+
     def claim_new_batch(self, edition_id: int, provider: str, list_id: int, active: Sequence[str], after: int,
-                        size: int) -> tuple[int, list[tuple[int, str, str]]] | None:
+                        size: int, run_id: str | None = None) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Write the next ``size`` people owed the edition (id above ``after``) as one batch in flight.
 
         One INSERT ... SELECT (the same walk as :meth:`owed_new`) in one transaction; returns the batch
         id and its (subscriber_id, email, name) rows, or None when nobody is left.
         """
         now = iso(utcnow())
-        marks = ", ".join("?" * len(active))
         with self.transaction(immediate=True):
-            batch_id = self._new_batch(edition_id, provider, 0, now)
+            batch_id = self._new_batch(edition_id, provider, 0, now, run_id)
             self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
-                " SELECT ?, s.id, s.email, ?, 'in_flight', ?, ? FROM subscribers s CROSS JOIN subscriptions sub"
-                " ON sub.subscriber_id = s.id AND sub.list_id = ?"
-                f" WHERE s.id > ? AND sub.status IN ({marks})"
-                " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
-                " ORDER BY s.id LIMIT ?",
+                f" SELECT ?, id, email, ?, 'in_flight', ?, ? FROM ({self._owed_new_sql(active)})",
                 (edition_id, batch_id, now, now, list_id, after, *active, edition_id, size),
             )
             rows = self.conn.execute(
@@ -151,22 +221,11 @@ class SendQueries(QueryBase):
 
     def owed_new(self, list_id: int, edition_id: int, active: Sequence[str],
                  chunk: int = 1000) -> Iterator[list[tuple[int, str, str]]]:
-        """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet.
-
-        Walks subscribers in id order (CROSS JOIN keeps SQLite from sorting the whole list for each
-        chunk), so every chunk costs the same whatever the list size and memory stays flat.
-        """
-        marks = ", ".join("?" * len(active))
+        """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet."""
+        sql = self._owed_new_sql(active)
         last = 0
         while True:
-            rows = self.conn.execute(
-                "SELECT s.id, s.email, s.name FROM subscribers s CROSS JOIN subscriptions sub"
-                " ON sub.subscriber_id = s.id AND sub.list_id = ?"
-                f" WHERE s.id > ? AND sub.status IN ({marks})"
-                " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
-                " ORDER BY s.id LIMIT ?",
-                (list_id, last, *active, edition_id, chunk),
-            ).fetchall()
+            rows = self.conn.execute(sql, (list_id, last, *active, edition_id, chunk)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -175,43 +234,44 @@ class SendQueries(QueryBase):
     def owed_again(self, edition_id: int, list_id: int, active: Sequence[str], retry_unknown: bool,
                    chunk: int = 1000) -> Iterator[tuple[str, list[tuple[int, str, str]]]]:
         """Chunks of (kind, [(subscriber_id, email, name)]) to send again: failed rows, then (if asked)
-        unknown rows never retried before; only people still subscribed."""
+        unknown rows never retried before; only people still subscribed.
+
+        Walks the edition's rows of one status in subscriber order on the ``sends_edition_status`` index
+        (keyset pagination), so each chunk costs the same however many rows are left.
+        """
         marks = ", ".join("?" * len(active))
         kinds = ["failed", "unknown"] if retry_unknown else ["failed"]
         for kind in kinds:
             last = 0
             while True:
                 rows = self.conn.execute(
-                    "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
-                    " JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = ?"
-                    f" WHERE sends.edition_id = ? AND sends.status = ? AND sub.status IN ({marks})"
-                    " AND (? = 'failed' OR sends.unknown_retries < 1) AND s.id > ? ORDER BY s.id LIMIT ?",
-                    (list_id, edition_id, kind, *active, kind, last, chunk),
+                    "SELECT s.id, s.email, s.name FROM sends CROSS JOIN subscribers s ON s.id = sends.subscriber_id"
+                    " CROSS JOIN subscriptions sub ON sub.subscriber_id = sends.subscriber_id AND sub.list_id = ?"
+                    " WHERE sends.edition_id = ? AND sends.status = ? AND sends.subscriber_id > ?"
+                    f" AND sub.status IN ({marks}) AND (? = 'failed' OR sends.unknown_retries < 1)"
+                    " ORDER BY sends.subscriber_id LIMIT ?",
+                    (list_id, edition_id, kind, last, *active, kind, chunk),
                 ).fetchall()
                 if not rows:
                     break
                 last = rows[-1][0]
                 yield kind, [(r[0], r[1], r[2]) for r in rows]
 
-    def orphaned_batches(self, edition_id: int) -> list[dict[str, Any]]:
-        """Batches left in flight by a process that is gone: their fate is unknown."""
-        rows = self.rows(
-            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'in_flight'", (edition_id,)
+    def orphaned_batches(self, edition_id: int, run_id: str) -> list[dict[str, Any]]:
+        """Batches in flight that the run ``run_id`` did not start: their fate is unknown.
+
+        Call it only while holding the edition's send lock: then no other run is sending it, so any batch in
+        flight was left by a run that stopped (whatever its pid: pids repeat, e.g. pid 1 in every container).
+        """
+        return self.rows(
+            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'in_flight'"
+            " AND (run_id IS NULL OR run_id != ?) ORDER BY id",
+            (edition_id, run_id),
         )
-        return [r for r in rows if r["pid"] != os.getpid() or not _pid_alive(r["pid"])]
 
     def mark_unknown(self, batch_ids: Sequence[int], why: str) -> None:
         for batch_id in batch_ids:
             self.finish_batch(batch_id, "unknown", error=why)
-
-    def unknown_batches(self, edition_id: int) -> list[dict[str, Any]]:
-        """Batches that still hold recipients whose send is unknown."""
-        return self.rows(
-            "SELECT * FROM send_batches WHERE edition_id = ? AND EXISTS"
-            " (SELECT 1 FROM sends WHERE sends.batch_id = send_batches.id AND sends.status = 'unknown')"
-            " ORDER BY id",
-            (edition_id,),
-        )
 
     def sends_of(self, edition_id: int, status: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM sends WHERE edition_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
@@ -231,15 +291,4 @@ class SendQueries(QueryBase):
             " JOIN editions ON editions.id = sends.edition_id JOIN lists ON lists.id = editions.list_id"
             " WHERE sends.subscriber_id = ? ORDER BY sends.id",
             (subscriber_id,),
-        )
-
-    # -- runs ------------------------------------------------------------------------------
-    def start_run(self) -> int:
-        cur = self.conn.execute("INSERT INTO runs(started_at) VALUES (?)", (iso(utcnow()),))
-        return int(cur.lastrowid or 0)
-
-    def finish_run(self, run_id: int, exit_code: int, summary: str) -> None:
-        self.conn.execute(
-            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?",
-            (iso(utcnow()), exit_code, summary, run_id),
         )

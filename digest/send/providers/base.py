@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from digest.errors import ProviderError
 from digest.render import Rendered
+
+
+class UnknownOutcomeStop(ProviderError):
+    """The whole run must stop (as :class:`ProviderError`), but an earlier attempt of this batch may have been
+    accepted (e.g. a 401 after a 5xx): the batch is recorded *unknown*, not failed, so it is not re-sent."""
 
 
 @dataclass
@@ -68,7 +74,8 @@ class Provider(Protocol):
         """Send one batch; must not raise for a batch-level failure (return ``failed``/``unknown``).
 
         Raise :class:`digest.errors.ProviderError` only when the whole run must stop (a refused
-        key or login, an unreachable server), and only when nothing of this batch has left.
+        key or login, an unreachable server), and only when nothing of this batch has left; raise
+        :class:`UnknownOutcomeStop` instead when the run must stop but some of the batch may have left.
         """
         ...
 

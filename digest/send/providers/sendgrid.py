@@ -10,11 +10,16 @@ Outcomes (SendGrid has no idempotency key, so anything that may have been accept
 * 429: waits for ``X-RateLimit-Reset`` (at most ``max_wait`` seconds) and retries; a 429 was not
   accepted, so still 429 after ``max_attempts`` is *failed* (the next run sends the batch again).
 * 500/502/503/504: exponential backoff with jitter and a retry, as SendGrid advises; still 5xx after
-  ``max_attempts`` is *unknown*, not failed: a 5xx may have been queued. (Any later non-202 answer
-  after a 5xx is unknown too, for the same reason.)
+  ``max_attempts`` is *unknown*, not failed: a 5xx may have been queued. Any later non-202 answer
+  after a 5xx or a timeout is unknown too, for the same reason. Because SendGrid has no idempotency
+  key, a retry after a 5xx can, in rare cases, duplicate a batch SendGrid had in fact queued: the
+  retry is what SendGrid asks for, and the price is that rare duplicate.
 * 400/404/413: *failed* with SendGrid's own message; the other batches go on.
-* 401/403: the whole run stops (:class:`ProviderError`) with a message about the key.
+* 401/403: the whole run stops (:class:`ProviderError`) with a message about the key; after an
+  earlier 5xx the batch is recorded *unknown* (:class:`UnknownOutcomeStop`), never failed.
 * a timeout or a dropped connection: *unknown*.
+
+With ``--dry-run`` no API key is needed: the request bodies are built and nothing is sent.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from python_http_client import exceptions as http_errors
 from digest.config import Config, secret
 from digest.errors import ConfigError, ProviderError
 from digest.render import PLACEHOLDERS, placeholder
-from digest.send.providers.base import BatchResult, EditionMail, Recipient
+from digest.send.providers.base import BatchResult, EditionMail, Recipient, UnknownOutcomeStop
 
 MAX_PER_REQUEST = 1000
 RETRYABLE_5XX = (500, 502, 503, 504)
@@ -150,8 +155,8 @@ class SendGridProvider:
         self._static_lock = threading.Lock()
 
     @classmethod
-    def from_config(cls, config: Config) -> SendGridProvider:
-        key = secret("SENDGRID_API_KEY")
+    def from_config(cls, config: Config, *, dry_run: bool = False) -> SendGridProvider:
+        key = secret("SENDGRID_API_KEY") or ("dry-run: no key needed" if dry_run else "")
         if not key:
             raise ConfigError("SENDGRID_API_KEY is not set: export your SendGrid API key (Mail Send permission)")
         s = config.settings.sendgrid
@@ -233,11 +238,11 @@ class SendGridProvider:
                 return BatchResult("sent", message_id=headers.get("X-Message-Id") if headers else None,
                                    attempts=attempt)
             except http_errors.UnauthorizedError as exc:
-                raise ProviderError(f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
-                                    " SENDGRID_API_KEY is a current key") from None
+                raise self._stop(ambiguous, f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
+                                 " SENDGRID_API_KEY is a current key") from None
             except http_errors.ForbiddenError as exc:
-                raise ProviderError(f"SendGrid forbids this API key to send (403: {_reason(exc.body)}); give"
-                                    " the key the Mail Send permission or verify the sender") from None
+                raise self._stop(ambiguous, f"SendGrid forbids this API key to send (403: {_reason(exc.body)});"
+                                 " give the key the Mail Send permission or verify the sender") from None
             except http_errors.TooManyRequestsError as exc:
                 if attempt >= self.max_attempts:
                     return self._end("failed", ambiguous, f"429: still rate limited after {attempt} attempts",
@@ -257,6 +262,14 @@ class SendGridProvider:
             except (OSError, http.client.HTTPException) as exc:
                 return BatchResult("unknown", error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
                                    " it may or may not have accepted the batch", attempts=attempt)
+
+    @staticmethod
+    def _stop(ambiguous: str, message: str) -> ProviderError:
+        """The error that stops the run; the batch is unknown, not failed, if an earlier attempt may have been
+        queued."""
+        if ambiguous:
+            return UnknownOutcomeStop(f"{message} (the batch's fate is unknown: an earlier attempt got {ambiguous})")
+        return ProviderError(message)
 
     @staticmethod
     def _end(status: str, ambiguous: str, error: str, attempts: int) -> BatchResult:

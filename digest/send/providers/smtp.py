@@ -4,11 +4,16 @@ STARTTLS (default) or implicit TLS (``security = "ssl"``), login with ``[smtp] u
 ``DIGEST_SMTP_PASSWORD``. One multipart/alternative message per recipient. Each recipient gets
 its own outcome: refused addresses fail alone; a connection lost mid-batch leaves the message in
 progress unknown and the ones not yet tried failed (so a re-run sends them).
+
+Internationalised addresses: to a server that advertises SMTPUTF8 they go as they are; to one that
+does not, a Unicode domain is sent in its IDNA (ASCII) form, and an address whose local part is not
+ASCII fails alone with a reason (it cannot be written for that server), never the rest of the batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import smtplib
 import socket
 import ssl
@@ -18,6 +23,23 @@ from digest.config import Config, secret
 from digest.errors import ProviderError
 from digest.send.message import build_message
 from digest.send.providers.base import BatchResult, EditionMail, Recipient
+
+
+def ascii_address(email: str) -> str:
+    """``email`` with its domain in IDNA (ASCII) form, for a server without SMTPUTF8.
+
+    :class:`ValueError` (with a reason) when it cannot be written in ASCII: a non-ASCII local part, or a
+    domain the ``idna`` codec refuses.
+    """
+    if email.isascii():
+        return email
+    local, _, domain = email.rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"the part before @ in {email!r} is not ASCII")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError as exc:
+        raise ValueError(f"the domain of {email!r} cannot be written in IDNA form ({exc})") from None
 
 
 class SmtpProvider:
@@ -33,10 +55,10 @@ class SmtpProvider:
         self.connections = 0  # how many times a connection was opened (one per send, unless it drops)
 
     @classmethod
-    def from_config(cls, config: Config) -> SmtpProvider:
+    def from_config(cls, config: Config, *, dry_run: bool = False) -> SmtpProvider:
         s = config.settings.smtp
         password = secret("DIGEST_SMTP_PASSWORD")
-        if s.username and not password:
+        if s.username and not password and not dry_run:
             raise ProviderError("[smtp] username is set but DIGEST_SMTP_PASSWORD is not: export it")
         domain = config.settings.sender.from_email.rpartition("@")[2] or "digest.local"
         return cls(s.host, s.port, username=s.username, password=password, security=s.security,
@@ -61,6 +83,7 @@ class SmtpProvider:
                 conn.starttls(context=ssl.create_default_context())
             if self.username:
                 conn.login(self.username, self._password or "")
+            conn.ehlo_or_helo_if_needed()  # its extensions (SMTPUTF8) decide how addresses are written
         except smtplib.SMTPAuthenticationError as exc:
             raise ProviderError(f"SMTP login refused by {self.host}: {exc.smtp_code} "
                                 f"{exc.smtp_error.decode(errors='replace')}; check [smtp] username and"
@@ -78,13 +101,35 @@ class SmtpProvider:
     def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[EmailMessage]:
         return [build_message(mail, r, self.domain) for r in recipients]
 
+    def _writable(self, conn: smtplib.SMTP, recipients: list[Recipient],
+                  outcomes: dict[int, tuple[str, str | None]]) -> list[Recipient]:
+        """The recipients as this server can take them (IDNA domains without SMTPUTF8); the rest fail alone."""
+        if conn.has_extn("smtputf8"):
+            return recipients
+        out = []
+        for r in recipients:
+            try:
+                out.append(r if r.email.isascii() else dataclasses.replace(r, email=ascii_address(r.email)))
+            except ValueError as exc:
+                outcomes[r.subscriber_id] = ("failed", f"not sent: {exc} and SMTP server {self.host} does not support"
+                                             " SMTPUTF8; use a server that does, or ask for an ASCII address")
+        return out
+
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
-        messages = self.prepare(mail, recipients)
+        self.prepare(mail, recipients[:1])  # a template error surfaces before connecting
         conn = self._connect()  # raises ProviderError before anything of this batch left
         outcomes: dict[int, tuple[str, str | None]] = {}
-        for i, (r, msg) in enumerate(zip(recipients, messages, strict=True)):
+        writable = self._writable(conn, recipients, outcomes)
+        messages = self.prepare(mail, writable)
+        sender = mail.from_email
+        if not conn.has_extn("smtputf8"):
+            with contextlib.suppress(ValueError):
+                sender = ascii_address(sender)
+        for i, (r, msg) in enumerate(zip(writable, messages, strict=True)):
             try:
-                conn.send_message(msg, from_addr=mail.from_email, to_addrs=[r.email])
+                conn.send_message(msg, from_addr=sender, to_addrs=[r.email])
+            except smtplib.SMTPNotSupportedError as exc:  # refused before anything was sent: this one alone
+                outcomes[r.subscriber_id] = ("failed", f"not sent: {exc}")
             except smtplib.SMTPRecipientsRefused as exc:
                 outcomes[r.subscriber_id] = ("failed", "; ".join(
                     f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()))
@@ -93,7 +138,7 @@ class SmtpProvider:
             except (OSError, smtplib.SMTPException) as exc:  # the connection went: this one is unknown
                 self._drop()
                 outcomes[r.subscriber_id] = ("unknown", f"connection lost while sending: {exc}")
-                for rest in recipients[i + 1:]:
+                for rest in writable[i + 1:]:
                     outcomes[rest.subscriber_id] = ("failed", "not sent: the SMTP connection was lost")
                 break
         if outcomes and all(status == "failed" for status, _ in outcomes.values()) and len(outcomes) == len(
