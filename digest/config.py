@@ -134,6 +134,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Upper bounds: an edition of more than 15 stories outgrows Gmail's 102 KB clipping limit with the
 # shipped templates (see digest.render.MAX_STORIES).
 MAXIMA: dict[str, float] = {"rank.max_stories": 15}
+MINIMA: dict[str, float] = {"rank.max_stories": 1, "rank.half_life_hours": 0.01, "send.batch_size": 1,
+                            "send.concurrency": 1, "collect.concurrency": 1}
 
 
 @dataclass
@@ -291,10 +293,13 @@ def _set(obj: Any, name: str, value: Any, dotted: str, origin: str) -> None:
     else:
         ok = isinstance(value, kind)
     if not ok:
-        expected = "a list of strings" if typing.get_origin(kind) is list else f"a {kind.__name__}"
+        names = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+        expected = "a list of strings" if typing.get_origin(kind) is list else names.get(kind, f"a {kind.__name__}")
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be {expected}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must not be negative")
+    if dotted in MINIMA and value < MINIMA[dotted]:
+        raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be at least {MINIMA[dotted]:g}")
     if dotted in MAXIMA and value > MAXIMA[dotted]:
         raise ConfigError(f"{origin}: '{dotted}' = {value!r} must be at most {MAXIMA[dotted]:g}")
     choices = CHOICES.get(dotted)

@@ -107,7 +107,7 @@ def test_bad_config_value(cli, home: Path) -> None:
     (home / "digest.toml").write_text('[rank]\nhalf_life_hours = "soon"\n', encoding="utf-8")
     result = cli("rank", code=1)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "rank.half_life_hours" in lines[0] and "must be a float" in lines[0]
+    assert len(lines) == 1 and "rank.half_life_hours" in lines[0] and "must be a number" in lines[0]
 
 
 def test_bad_env_value(cli, home: Path, monkeypatch) -> None:
@@ -134,3 +134,13 @@ def test_max_stories_is_capped_where_gmail_would_clip(cli, home) -> None:
     (home / "digest.toml").write_text("[rank]\nmax_stories = 40\n", encoding="utf-8")
     result = cli("rank", code=1)
     assert "rank.max_stories" in result.stderr and "at most 15" in result.stderr
+
+
+def test_bounds_and_option_names_in_errors(cli, home) -> None:
+    cli("init")
+    (home / "digest.toml").write_text("[rank]\nmax_stories = 0\n", encoding="utf-8")
+    assert "must be at least 1" in cli("rank", code=1).stderr
+    (home / "digest.toml").write_text("[send]\nbatch_size = 'many'\n", encoding="utf-8")
+    assert "must be an integer" in cli("rank", code=1).stderr
+    (home / "digest.toml").write_text("", encoding="utf-8")
+    assert "--since 'notadate'" in cli("stories", "list", "--since", "notadate", code=1).stderr

@@ -64,13 +64,15 @@ def progress() -> Progress:
     )
 
 
-def parse_now(value: str | None) -> datetime | None:
+def parse_now(value: str | None, option: str = "--now") -> datetime | None:
+    """An ISO date or time from ``option``; naive times are UTC."""
     if value is None:
         return None
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"--now {value!r} is not an ISO time; use e.g. 2026-11-24T07:00:00Z") from None
+        raise ConfigError(f"{option} {value!r} is not an ISO date or time; use e.g. 2026-11-24 or"
+                          " 2026-11-24T07:00:00Z") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 

@@ -128,7 +128,7 @@ def stories_list(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List stories, newest first."""
-    rows = state(ctx).store.stories(parse_now(since), limit)
+    rows = state(ctx).store.stories(parse_now(since, "--since"), limit)
     if json_out:
         out_json(rows)
         return

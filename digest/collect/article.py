@@ -24,7 +24,12 @@ _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
     """A plain-text or Markdown article: one story, titled by its first line or its opening sentence."""
+    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+    if b"\0" in data[:8192] and not data.startswith(boms):
+        raise SourceError("this is not text (binary data): give a feed, an HTML page or a text/Markdown article")
     raw = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    if _looks_binary(raw):
+        raise SourceError("this is not text (binary data): give a feed, an HTML page or a text/Markdown article")
     first, _, rest = raw.strip().partition("\n")
     heading = _MARKDOWN_HEADING.match(first)
     if heading and rest.strip():
@@ -42,6 +47,15 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
                          body_text=body, body_html=body_html)],
         kind="text",
     )
+
+
+def _looks_binary(text: str) -> bool:
+    """NUL, or more than 1 in 100 characters a control character: an image, an archive, a PDF."""
+    sample = text[:8192]
+    if "\0" in sample:
+        return True
+    controls = sum(1 for c in sample if (c < " " and c not in "\t\n\f\v") or "\x7f" <= c <= "\x9f")
+    return controls > len(sample) / 100
 
 
 def _page_language(html: str) -> str | None:
