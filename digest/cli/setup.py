@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import typer
 
 from digest import pipeline
@@ -31,7 +33,9 @@ def init(
     say(f"{'Created' if report.created_config else 'Kept'} {report.home / 'digest.toml'} and the store digest.db")
     if example:
         say(f"Example: {len(report.sources)} sources, list '{report.list_name}', {report.subscribers} subscribers")
-    say("Next: 'digest run' collects, builds and sends (to outbox/ until you configure a provider).")
+    home = state(ctx).home
+    prefix = f"digest --home {shlex.quote(str(home))}" if home else "digest"
+    say(f"Next: '{prefix} run' collects, builds and sends (to outbox/ until you configure a provider).")
 
 
 def run(
