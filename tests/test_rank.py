@@ -201,3 +201,25 @@ def test_one_post_in_two_feed_formats_with_different_links_is_one_outlet(store: 
     [entry] = [r for r in result.picked if r.also]
     assert entry.title == "Bad App Citizens" and entry.also[0]["title"] == "Bad App Citizens"
     assert entry.why["outlets"] == 1 and entry.why["coverage"] == 0.0
+
+
+def test_paraphrased_headlines_with_agreeing_leads_are_one_event(store: Store) -> None:
+    a, b = source(store, "alpha"), source(store, "beta")
+    story(store, a, "Heat wave pushes harbor water temperatures to a record high",
+          summary="Sea surface readings off Pier 9 hit a record as the heat wave along the coast pushed"
+                  " temperatures up.")
+    story(store, b, "Heat wave pushes coastal ocean temperatures to a record high",
+          summary="Sea surface readings along the coast broke records at a dozen stations this week.")
+    story(store, b, "City council approves new bike lanes downtown",
+          summary="The council voted 7-2 to build protected bike lanes on Front Street.")
+    story(store, a, "Council votes yes on downtown bike lane plan",
+          summary="The council backed protected bike lanes for Front Street and Mill Avenue.")
+    picked = ranked(store).picked
+    assert len(picked) == 2 and all(len(entry.also) == 1 for entry in picked)
+
+
+def test_headlines_with_different_numbers_stay_apart(store: Store) -> None:
+    a, b = source(store, "alpha"), source(store, "beta")
+    story(store, a, "Bitcoin climbs past 50,000 dollars for the first time", summary="The price rose overnight.")
+    story(store, b, "Bitcoin climbs past 60,000 dollars for the first time", summary="The price rose overnight.")
+    assert len(ranked(store).picked) == 2

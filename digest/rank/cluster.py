@@ -20,6 +20,7 @@ NUM_PERM = 24
 BANDS = 12  # 12 bands of 2 rows: pairs with Jaccard 0.5 become candidates with probability ~0.97
 ROWS = NUM_PERM // BANDS
 TITLE_FLOOR = 0.25
+SUPPORTED_TITLE, LEAD_SUPPORT = 0.5, 0.25  # titles this alike merge when title+lead words are this alike too
 SLACK = 0.2  # how far below the threshold a MinHash estimate may fall and still be checked exactly
 # lead words found in more leads than this (a count, and a share of the pool) are boilerplate
 BOILERPLATE_MIN, BOILERPLATE_SHARE = 4, 0.02
@@ -51,6 +52,13 @@ def stem(word: str) -> str:
 def words(text: str) -> set[str]:
     """Stemmed lower-case words (stopwords and one-letter words left out) of ``text``."""
     return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
+
+
+def numbers_differ(a: set[str], b: set[str]) -> bool:
+    """Both titles carry numbers, and not the same ones."""
+    na = {w for w in a if any(c.isdigit() for c in w)}
+    nb = {w for w in b if any(c.isdigit() for c in w)}
+    return bool(na and nb and na != nb)
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -126,10 +134,12 @@ def cluster(titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *,
             similarity: float, title_similarity: float) -> list[int]:
     """Cluster label (lowest member index) of each story.
 
-    Two stories are one event when their URLs are equal, their titles (of four words or more) are at
-    least ``title_similarity`` alike, or their title and lead words are at least ``similarity`` alike
-    and their titles share at least ``TITLE_FLOOR`` of their words. Lead words common to many stories
-    of the pool are left out: a feed's boilerplate summary must not merge different stories.
+    Two stories are one event when their URLs are equal; when their titles (of four words or more,
+    without different numbers) are at least ``title_similarity`` alike, or at least ``SUPPORTED_TITLE``
+    alike with title and lead words at least ``LEAD_SUPPORT`` alike; or when their title and lead
+    words are at least ``similarity`` alike and their titles share at least ``TITLE_FLOOR`` of their
+    words. Lead words common to many stories of the pool are left out: a feed's boilerplate summary
+    must not merge different stories.
     """
     n = len(titles)
     title_words = [words(t) for t in titles]
@@ -140,10 +150,19 @@ def cluster(titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *,
     # LSH proposes pairs on a loose estimate; the exact Jaccard similarity of the word sets decides
     pairs = [(a, b) for a, b in similar_pairs(signatures(full_words), similarity - SLACK)
              if jaccard(full_words[a], full_words[b]) >= similarity
-             and jaccard(title_words[a], title_words[b]) >= TITLE_FLOOR]
+             and jaccard(title_words[a], title_words[b]) >= TITLE_FLOOR
+             and not numbers_differ(title_words[a], title_words[b])]
+    # titles alike (four words or more), or fairly alike with leads that agree; never when the titles
+    # carry different numbers ("iOS 17.1" and "iOS 17.2" are two events)
     long_titles = np.array([len(tw) >= 4 for tw in title_words], dtype=bool)
-    pairs += [(a, b) for a, b in similar_pairs(signatures(title_words), title_similarity - SLACK, long_titles)
-              if jaccard(title_words[a], title_words[b]) >= title_similarity]
+    loose = min(title_similarity, SUPPORTED_TITLE)
+    for a, b in similar_pairs(signatures(title_words), loose - SLACK, long_titles):
+        alike = jaccard(title_words[a], title_words[b])
+        if numbers_differ(title_words[a], title_words[b]):
+            continue
+        if alike >= title_similarity or (alike >= SUPPORTED_TITLE and
+                                         jaccard(full_words[a], full_words[b]) >= LEAD_SUPPORT):
+            pairs.append((a, b))
     first_of_url: dict[str, int] = {}
     for i, url in enumerate(urls):
         j = first_of_url.setdefault(url, i) if url else i
