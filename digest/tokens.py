@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -37,8 +38,21 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, accepting only the one canonical spelling of the bytes.
+
+    Padding, other characters and unused low bits in the last character would otherwise let an altered
+    token verify; anything that does not re-encode to exactly ``text`` is a :class:`ValueError`.
+    """
+    if not _B64_TEXT.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical encoding")
+    return data
 
 
 KIND_KEY = "signing_key"  # meta key: 'env' once a real send signed its links with DIGEST_SECRET

@@ -177,13 +177,23 @@ def test_tokens_are_redacted_from_uvicorns_access_log(initialised: Path, monkeyp
     digest.web.serve(load(initialised), "127.0.0.1", 0)  # what `digest serve` runs: it sets up uvicorn's logging
     capsys.readouterr()
     logger = logging.getLogger("uvicorn.access")  # then log as uvicorn does for each request
-    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", "/unsubscribe/eyJh.c2ln?x=1", "1.1", 200)
-    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/confirm/abc.def", "1.1", 200)
+    assert not logger.isEnabledFor(logging.INFO)  # quiet by default: no access log at all
+    level = logger.level
+    logger.setLevel(logging.INFO)  # someone turns it on: the tokens are still redacted
+    try:
+        _log_two_requests(logger)
+    finally:
+        logger.setLevel(level)
     text = capsys.readouterr().out
     assert "eyJh" not in text and "abc.def" not in text
     assert "/unsubscribe/\u2026?x=1" in text and "/confirm/\u2026" in text
     assert redact("GET /unsubscribe HTTP/1.1") == "GET /unsubscribe HTTP/1.1"
     assert any(isinstance(f, RedactTokens) for f in logger.filters)
+
+
+def _log_two_requests(logger: logging.Logger) -> None:
+    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", "/unsubscribe/eyJh.c2ln?x=1", "1.1", 200)
+    logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/confirm/abc.def", "1.1", 200)
 
 
 # -- 16: list names fit a List-Id header ---------------------------------------------------------------

@@ -117,8 +117,12 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(edition: Edit
 
     served: list[tuple[str, int, bool]] = []
     opened: list[str] = []
-    monkeypatch.setattr(digest.web, "serve", lambda config, host, port, preview=False: served.append(
-        (host, port, preview)))
+    def fake_serve(config, host: str, port: int, preview: bool = False, ready=None) -> None:  # type: ignore[no-untyped-def]
+        served.append((host, port, preview))
+        if ready is not None:
+            ready(f"http://{host}:{port}")
+
+    monkeypatch.setattr(digest.web, "serve", fake_serve)
     monkeypatch.setattr(render_cli.webbrowser, "open", opened.append)
 
     class Now:
@@ -135,3 +139,19 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(edition: Edit
     assert "Previewing on http://127.0.0.1:8123/?list=golden" in result.stderr
     cli("preview", "--port", "8124")
     assert served[-1] == ("127.0.0.1", 8124, True) and len(opened) == 1
+
+
+def test_render_to_a_path_that_cannot_be_written_is_one_line(edition: Edition, cli,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent" / "dir" / "x.html"
+    got = cli("render", "--out", str(missing), code=1)
+    assert f"cannot write {missing}: No such file or directory; give a path in an existing folder" in \
+        " ".join(got.stderr.split())
+    assert "Traceback" not in got.stderr
+    a_file = tmp_path / "hostname"
+    a_file.write_text("not a folder\n")
+    archived = cli("render", "--archive", str(a_file), code=1)
+    assert f"cannot write the archive into {a_file}: it is a file" in " ".join(archived.stderr.split())
+    assert a_file.read_text() == "not a folder\n"
+    below_a_file = cli("render", "--archive", str(a_file / "archive"), code=1)
+    assert "cannot write" in below_a_file.stderr and "Traceback" not in below_a_file.stderr

@@ -203,13 +203,17 @@ def test_digest_serve_binds_loopback_by_default(initialised: Path, http: httpx.C
         deadline = time.monotonic() + 15
         found = None
         assert proc.stderr is not None
+        lines = []
         while found is None and time.monotonic() < deadline:
             line = proc.stderr.readline()
             if not line:
                 break
-            found = re.search(r"Uvicorn running on http://([\d.]+):(\d+)", line)
-        assert found, "digest serve did not start"
+            lines.append(line)
+            found = re.search(r"Serving on http://([\d.]+):(\d+)", line)
+        assert found, f"digest serve did not start: {lines}"
         assert found.group(1) == "127.0.0.1"
+        assert found.group(2) != "0", "the real port, not the one asked for"
+        assert not any("INFO" in line for line in lines)
         assert http.get(f"http://127.0.0.1:{found.group(2)}/unsubscribe").status_code == 200
     finally:
         proc.terminate()
@@ -229,3 +233,69 @@ def test_links_of_an_erased_person_change_nothing(server: str, http: httpx.Clien
     assert "not subscribed" in http.get(url).text
     assert http.post(url, **ONE_CLICK).status_code == 200  # type: ignore[arg-type]
     assert snapshot(people) == before
+
+
+def test_pages_name_the_newsletter_with_the_list_as_detail(server: str, http: httpx.Client, people: Store) -> None:
+    name = load(people.path.parent).settings.name
+    page = http.get(f"{server}/unsubscribe/{token(people, 'unsubscribe', 'ada@example.com', 'main')}")
+    assert f"Unsubscribe from {name} (list main)?" in page.text
+    assert f"stop {name} (list main) mail to" in page.text
+    confirm = f"{server}/confirm/{token(people, 'confirm', 'cy@example.com', 'doi')}"
+    assert f"Confirm your subscription to {name} (list doi)" in http.get(confirm).text
+    assert f"Welcome to {name} (list doi)." in http.post(confirm).text
+    assert "Unsubscribe from main?" not in page.text
+
+
+def test_tokens_are_accepted_only_in_their_canonical_spelling(server: str, http: httpx.Client,
+                                                              people: Store) -> None:
+    good = token(people, "unsubscribe", "ada@example.com", "main")
+    payload, mac = good.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # the last character of 16 bytes carries 2 unused bits: these spellings decode to the very same bytes
+    same_bytes = [f"{payload}.{mac[:-1]}{alphabet[alphabet.index(mac[-1]) ^ b]}" for b in (1, 2, 3)]
+    altered = [*same_bytes, f"{good}%3D%3D", f"{good}==", f"{payload}=.{mac}", f"{payload}.{mac}%20",
+               f"{payload}.+{mac[1:]}"]
+    before = snapshot(people)
+    for bad in altered:
+        for method in ("GET", "POST"):
+            got = http.request(method, f"{server}/unsubscribe/{bad}", **ONE_CLICK)  # type: ignore[arg-type]
+            assert got.status_code == 400, (bad, method)
+    assert snapshot(people) == before
+    for bad in (*same_bytes, good + "=="):
+        with pytest.raises(tokens.BadToken):
+            tokens.verify(tokens.signing_key(people), bad, "unsubscribe")
+    assert tokens.verify(tokens.signing_key(people), good, "unsubscribe").list_id == people.list_("main")["id"]
+    assert http.get(f"{server}/unsubscribe/{good}").status_code == 200
+
+
+def test_an_unsubscribe_through_an_editions_link_counts_in_its_stats(cli, server: str, http: httpx.Client,  # type: ignore[no-untyped-def]
+                                                                     initialised: Path) -> None:
+    cli("init", "--example")
+    run = json.loads(cli("run", "--now", NOW.isoformat(), "--json").stdout)
+    entry = run["lists"][0]
+    emls = sorted((initialised / "outbox" / f"edition-{entry['edition']}").glob("*.eml"))
+    urls = []
+    for eml in emls[:2]:
+        msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        url = re.search(r"<(http[^>]+/unsubscribe/[^>]+)>", msg["List-Unsubscribe"]).group(1)  # type: ignore[union-attr]
+        urls.append(re.sub(r"^https?://[^/]+", server, url))
+    assert http.post(urls[0], **ONE_CLICK).status_code == 200  # type: ignore[arg-type]  # one-click
+    assert http.post(urls[1]).status_code == 200  # the page's button
+    assert http.post(urls[1]).status_code == 200  # twice: still one person
+    stats = json.loads(cli("stats", "--edition", str(entry["edition"]), "--json").stdout)
+    row = stats[0] if isinstance(stats, list) else stats
+    assert row["unsubscribed"] == 2
+
+
+def test_serve_and_preview_on_a_busy_port_say_so_in_one_line(cli, initialised: Path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for command in ("serve", "preview"):
+            got = cli(command, "--port", str(port), code=1)
+            assert f"port {port} on 127.0.0.1 is in use; pick another with --port" in got.stderr, command
+            assert "Serving on" not in got.stderr and "Previewing on" not in got.stderr
+            assert "Traceback" not in got.stderr and "INFO" not in got.stderr

@@ -114,16 +114,24 @@ def test_import_corpus_vectors_accepts_exactly_the_valid_ones(cli, main_list: Pa
     path = corpus / "email" / "email_vectors.csv"
     with path.open(encoding="utf-8-sig", newline="") as fh:
         vectors = list(csv.DictReader(fh))
+    from digest.subscribers import normalize_email
+
     data = json.loads(cli("subscribers", "import", str(path), "--json", code=3).stdout)
     valid = [v["address"] for v in vectors if v["expected_valid"] == "true"]
     invalid = [v["address"] for v in vectors if v["expected_valid"] != "true"]
-    assert sorted(r["email"] for r in data["rejected"]) == sorted(invalid)
+    seen: set[str] = set()
+    again = []  # a valid address that is the same person as an earlier row (e.g. IDNA and Unicode domain)
+    for address in valid:
+        key = normalize_email(address).lower()
+        if key in seen:
+            again.append(address)
+        seen.add(key)
+    assert sorted(r["email"] for r in data["rejected"]) == sorted(invalid + again)
     assert all(r["reason"] for r in data["rejected"])
-    assert data["added"] + data["updated"] + data["unchanged"] == len(valid)
+    assert all(r["reason"].startswith("duplicate of line ") for r in data["rejected"] if r["email"] in again)
+    assert data["added"] + data["updated"] + data["unchanged"] == len(valid) - len(again)
     with Store(load(main_list).db_path) as store:
         stored = {r["email"].lower() for r in store.subscribers()}
-        from digest.subscribers import normalize_email
-
         assert stored == {normalize_email(a).lower() for a in valid}
         # line numbers are physical lines where each record starts (quoted fields span lines)
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -152,7 +160,7 @@ def test_export_and_sync_from_the_cli(cli, main_list: Path) -> None:
 
 def test_remove_erases_and_blocks_reimport(cli, main_list: Path, tmp_path: Path) -> None:
     cli("subscribers", "add", "ada@example.com", "--name", "Ada")
-    assert json.loads(cli("subscribers", "remove", "ada@example.com", "--json").stdout)["erased"] is True
+    assert json.loads(cli("subscribers", "remove", "ada@example.com", "--yes", "--json").stdout)["erased"] is True
     assert json.loads(cli("subscribers", "list", "--json").stdout) == []
     roster = tmp_path / "r.csv"
     roster.write_text("email\nada@example.com\n")

@@ -80,14 +80,19 @@ def test_reimport_changes_nothing_and_updates_are_counted(lists: Store, tmp_path
     assert lists.scalar("SELECT count(*) FROM subscribers") == 2
 
 
-def test_duplicates_within_a_file_and_across_batches_apply_in_order(lists: Store) -> None:
-    imp = Importer(lists, "main", batch_size=3)
-    for i, (email, name) in enumerate([("a@example.com", "A1"), ("b@example.com", "B"), ("A@example.com", "A2"),
-                                       ("c@example.com", "C"), ("d@example.com", "D"), ("a@example.com", "A2")]):
-        imp.feed(i + 2, email, name)
-    report = imp.finish()
-    assert (report.added, report.updated, report.unchanged) == (4, 1, 1)
-    assert lists.subscriber("a@example.com")["name"] == "A2"
+def test_duplicates_within_a_file_and_across_batches_count_once(lists: Store) -> None:
+    rows = [("a@example.com", "A1"), ("b@example.com", "B"), ("A@example.com", "A2"),
+            ("c@example.com", "C"), ("d@example.com", "D"), ("a@example.com", "A3")]
+    for run in range(2):
+        imp = Importer(lists, "main", batch_size=3)
+        for i, (email, name) in enumerate(rows):
+            imp.feed(i + 2, email, name)
+        report = imp.finish()
+        # the first row of an address counts; later ones (in the same batch or a later one) are rejected
+        assert [(r["line"], r["reason"]) for r in report.rejected] == [(4, "duplicate of line 2"),
+                                                                       (7, "duplicate of line 2")]
+        assert (report.added, report.updated, report.unchanged) == ((4, 0, 0) if run == 0 else (0, 0, 4))
+        assert lists.subscriber("a@example.com")["name"] == "A1"
 
 
 @pytest.mark.parametrize("left", ["unsubscribed", "bounced", "complained"])

@@ -172,13 +172,27 @@ def subs_remove(
     Only a one-way hash of the address is kept, so an import cannot add them back by accident.
     """
     st = state(ctx)
-    if not yes and sys.stdin.isatty() and not typer.confirm(f"Erase {email} and everything about them?"):
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            answer = typer.confirm(f"Erase {email} and everything about them?", err=True)
+        except typer.Abort:  # no answer: stdin ended (a script, a pipe from nothing)
+            _end_prompt_line()
+            raise SubscriberError(f"{email} was not erased: no answer (y or n) was read; pass --yes to erase"
+                                  " without asking") from None
+        if not answer:
+            _end_prompt_line()
+            raise SubscriberError(f"{email} was not erased (you answered no); pass --yes to erase without asking")
     erased = subscribers.remove(st.store, email)
     if json_out:
         out_json({"email": erased, "erased": True})
     else:
         say(f"{erased}: erased")
+
+
+def _end_prompt_line() -> None:
+    """An answer piped in is not echoed: end the question's line so the error starts on its own."""
+    if not sys.stdin.isatty():
+        typer.echo("", err=True)
 
 
 @subs_app.command("show")
@@ -239,6 +253,9 @@ def subs_import(
     Importing the same file again changes nothing. Exit code 3 when some rows were refused.
     """
     st = state(ctx)
+    if file.is_dir():
+        raise SubscriberError(f"{file} is a folder: give the path of a CSV file (or use 'digest subscribers sync"
+                              f" {file}' for a folder of <list>.csv files)")
     if not file.is_file():
         raise NotFoundError(f"{file} does not exist: give the path of a CSV file")
     with progress() as bar:
@@ -275,8 +292,13 @@ def subs_export(
     if out is None:
         subscribers.write_export(st.store, sys.stdout, list_name)
         return
-    with out.open("w", encoding="utf-8", newline="") as fh:
-        n = subscribers.write_export(st.store, fh, list_name)
+    from digest.render.archive import write_error
+
+    try:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            n = subscribers.write_export(st.store, fh, list_name)
+    except OSError as exc:
+        raise write_error(out, exc) from None
     say(f"Wrote {n} subscribers to {out}")
 
 

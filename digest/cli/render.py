@@ -72,7 +72,12 @@ def render(
         html, text = rendered.fill(values)
         data = (html if fmt == "html" else text).encode("utf-8")
     if out:
-        out.write_bytes(data)
+        from digest.render.archive import write_error
+
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise write_error(out, exc) from None
         say(f"Wrote {out}")
     else:
         typer.echo(data.decode("utf-8"), nl=False)
@@ -110,11 +115,14 @@ def preview(
     st = state(ctx)
     st.store  # noqa: B018 - fail early, with a clear line, when the home is not initialised
     query = urlencode({k: v for k, v in (("list", list_name), ("date", date)) if v})
-    url = f"http://127.0.0.1:{port}/" + (f"?{query}" if query else "")
-    say(f"Previewing on {url} (Ctrl-C to stop)")
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    serve(st.config, "127.0.0.1", port, preview=True)
+
+    def ready(base: str) -> None:  # the socket is bound: the real port is known and the page will answer
+        url = f"{base}/" + (f"?{query}" if query else "")
+        say(f"Previewing on {url} (Ctrl-C to stop)")
+        if open_browser:
+            threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+
+    serve(st.config, "127.0.0.1", port, preview=True, ready=ready)
 
 
 @templates_app.command("init")

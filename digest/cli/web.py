@@ -30,5 +30,4 @@ def serve(
     chosen = settings.port if port is None else port
     if bind not in ("127.0.0.1", "localhost", "::1"):
         say(f"Note: binding {bind} makes these pages reachable from other machines; put a TLS proxy in front")
-    say(f"Serving on http://{bind}:{chosen} (Ctrl-C to stop; port 0 picks a free one)")
-    serve_app(st.config, bind, chosen)
+    serve_app(st.config, bind, chosen, ready=lambda url: say(f"Serving on {url} (Ctrl-C to stop)"))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.config import Config
+from digest.errors import DigestError
 from digest.render import render_edition
 from digest.render.templates import environment, long_date, render_template
 from digest.store import Store
@@ -53,7 +54,12 @@ def write_archive(config: Config, store: Store, out: Path, values: Values, list_
     """Write ``out/index.html`` and ``out/editions/<id>.html`` for every past edition."""
     rows = entries(store, list_id)
     pages_dir = out / "editions"
-    pages_dir.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise DigestError(f"cannot write the archive into {out}: it is a file; give a folder (new or existing)")
+    try:
+        pages_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc) from None
     report = ArchiveReport(out=out, index=out / "index.html")
     for row in rows:
         page = pages_dir / f"{row['id']}.html"
@@ -68,5 +74,23 @@ def write_archive(config: Config, store: Store, out: Path, values: Values, list_
 def _write(path: Path, text: str) -> None:
     """Write through a temporary file so a reader never sees half a page."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def write_error(path: Path, exc: OSError) -> DigestError:
+    """The one line for an output file that cannot be written: what the system said, and what to give instead."""
+    if isinstance(exc, FileNotFoundError):
+        fix = "give a path in an existing folder"
+    elif isinstance(exc, IsADirectoryError):
+        fix = "that is a folder; give a file's path"
+    elif isinstance(exc, (NotADirectoryError, FileExistsError)):
+        fix = "part of the path is a file, not a folder; give another path"
+    elif isinstance(exc, PermissionError):
+        fix = "give a path you may write to"
+    else:
+        fix = "give another path"
+    return DigestError(f"cannot write {path}: {exc.strerror or exc}; {fix}")

@@ -26,6 +26,13 @@ class EventQueries(QueryBase):
         )
         return cur.rowcount == 1
 
+    def latest_edition_sent_to(self, subscriber_id: int, list_id: int) -> int | None:
+        """The latest edition of the list that went (or may have gone) to the subscriber; None if none did."""
+        return self.scalar(
+            "SELECT e.id FROM sends s JOIN editions e ON e.id = s.edition_id"
+            " WHERE s.subscriber_id = ? AND e.list_id = ? AND s.status IN ('sent', 'unknown')"
+            " ORDER BY e.date DESC, e.id DESC LIMIT 1", (subscriber_id, list_id))
+
     def edition_list_id(self, edition_id: int) -> int | None:
         return self.scalar("SELECT list_id FROM editions WHERE id = ?", (edition_id,))
 

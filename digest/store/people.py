@@ -199,6 +199,24 @@ class PeopleQueries(QueryBase):
                 found[email.lower()] = (sid, name, attrs, status)
         return found
 
+    def import_seen_reset(self) -> None:
+        """Start a new import's record of the addresses it has taken (a temporary table: memory stays flat)."""
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen(key TEXT PRIMARY KEY, line INTEGER NOT NULL)"
+                          " WITHOUT ROWID")
+        self.conn.execute("DELETE FROM temp.import_seen")
+
+    def import_seen_among(self, keys: Sequence[str]) -> dict[str, int]:
+        """lower(email) -> the line that brought it, for those this import took in an earlier batch."""
+        found: dict[str, int] = {}
+        for part in _chunks(keys):
+            marks = ", ".join("?" * len(part))
+            found.update(self.conn.execute(f"SELECT key, line FROM temp.import_seen WHERE key IN ({marks})",
+                                           tuple(part)))
+        return found
+
+    def import_seen_add(self, rows: Iterable[tuple[str, int]]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO temp.import_seen(key, line) VALUES (?, ?)", rows)
+
     def has_erasures(self) -> bool:
         return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM erasures)"))
 

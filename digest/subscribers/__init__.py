@@ -117,8 +117,11 @@ class SyncReport:
 
 def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
     """Apply every ``<list>.csv`` in ``folder`` to the list of that name, with the import rules."""
+    if folder.is_file():
+        raise SubscriberError(f"{folder} is a file, but sync takes a folder of <list>.csv files; for one file use"
+                              f" 'digest subscribers import {folder} --list NAME'")
     if not folder.is_dir():
-        raise NotFoundError(f"{folder} is not a folder; put one <list>.csv per list in it (e.g. main.csv)")
+        raise NotFoundError(f"{folder} does not exist; give a folder with one <list>.csv per list (e.g. main.csv)")
     report = SyncReport()
     files = sorted(folder.glob("*.csv"))
     if not files:

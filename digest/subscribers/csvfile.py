@@ -1,6 +1,7 @@
 """The roster CSV format, both ways: ``email,name,attributes[,status]``.
 
-Reading: UTF-8 with or without a BOM, CRLF or LF, quoted fields with line breaks; a header row names
+Reading: UTF-8 with or without a BOM, CRLF or LF, quoted fields with line breaks, separated by commas (or,
+when the header has no comma, by semicolons as Excel saves in many locales, or tabs); a header row names
 the columns (listmonk's ``uuid,email,name,attributes,status,created_at,updated_at`` works as is; unknown
 columns are ignored). Records stream one at a time with the physical line they start on.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -74,9 +76,10 @@ def read_records(path: Path, on_bytes: Callable[[int], None] | None = None
         raise SubscriberError(f"cannot read {path}: {exc.strerror}; give the path of a CSV file") from None
     with raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text, strict=False)
         line = 0
         try:
+            first = text.readline()
+            reader = csv.reader(itertools.chain([first], text), delimiter=delimiter(first), strict=False)
             header = next(reader, None)
             if header is None:
                 raise SubscriberError(f"{path} is empty; it needs a header line such as email,name,attributes")
@@ -98,6 +101,15 @@ def read_records(path: Path, on_bytes: Callable[[int], None] | None = None
             raise SubscriberError(f"{path}:{line + 1}: broken CSV ({exc}); check for an unclosed quote") from None
         if on_bytes is not None:
             on_bytes(raw.tell())
+
+
+def delimiter(header: str) -> str:
+    """',' unless the header line is clearly separated by ';' (Excel in many locales) or by tabs."""
+    if "," in header:
+        return ","
+    if ";" in header:
+        return ";"
+    return "\t" if "\t" in header else ","
 
 
 def _first_bad_line(path: Path) -> int | None:

@@ -13,7 +13,9 @@ The consent rules (the same for ``subscribers add``, ``import`` and ``sync``), i
   to no list, not even a new one, without it (and ``force`` forgets the suppression);
 * a file may always move someone *out* (a ``status`` column saying unsubscribed, or listmonk's
   ``blocklisted``), and may confirm an unconfirmed subscription, but never downgrades a confirmed one;
-* an empty name or attributes cell keeps what the store has.
+* an empty name or attributes cell keeps what the store has;
+* an address that appears twice in one file (in any letter case) counts once: the later row is rejected as
+  ``duplicate of line N``, so importing the file again changes nothing.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class Importer:
         self.batch_size = batch_size or BATCH
         self.report = ImportReport()
         self._batch: dict[str, _Row] = {}
+        self._flushed = False  # whether a batch went to the store (and the store knows its addresses)
 
     def reject(self, line: int, email: str, reason: str, fields: list[str] | None = None) -> None:
         self.report.rejected.append({"line": line, "email": email, "reason": reason})
@@ -148,8 +151,9 @@ class Importer:
             return
         address, clean, attrs, wanted = checked
         key = address.lower()
-        if key in self._batch:  # the same person twice: apply rows in file order
-            self.flush()
+        if (first := self._batch.get(key)) is not None:  # the same person twice: the first row counts
+            self.reject(line, email, f"duplicate of line {first.line}", fields)
+            return
         self._batch[key] = _Row(line, email, address, clean, attrs, wanted, fields)
         if len(self._batch) >= self.batch_size:
             self.flush()
@@ -167,6 +171,14 @@ class Importer:
         unsuppressed: list[str] = []
         now = iso(utcnow())
         with store.transaction(immediate=True):
+            if self._flushed:  # rows of an earlier batch: a later row for the same address is a duplicate
+                for key, first_line in store.import_seen_among(list(batch)).items():
+                    row = batch.pop(key)
+                    self.reject(row.line, row.raw_email, f"duplicate of line {first_line}", row.fields)
+            else:
+                store.import_seen_reset()
+            self._flushed = True
+            store.import_seen_add((key, row.line) for key, row in batch.items())
             existing = store.import_lookup(list(batch), list_id)
             erased: set[str] = set()
             if store.has_erasures():

@@ -8,9 +8,11 @@ for ``digest preview`` only, ``preview``.
 from __future__ import annotations
 
 import copy
+import errno
 import logging
 import re
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from digest.config import Config
+from digest.errors import ConfigError
 from digest.store import Store
 
 
@@ -79,8 +82,52 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
     return Starlette(routes=routes)
 
 
-def serve(config: Config, host: str, port: int, *, preview: bool = False) -> None:
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (0 picks a free port), or a :class:`DigestError` saying what to change."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is not a port number; pick one from 1 to 65535 (0 picks a free one)"
+                          " with --port")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}: {exc.strerror}; give an address of this machine with --host"
+                          ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)  # connections queue from now on, so the URL printed next already answers
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use; pick another with --port") from None
+        raise ConfigError(f"cannot listen on port {port} of {host}: {exc.strerror}; pick another --port or --host"
+                          ) from None
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """http://host:port of a bound socket (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(config: Config, host: str, port: int, *, preview: bool = False,
+          ready: Callable[[str], None] | None = None) -> None:
+    """Bind host:port first (a busy port is one clear line), call ``ready`` with the real URL, then serve.
+
+    uvicorn logs warnings and errors only; its access log (were it raised to info) has tokens redacted.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(config, preview=preview), host=host, port=port, log_level="info",
-                log_config=log_config(), server_header=False)
+    app = create_app(config, preview=preview)
+    sock = bind(host, port)
+    try:
+        if ready is not None:
+            ready(url_of(sock))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=log_config(),
+                                               server_header=False))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -41,6 +41,11 @@ def _page(config: Config, status: int, title: str, *paragraphs: str, button: str
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
+def _newsletter(config: Config, lst: dict[str, Any]) -> str:
+    """What a reader calls it: the newsletter's name, with the list's short name as detail."""
+    return f"{config.settings.name} (list {lst['name']})"
+
+
 def _mask(email: str) -> str:
     """a•••@example.com: enough for the reader to recognise, not a full address on a shared screen."""
     local, _, domain = email.partition("@")
@@ -85,11 +90,12 @@ def routes(config: Config) -> list[BaseRoute]:
             if person is None or lst is None:
                 return _page(config, 200, "You are not subscribed", "There is nothing to unsubscribe from.")
             status = store.subscription(claims.subscriber_id, claims.list_id)
+        what = _newsletter(config, lst)
         if status not in subscribers.ACTIVE:
             return _page(config, 200, "You are unsubscribed",
-                         f"{_mask(person['email'])} gets no more mail from {lst['name']}.")
-        return _page(config, 200, f"Unsubscribe from {lst['name']}?",
-                     f"Press the button to stop {lst['name']} mail to {_mask(person['email'])}.",
+                         f"{_mask(person['email'])} gets no more mail from {what}.")
+        return _page(config, 200, f"Unsubscribe from {what}?",
+                     f"Press the button to stop {what} mail to {_mask(person['email'])}.",
                      button="Unsubscribe")
 
     async def unsubscribe_post(request: Request) -> Response:
@@ -104,8 +110,11 @@ def routes(config: Config) -> list[BaseRoute]:
                     moved = store.change_subscription(claims.subscriber_id, claims.list_id, "unsubscribed",
                                                       only_from=subscribers.ACTIVE)
                     if moved:
+                        # the latest edition of this list they were sent: the one whose link they most
+                        # likely used, so `digest stats` counts the unsubscribe against it
+                        edition_id = store.latest_edition_sent_to(claims.subscriber_id, claims.list_id)
                         store.record_event(f"unsubscribe:{claims.subscriber_id}:{claims.list_id}:{_now_key()}",
-                                           "unsubscribe", email=None, edition_id=None,
+                                           "unsubscribe", email=None, edition_id=edition_id,
                                            subscriber_id=claims.subscriber_id, occurred_at=None,
                                            data={"via": "one-click" if one_click else "page",
                                                  "list": lst["name"]})
@@ -124,11 +133,12 @@ def routes(config: Config) -> list[BaseRoute]:
         if person is None or lst is None or status is None:
             return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
         if status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"You are on {lst['name']}.")
+            return _page(config, 200, "Subscription confirmed", f"You are on {_newsletter(config, lst)}.")
         if status != "unconfirmed":
             return _page(config, 200, "Nothing to confirm", "This address has left the list.")
-        return _page(config, 200, f"Confirm your subscription to {lst['name']}",
-                     f"Press the button to start getting {lst['name']} at {_mask(person['email'])}.",
+        what = _newsletter(config, lst)
+        return _page(config, 200, f"Confirm your subscription to {what}",
+                     f"Press the button to start getting {what} at {_mask(person['email'])}.",
                      button="Confirm subscription")
 
     async def confirm_post(request: Request) -> Response:
@@ -142,7 +152,7 @@ def routes(config: Config) -> list[BaseRoute]:
             subscribers.confirm(store, claims.subscriber_id, claims.list_id)
             status = store.subscription(claims.subscriber_id, claims.list_id)
         if status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"Welcome to {lst['name']}.")
+            return _page(config, 200, "Subscription confirmed", f"Welcome to {_newsletter(config, lst)}.")
         return _page(config, 200, "Nothing to confirm", "This address has left the list.")
 
     return [
