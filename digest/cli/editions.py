@@ -34,10 +34,7 @@ def rank(
     """  # noqa: E501
     st = state(ctx)
     store, settings = st.store, st.config.settings
-    if list_name:
-        list_row = store.list_(list_name)
-    else:
-        list_row = next((r for r in store.lists() if r["name"] == settings.default_list), None)
+    list_row = store.list_(list_name) if list_name else store.find_list(settings.default_list)
     when = parse_now(now) or utcnow()
     day = date or pipeline.local_date(st.config, when)
     result = rank_stories(store, settings.rank, when, list_row, limit, date=day)

@@ -19,7 +19,7 @@ import contextlib
 import pickle
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +46,7 @@ def _checked(path: Path, on_bytes: Callable[[int], None] | None, check_deliverab
 
 
 def checked_records(path: Path, on_bytes: Callable[[int], None] | None, check_deliverability: bool,
-                    worker: bool, keep_fields: bool = True) -> Iterator[Record]:
+                    worker: bool, keep_fields: bool = True) -> Generator[Record, None, None]:
     """Every record with its check; ``keep_fields=False`` spares the reader sending whole records."""
     if not worker:
         yield from _checked(path, on_bytes, check_deliverability)
