@@ -36,13 +36,16 @@ def local_date(config: Config, now: datetime) -> str:
     return now.astimezone(zone).date().isoformat()
 
 
+Rows = list[dict[str, Any]]
+
+
 @dataclass
 class BuildReport:
     edition: int
     list: str
     date: str
     subject: str
-    stories: list[dict[str, Any]]
+    stories: Rows  # (the field ``list`` shadows the builtin inside the class)
     frozen: bool = False  # True when the edition had started sending and was kept as it was
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,8 +113,11 @@ class RunReport:
 
 def run(store: Store, config: Config, *, now: datetime | None = None, provider: str | None = None,
         dry_run: bool = False, retry_unknown: bool = False, wait_s: float | None = None,
-        halt: threading.Event | None = None, on_event: Callable[[str], None] | None = None) -> RunReport:
+        halt: threading.Event | None = None, on_event: Callable[[str], None] | None = None,
+        on_error: Callable[[str], None] | None = None) -> RunReport:
     """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
+
+    ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors.
 
     A list whose edition cannot be built (a template error) or sent (another process is sending it,
     the provider refused the key) is reported with its ``error`` and the other lists still go; the
@@ -119,6 +125,7 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
     """
     now = now or utcnow()
     say = on_event or (lambda _msg: None)
+    tell_error = on_error or say
     try:
         report = RunReport(collect=collect(store, config, now=now))
     except DigestError as exc:
@@ -152,16 +159,35 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
             entry = {"list": name, "edition": built.edition, "date": built.date, **sent.as_dict(),
                      "web_copy": str(write_web_copy(config, store, built.edition))}
             report.lists.append(entry)
-            if sent.sent == 0 and sent.failed == 0:
-                say(f"{name}: edition {built.edition} of {built.date} already went to everyone; nothing sent")
-            else:
-                say(f"{name}: edition {built.edition} sent to {sent.sent}, failed {sent.failed},"
-                    f" unknown {sent.unknown}")
+            for error in sent.errors[:10]:
+                tell_error(f"{name}: provider said: {error}")
+            say(send_summary(name, built.edition, built.date, sent, bool(list_row["double_opt_in"])))
     except BaseException as exc:
         _log(config, now, report, error=str(exc) or type(exc).__name__)
         raise
     _log(config, now, report)
     return report
+
+
+def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool) -> str:
+    """The one line ``digest run`` prints for a list's send: what really happened, never more."""
+    head = f"{name}: edition {edition} of {day}"
+    if sent.dry_run:
+        line = f"{head}: would send to {sent.sent} (dry run, nothing sent), already had it {sent.skipped}"
+        return line + (f", unknown {sent.unknown} held back" if sent.unknown else "")
+    if sent.sent or sent.failed or sent.unknown:
+        line = f"{head}: sent {sent.sent}, failed {sent.failed}, unknown {sent.unknown}"
+        if sent.skipped:
+            line += f", already had it {sent.skipped}"
+        if sent.unknown:
+            line += "; unknown recipients may or may not have got it ('digest run --retry-unknown' re-sends them once)"
+        return line
+    if sent.halted:
+        return f"{head}: stopped before sending anyone; run again to send it"
+    if sent.skipped:
+        return f"{head} already went to everyone; nothing sent"
+    who = "no confirmed subscribers" if double_opt_in else "no subscribers"
+    return f"nobody on '{name}' is owed edition {edition} ({who})"
 
 
 def write_web_copy(config: Config, store: Store, edition_id: int) -> Path:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.config import load
-from digest.models import Ranked, StoryIn
+from digest.models import Ranked, StoryIn, utcnow
 from digest.store import Store
 
 SECRET = "test-secret-0123456789abcdef"
@@ -18,8 +18,12 @@ def email_of(i: int) -> str:
 
 
 def make_edition(store: Store, subscribers: int, *, list_name: str = "main", names: dict[int, str] | None = None,
-                 date: str = "2026-11-24") -> int:
-    """A list with ``subscribers`` confirmed people (reader00001@...) and a frozen three-story edition."""
+                 date: str | None = None) -> int:
+    """A list with ``subscribers`` confirmed people (reader00001@...) and a frozen three-story edition.
+
+    Its date is today's (UTC, the default timezone) unless ``date`` is given: 'digest send' sends today's edition.
+    """
+    date = date or utcnow().date().isoformat()
     lst = store.add_list(list_name, from_email="news@example.com", from_name="The Digest",
                          address="1 Example Street")
     names = names or {}

@@ -6,16 +6,20 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date as date_type
 from types import FrameType
 
 import typer
 
 from digest.cli.common import JSON_HELP, err, out_json, progress, say, state, table
 from digest.cli.people import subs_app
-from digest.errors import NotFoundError
+from digest.errors import ConfigError, NotFoundError
+from digest.models import utcnow
+from digest.pipeline import local_date
 from digest.send import send_edition, send_test
 from digest.send.events import sync_suppressions
 from digest.send.providers.sendgrid import SendGridProvider
+from digest.subscribers import normalize_email
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +57,8 @@ def graceful_stop() -> Iterator[threading.Event]:
 def send(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="The list (default: default_list in digest.toml)."),
-    date: str = typer.Option(None, "--date", help="The edition's date (default: the latest edition)."),
+    date: str = typer.Option(None, "--date",
+                             help="The edition's date, YYYY-MM-DD (default: today, in the configured timezone)."),
     provider: str = typer.Option(None, "--provider",
                                  help="sendgrid, smtp or outbox (default: send.provider in digest.toml)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Build every message and request, send nothing."),
@@ -80,10 +85,19 @@ def send(
     Exit code 1: the provider refused the run (e.g. a bad API key) or another process is sending the edition.
     """
     st = state(ctx)
+    if to:
+        to = normalize_email(to)  # SubscriberError (exit 1) saying why it is not an address
+    if date is not None:
+        try:
+            date_type.fromisoformat(date)
+        except ValueError:
+            raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     list_row = st.store.list_(list_name or st.config.settings.default_list)
-    edition = st.store.find_edition(list_row["id"], date)
+    day = date or local_date(st.config, utcnow())
+    edition = st.store.find_edition(list_row["id"], day)
     if edition is None:
-        raise NotFoundError(f"no edition of '{list_row['name']}'{' on ' + date if date else ''}: run 'digest build'")
+        hint = "" if date else " (or pass --date)"
+        raise NotFoundError(f"no edition of '{list_row['name']}' for {day}: run 'digest build'{hint}")
     if to:
         report = send_test(st.store, st.config, edition["id"], to, provider, dry_run=dry_run)
     else:

@@ -63,7 +63,7 @@ def run(
     with graceful_stop() as halt:
         report = pipeline.run(st.store, st.config, now=parse_now(now), provider=provider, dry_run=dry_run,
                               retry_unknown=retry_unknown, wait_s=wait, halt=halt,
-                              on_event=None if json_out else say)
+                              on_event=None if json_out else say, on_error=None if json_out else err)
     if json_out:
         out_json(report.as_dict())
     else:

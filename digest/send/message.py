@@ -4,10 +4,42 @@ from __future__ import annotations
 
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from digest.models import utcnow
 from digest.send.providers.base import EditionMail, Recipient
+
+# Headers that mail clients read as plain text (RFC 2369, RFC 8058, RFC 2919): never RFC 2047-encoded.
+RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id"})
+MAX_LINE = 998  # RFC 5322's hard limit for one header line
+
+
+class MessagePolicy(EmailPolicy):
+    """The default policy, except that the list headers are written as they are (plain ASCII, unfolded).
+
+    The default policy folds a header longer than 78 characters and, when one token (a long unsubscribe URL)
+    does not fit a line, turns it into ``=?utf-8?q?...?=`` encoded words: clients then see no
+    ``<https://...>`` and offer no one-click unsubscribe.
+    """
+
+    def _raw(self, name: str, value: Any) -> str | None:
+        text = str(value)
+        if (name.lower() in RAW_HEADERS and text.isascii() and "\r" not in text and "\n" not in text
+                and len(name) + 2 + len(text) <= MAX_LINE):
+            return f"{name}: {text}{self.linesep}"
+        return None
+
+    def fold(self, name: str, value: Any) -> str:
+        return self._raw(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        raw = self._raw(name, value)
+        return raw.encode("ascii") if raw is not None else super().fold_binary(name, value)
+
+
+POLICY = MessagePolicy()
 
 
 def list_headers(mail: EditionMail, recipient: Recipient) -> dict[str, str]:
@@ -21,7 +53,7 @@ def list_headers(mail: EditionMail, recipient: Recipient) -> dict[str, str]:
 
 def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> EmailMessage:
     html, text = mail.rendered.fill(recipient.values)
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = ("[TEST] " if mail.test else "") + mail.subject
     msg["From"] = Address(mail.from_name, addr_spec=mail.from_email) if mail.from_name else mail.from_email
     msg["To"] = Address(recipient.name, addr_spec=recipient.email) if recipient.name else recipient.email

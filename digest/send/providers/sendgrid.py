@@ -17,19 +17,24 @@ Outcomes (SendGrid has no idempotency key, so anything that may have been accept
 * 400/404/413: *failed* with SendGrid's own message; the other batches go on.
 * 401/403: the whole run stops (:class:`ProviderError`) with a message about the key; after an
   earlier 5xx the batch is recorded *unknown* (:class:`UnknownOutcomeStop`), never failed.
-* a timeout or a dropped connection: *unknown*.
+* a timeout or a dropped connection: *unknown*. A connection never established (refused, unknown host)
+  stops the run (:class:`ProviderError`) with the batch *failed*: nothing of it left.
 
 With ``--dry-run`` no API key is needed: the request bodies are built and nothing is sent.
 """
 
 from __future__ import annotations
 
+import errno
 import html
 import http.client
 import json
 import random
+import socket
+import ssl
 import threading
 import time
+import urllib.error
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +57,24 @@ def _reason(body: Any) -> str:
         return "; ".join(str(e.get("message", "")) for e in data.get("errors", [])) or str(data)[:300]
     except (TypeError, ValueError, AttributeError):
         return (body.decode(errors="replace") if isinstance(body, bytes) else str(body))[:300]
+
+
+def never_connected(exc: BaseException) -> str:
+    """Why the connection was never established (so nothing of the request left), or "" if it may have been.
+
+    Refused connections, unknown or unreachable hosts fail before a byte is sent; a timeout or a connection
+    dropped later may come after SendGrid received the request, so they stay ambiguous.
+    """
+    reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return f"unknown host ({reason.strerror or reason})"
+    if isinstance(reason, OSError) and reason.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL):
+        return f"{reason.strerror or reason}"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"its TLS certificate was refused ({reason.verify_message or reason})"
+    return ""
 
 
 class _Json(bytes):
@@ -260,6 +283,10 @@ class SendGridProvider:
                                        " have queued it)", attempts=attempt)
                 self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
             except (OSError, http.client.HTTPException) as exc:
+                never = never_connected(exc)
+                if never:  # nothing of this batch left: failed (sent again next run), and the run stops
+                    raise self._stop(ambiguous, f"cannot reach SendGrid at {self.host}: {never}; check"
+                                     " DIGEST_SENDGRID_HOST / [sendgrid] host and the network") from None
                 return BatchResult("unknown", error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
                                    " it may or may not have accepted the batch", attempts=attempt)
 
