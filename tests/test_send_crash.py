@@ -20,6 +20,8 @@ import pytest
 from send_support import email_of, make_edition, open_store, sendgrid_env
 from sendgrid_standin import StandIn
 
+from digest.models import utcnow
+
 N = 600
 
 
@@ -103,7 +105,8 @@ def test_two_processes_on_one_edition_only_one_sends(initialised: Path, standin:
         code, out, err = finish(digest(initialised, standin, "send", "--json"))
         assert code == 1 and out == ""
         assert "being sent by another process" in err and "--wait" in err and "Traceback" not in err
-        waiter = digest(initialised, standin, "run", "--json", "--wait", "30", "--now", "2026-11-24T07:00:00Z")
+        today = f"{utcnow().date().isoformat()}T07:00:00Z"  # the edition make_edition built is today's
+        waiter = digest(initialised, standin, "run", "--json", "--wait", "30", "--now", today)
         second = digest(initialised, standin, "send", "--json", "--wait", "30")
         time.sleep(0.5)  # both are waiting for the lock now (or soon); let the first finish
         assert first.poll() is None

@@ -77,8 +77,9 @@ class SmtpProvider:
                                                       context=ssl.create_default_context())
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with contextlib.suppress(OSError, AttributeError):  # small writes must not wait for delayed ACKs
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if conn.sock is not None:  # small writes must not wait for delayed ACKs
+                with contextlib.suppress(OSError):
+                    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.security == "starttls":
                 conn.starttls(context=ssl.create_default_context())
             if self.username:
@@ -86,7 +87,7 @@ class SmtpProvider:
             conn.ehlo_or_helo_if_needed()  # its extensions (SMTPUTF8) decide how addresses are written
         except smtplib.SMTPAuthenticationError as exc:
             raise ProviderError(f"SMTP login refused by {self.host}: {exc.smtp_code} "
-                                f"{exc.smtp_error.decode(errors='replace')}; check [smtp] username and"
+                                f"{_text(exc.smtp_error)}; check [smtp] username and"
                                 " DIGEST_SMTP_PASSWORD") from None
         except smtplib.SMTPNotSupportedError as exc:
             raise ProviderError(f"SMTP server {self.host}:{self.port} does not support this: {exc}; check"
@@ -132,9 +133,9 @@ class SmtpProvider:
                 outcomes[r.subscriber_id] = ("failed", f"not sent: {exc}")
             except smtplib.SMTPRecipientsRefused as exc:
                 outcomes[r.subscriber_id] = ("failed", "; ".join(
-                    f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()))
+                    f"{code} {_text(text)}" for code, text in exc.recipients.values()))
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-                outcomes[r.subscriber_id] = ("failed", f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}")
+                outcomes[r.subscriber_id] = ("failed", f"{exc.smtp_code} {_text(exc.smtp_error)}")
             except (OSError, smtplib.SMTPException) as exc:  # the connection went: this one is unknown
                 self._drop()
                 outcomes[r.subscriber_id] = ("unknown", f"connection lost while sending: {exc}")
@@ -157,3 +158,8 @@ class SmtpProvider:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._conn.quit()
             self._drop()
+
+
+def _text(reply: bytes | str) -> str:
+    """An SMTP server's reply text (smtplib gives bytes, or str for replies it made up)."""
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
