@@ -1,6 +1,7 @@
 """Named, append-only schema migrations, applied whenever the store opens.
 
-Never edit a migration that has shipped: add a new one at the end.
+Never edit a migration that has shipped: add a new one at the end, numbered after the last
+(``007_...``). They run in the order they are declared.
 """
 
 from __future__ import annotations
@@ -183,15 +184,15 @@ def m001_initial(db: Database) -> None:
     )
 
 
-@migrations(name="070_send_unknown_retries")
-def m070_send_unknown_retries(db: Database) -> None:
+@migrations(name="002_send_unknown_retries")
+def m002_send_unknown_retries(db: Database) -> None:
     # how many times a recipient whose send was unknown has been re-sent (--retry-unknown: at most once)
     db.execute("ALTER TABLE sends ADD COLUMN unknown_retries INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX IF NOT EXISTS events_subscriber ON events(subscriber_id, event)")
 
 
-@migrations(name="040_rank_edition_snapshot")
-def m040_rank_edition_snapshot(db: Database) -> None:
+@migrations(name="003_rank_edition_snapshot")
+def m003_rank_edition_snapshot(db: Database) -> None:
     # what each frozen story looked like when the edition was built (JSON), so later collection
     # cannot change an edition's text between preview and send; a partial index for pinned stories
     db.executescript(
@@ -202,8 +203,8 @@ def m040_rank_edition_snapshot(db: Database) -> None:
     )
 
 
-@migrations(name="030_collect_story_identities")
-def m030_collect_story_identities(db: Database) -> None:
+@migrations(name="004_collect_story_identities")
+def m004_collect_story_identities(db: Database) -> None:
     # further identities of a stored story: the same article seen in a second feed of the same site (matched
     # by canonical URL) keeps its own identity and content hash here, so re-collecting it adds nothing
     db.executescript(
@@ -221,8 +222,8 @@ def m030_collect_story_identities(db: Database) -> None:
     )
 
 
-@migrations(name="send_080_run_ids_and_owed_index")
-def m080_send_run_ids_and_owed_index(db: Database) -> None:
+@migrations(name="005_send_run_ids_and_owed_index")
+def m005_send_run_ids_and_owed_index(db: Database) -> None:
     # a unique id per send run on each batch and on the lock (pids repeat: every container run is pid 1);
     # an index for walking an edition's failed/unknown rows in subscriber order; a high-water mark so
     # that an edition id is never reused after a rebuild replaced the edition
@@ -239,8 +240,8 @@ def m080_send_run_ids_and_owed_index(db: Database) -> None:
     )
 
 
-@migrations(name="consent_090_suppressions_and_events_email")
-def m090_consent_suppressions_and_events_email(db: Database) -> None:
+@migrations(name="006_consent_suppressions_and_events_email")
+def m006_consent_suppressions_and_events_email(db: Database) -> None:
     # addresses that complained, bounced or unsubscribed everywhere (a one-way hash, like erasures): no list
     # takes them back without new consent, even one they were never on; an index for the erasure's scrub
     db.executescript(
