@@ -21,9 +21,10 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def setup_newsletter(cli, home: Path) -> None:
+def setup_newsletter(cli, home: Path, feed_xml: str = FEED) -> None:
+    """A newsletter with one feed file, list 'main', and Ada and Bob subscribed."""
     feed = home / "news.xml"
-    feed.write_text(FEED, encoding="utf-8")
+    feed.write_text(feed_xml, encoding="utf-8")
     cli("init")
     cli("sources", "add", str(feed), "--name", "local")
     cli("lists", "add", "main", "--from-email", "news@example.com")
