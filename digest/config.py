@@ -9,6 +9,7 @@ from the file: only from the environment (see :func:`secret`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import types
@@ -235,7 +236,23 @@ def _apply_file(settings: Settings, data: dict[str, Any], origin: Path) -> None:
             _set(settings, key, value, key, f"{origin}")
 
 
+# DIGEST_* variables that are not settings: the home, secrets, and the test suite's own switches
+OTHER_VARIABLES = frozenset({"DIGEST_HOME", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_MJML_BIN",
+                             "DIGEST_REGEN_GOLDEN"})
+
+
 def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
+    known = set(OTHER_VARIABLES)
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        subs = dataclasses.fields(value) if dataclasses.is_dataclass(value) else ()
+        known.update(f"DIGEST_{f.name}_{sub.name}".upper() for sub in subs)
+        known.add(f"DIGEST_{f.name}".upper())
+    for var in env:
+        if var.startswith("DIGEST_") and var not in known:
+            close = difflib.get_close_matches(var, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; unset it"
+            raise ConfigError(f"{var} is not a digest setting{hint}")
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
         if dataclasses.is_dataclass(value):

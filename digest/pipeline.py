@@ -133,6 +133,8 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
         raise
     say(f"collected: {report.collect.new} new, {report.collect.updated} updated, "
         f"{report.collect.failed} source(s) failed")
+    if not store.lists():
+        say("no lists yet: create one with 'digest lists add NAME' and add subscribers to it")
     try:
         for list_row in store.lists():
             name = list_row["name"]

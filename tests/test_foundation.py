@@ -145,3 +145,10 @@ def test_bounds_and_option_names_in_errors(cli, home) -> None:
     assert "must be an integer" in cli("rank", code=1).stderr
     (home / "digest.toml").write_text("", encoding="utf-8")
     assert "--since 'notadate'" in cli("stories", "list", "--since", "notadate", code=1).stderr
+
+
+def test_a_misspelt_variable_is_named(cli, home, monkeypatch) -> None:
+    cli("init")
+    monkeypatch.setenv("DIGEST_SEND_PROVIDR", "sendgrid")
+    result = cli("sources", "list", code=1)
+    assert "DIGEST_SEND_PROVIDR is not a digest setting; did you mean DIGEST_SEND_PROVIDER?" in result.stderr

@@ -86,7 +86,7 @@ def build(
     if json_out:
         out_json(report.as_dict())
         return
-    note = " (already sending: kept as it was)" if report.frozen else ""
+    note = " (already sent or sending: kept as it was)" if report.frozen else ""
     say(f"Edition {report.edition} for '{report.list}' on {report.date}{note}: {report.subject}")
     for s in report.stories:
         typer.echo(f"{s['rank']:>2}. {s['title']}")
