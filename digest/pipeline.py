@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as date_type
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,6 +97,7 @@ def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
 class RunReport:
     collect: CollectReport
     lists: list[dict[str, Any]] = field(default_factory=list)
+    unfinished: list[dict[str, Any]] = field(default_factory=list)  # earlier editions still owing someone
 
     @property
     def exit_code(self) -> int:
@@ -108,7 +109,8 @@ class RunReport:
         return 3 if partial else 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"collect": self.collect.as_dict(), "lists": self.lists, "exit_code": self.exit_code}
+        return {"collect": self.collect.as_dict(), "lists": self.lists, "unfinished": self.unfinished,
+                "exit_code": self.exit_code}
 
 
 def run(store: Store, config: Config, *, now: datetime | None = None, provider: str | None = None,
@@ -136,8 +138,16 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
     if not store.lists():
         say("no lists yet: create one with 'digest lists add NAME' and add subscribers to it")
     try:
+        today = local_date(config, now)
+        week_ago = (date_type.fromisoformat(today) - timedelta(days=7)).isoformat()
         for list_row in store.lists():
             name = list_row["name"]
+            # never silently: recipients an earlier edition still owes are said every run, for a week
+            for left in store.unfinished_editions(list_row["id"], today, week_ago):
+                report.unfinished.append({"list": name, **left})
+                tell_error(f"{name}: edition {left['edition']} of {left['date']} still has {left['failed']} failed"
+                           f" and {left['unknown']} unknown recipients: 'digest send --list {name} --date"
+                           f" {left['date']}' retries the failed (add --retry-unknown for the unknown)")
             if halt is not None and halt.is_set():
                 report.lists.append({"list": name, "halted": True})
                 continue

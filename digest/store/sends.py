@@ -277,6 +277,16 @@ class SendQueries(QueryBase):
         sql = "SELECT * FROM sends WHERE edition_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
         return self.rows(sql, (edition_id, status) if status else (edition_id,))
 
+    def unfinished_editions(self, list_id: int, before: str, since: str) -> list[dict[str, Any]]:
+        """Earlier editions of a list (``since`` <= date < ``before``) that still have failed or unknown rows."""
+        return self.rows(
+            "SELECT e.id AS edition, e.date, sum(s.status = 'failed') AS failed, sum(s.status = 'unknown') AS unknown"
+            " FROM editions e JOIN sends s ON s.edition_id = e.id"
+            " WHERE e.list_id = ? AND e.date < ? AND e.date >= ? AND s.status IN ('failed', 'unknown')"
+            " GROUP BY e.id ORDER BY e.date",
+            (list_id, before, since),
+        )
+
     def send_counts(self, edition_id: int) -> dict[str, int]:
         counts = dict.fromkeys(("in_flight", "sent", "failed", "unknown"), 0)
         for status, n in self.conn.execute(
