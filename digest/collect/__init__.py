@@ -253,6 +253,8 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResu
         kind = kinds[0] if len(kinds) == 1 else "mixed"
         result.new, result.updated, result.unchanged = store.upsert_stories(job.source_id, pairs, now,
                                                                             shared_urls=shared)
+    elif outcome.error is None and job.source_id is not None:  # not modified: everything it holds is unchanged
+        result.unchanged = store.source_story_count(job.source_id)
     if job.source_id is not None:
         if outcome.error:
             store.record_fetch(job.source_id, error=outcome.error, now=now)

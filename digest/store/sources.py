@@ -53,6 +53,10 @@ class SourceQueries(QueryBase):
             self.conn.execute("DELETE FROM sources WHERE id = ?", (source["id"],))
         return source
 
+    def source_story_count(self, source_id: int) -> int:
+        """Stories one source holds (an indexed count: costs the source's size, not the store's)."""
+        return int(self.scalar("SELECT count(*) FROM stories WHERE source_id = ?", (source_id,)))
+
     def source_story_counts(self) -> dict[int, int]:
         return {int(r[0]): int(r[1]) for r in self.conn.execute(
             "SELECT source_id, count(*) FROM stories WHERE source_id IS NOT NULL GROUP BY source_id")}
