@@ -209,6 +209,16 @@ def load(
     return Config(home=path, settings=settings)
 
 
+def required_secrets(config: Config, provider: str | None = None) -> list[str]:
+    """The environment variables a provider needs (the outbox needs none)."""
+    chosen = provider or config.settings.send.provider
+    if chosen == "sendgrid":
+        return ["SENDGRID_API_KEY", "DIGEST_SECRET"]
+    if chosen == "smtp":
+        return ["DIGEST_SECRET"] + (["DIGEST_SMTP_PASSWORD"] if config.settings.smtp.username else [])
+    return []
+
+
 def secret(name: str, env: typing.Mapping[str, str] | None = None) -> str | None:
     """A secret from the environment; never from digest.toml, never logged."""
     if name not in SECRETS:

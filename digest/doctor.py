@@ -6,15 +6,13 @@ set, never shown.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-from digest.config import Config, secret
+from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
 from digest.store import Store
 
@@ -50,7 +48,7 @@ def run_checks(config: Config, store: Store, provider: str | None = None,
     chosen = provider or config.settings.send.provider
     checks = [Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
               Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied")]
-    checks.append(_secret_check(chosen))
+    checks.append(_secret_check(config, chosen))
     checks.append(_provider_check(config, chosen))
     checks.append(_public_url_check(config, chosen))
     lists = store.lists()
@@ -67,8 +65,8 @@ def run_checks(config: Config, store: Store, provider: str | None = None,
     return checks
 
 
-def _secret_check(provider: str) -> Check:
-    needed = {"sendgrid": ["SENDGRID_API_KEY", "DIGEST_SECRET"], "smtp": ["DIGEST_SECRET"], "outbox": []}[provider]
+def _secret_check(config: Config, provider: str) -> Check:
+    needed = required_secrets(config, provider)
     missing = [name for name in needed if not secret(name)]
     if missing:
         return Check("secrets", "fail", f"{', '.join(missing)} not set: export them in the environment")
@@ -115,19 +113,10 @@ def _sendgrid_check(config: Config) -> Check:
 
 
 def _smtp_check(config: Config) -> Check:
+    from digest.send.providers.smtp import SmtpProvider
+
     s = config.settings.smtp
-    try:
-        if s.security == "ssl":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=10, context=ssl.create_default_context())
-        else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=10)
-            if s.security == "starttls":
-                conn.starttls(context=ssl.create_default_context())
-        if s.username:
-            conn.login(s.username, secret("DIGEST_SMTP_PASSWORD") or "")
-        conn.quit()
-    except (OSError, smtplib.SMTPException) as exc:
-        return Check("provider", "fail", f"SMTP {s.host}:{s.port}: {exc}; check [smtp] and DIGEST_SMTP_PASSWORD")
+    SmtpProvider.from_config(config).check()  # a ProviderError says what failed and names the settings
     return Check("provider", "ok", f"SMTP {s.host}:{s.port} ({s.security}) accepts the connection")
 
 

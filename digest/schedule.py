@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from digest.config import Config
+from digest.config import Config, required_secrets
 from digest.errors import ConfigError
 
 MARK = "# digest run"
@@ -30,9 +30,7 @@ def cron_line(config: Config, at: str) -> str:
 
 def secrets_hint(config: Config) -> str | None:
     """Cron does not see the shell's environment: say which secrets the crontab needs."""
-    needed = {"sendgrid": ["SENDGRID_API_KEY", "DIGEST_SECRET"],
-              "smtp": ["DIGEST_SECRET"] + (["DIGEST_SMTP_PASSWORD"] if config.settings.smtp.username else [])}
-    names = needed.get(config.settings.send.provider)
+    names = required_secrets(config)
     if not names:
         return None
     return (f"cron does not see your shell's variables: add {', '.join(n + '=...' for n in names)} lines"

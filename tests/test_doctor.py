@@ -60,3 +60,32 @@ def test_sender_domain_records(initialised) -> None:
     assert checks["DMARC good.example"].status == "ok"
     assert checks["SPF bare.example"].status == "warn" and "v=spf1" in checks["SPF bare.example"].detail
     assert checks["DMARC bare.example"].status == "warn"
+
+
+def test_smtp_reachability_through_the_provider(cli, initialised, monkeypatch) -> None:
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    def free_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("DIGEST_SECRET", "s" * 64)
+        monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("DIGEST_SMTP_PORT", str(port))
+        monkeypatch.setenv("DIGEST_SMTP_SECURITY", "none")
+        ok = statuses(cli("doctor", "--provider", "smtp", "--json"))
+        assert ok["provider"]["status"] == "ok", ok["provider"]
+    finally:
+        controller.stop()
+    free = free_port()  # nobody listens there
+    monkeypatch.setenv("DIGEST_SMTP_PORT", str(free))
+    down = statuses(cli("doctor", "--provider", "smtp", "--json", code=1))
+    assert down["provider"]["status"] == "fail" and f"127.0.0.1:{free}" in down["provider"]["detail"]

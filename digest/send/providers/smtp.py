@@ -153,6 +153,13 @@ class SmtpProvider:
                 self._conn.close()
         self._conn = None
 
+    def check(self) -> None:
+        """Connect, log in and say hello, then hang up (for 'digest doctor')."""
+        try:
+            self._connect()
+        finally:
+            self.close()
+
     def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
