@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 from email import policy
 from pathlib import Path
 
@@ -152,3 +153,16 @@ def test_a_misspelt_variable_is_named(cli, home, monkeypatch) -> None:
     monkeypatch.setenv("DIGEST_SEND_PROVIDR", "sendgrid")
     result = cli("sources", "list", code=1)
     assert "DIGEST_SEND_PROVIDR is not a digest setting; did you mean DIGEST_SEND_PROVIDER?" in result.stderr
+
+
+def test_tables_stay_readable_with_long_values(cli, home: Path) -> None:
+    setup_newsletter(cli, home)
+    bad = home / ("a-very-long-folder-name-" * 4)
+    bad.mkdir()
+    (bad / "broken.xml").write_text("<?xml version=\"1.0\"?><rss><channel><item>", encoding="utf-8")
+    cli("sources", "add", str(bad), "--name", "broken")
+    cli("collect", code=3)
+    lines = cli("sources", "list").stdout.splitlines()
+    assert len(lines) == 3 and all("\n" not in line for line in lines)
+    assert any("…" in line for line in lines)
+    assert max(len(cell.strip()) for line in lines for cell in re.split(r"\s{2,}", line)) <= 60

@@ -76,12 +76,20 @@ def parse_now(value: str | None, option: str = "--now") -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+CELL = 60  # longest cell a table shows; --json has every value whole
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A plain aligned table on stdout."""
+    """A plain aligned table on stdout (long values cut, line breaks folded)."""
     if not rows:
         typer.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:

@@ -146,6 +146,7 @@ def stories_show(ctx: typer.Context, story_id: int = typer.Argument(..., help="T
     for key in ("id", "title", "url", "source", "author", "published_at", "collected_at", "summary"):
         typer.echo(f"{key}: {row.get(key) or ''}")
     typer.echo("")
+    typer.echo("body:")
     typer.echo(row["body_text"])
 
 
