@@ -17,6 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest import __version__
 from digest.errors import ConfigError, HomeError
@@ -179,6 +180,15 @@ class Config:
     @property
     def public_url(self) -> str:
         return self.settings.public_url.rstrip("/")
+
+    def local_links_warning(self, provider: str | None = None) -> str | None:
+        """Set when real mail would carry links to this machine only (``public_url`` is loopback)."""
+        chosen = provider or self.settings.send.provider
+        host = (urlsplit(self.public_url).hostname or "").lower()
+        if chosen == "outbox" or not (host in ("localhost", "::1") or host.startswith("127.")):
+            return None
+        return (f"warning: public_url is {self.public_url}, so the unsubscribe links in this mail lead nowhere;"
+                " set public_url (or DIGEST_PUBLIC_URL) to where 'digest serve' is reachable")
 
 
 def resolve_home(home: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Path:

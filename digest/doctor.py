@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -121,12 +120,9 @@ def _smtp_check(config: Config) -> Check:
 
 
 def _public_url_check(config: Config, provider: str) -> Check:
-    host = urlsplit(config.public_url).hostname or ""
-    local = host in ("127.0.0.1", "localhost", "::1") or host.endswith(".local")
-    if local and provider != "outbox":
-        return Check("public_url", "warn", f"{config.public_url} is local: subscribers' unsubscribe links will"
-                     " not work; set public_url to where 'digest serve' is reachable")
-    return Check("public_url", "ok", config.public_url)
+    warning = config.local_links_warning(provider)
+    return Check("public_url", "warn", warning.removeprefix("warning: ")) if warning else Check(
+        "public_url", "ok", config.public_url)
 
 
 def _domain_checks(domain: str, resolver: Resolver) -> list[Check]:

@@ -137,6 +137,8 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
         f"{report.collect.failed} source(s) failed")
     if not store.lists():
         say("no lists yet: create one with 'digest lists add NAME' and add subscribers to it")
+    if (warning := config.local_links_warning(provider)) and not dry_run:
+        tell_error(warning)
     try:
         today = local_date(config, now)
         week_ago = (date_type.fromisoformat(today) - timedelta(days=7)).isoformat()

@@ -201,3 +201,13 @@ def test_run_with_nobody_confirmed_says_so(cli, home: Path) -> None:
     again = cli("run", "--now", NOW.isoformat()).stderr
     assert re.search(r"^main: edition \d+ of 2026-11-24 already went to everyone; nothing sent$", again, re.M)
     assert "nobody on 'careful' is owed edition" in again
+
+
+def test_real_mail_with_loopback_links_is_warned_about(cli, initialised, monkeypatch) -> None:
+    from digest.config import load
+
+    config = load(initialised)
+    assert config.local_links_warning("outbox") is None
+    assert "public_url is http://127.0.0.1:8000" in (config.local_links_warning("sendgrid") or "")
+    monkeypatch.setenv("DIGEST_PUBLIC_URL", "https://news.example.org")
+    assert load(initialised).local_links_warning("sendgrid") is None

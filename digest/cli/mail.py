@@ -98,6 +98,9 @@ def send(
     if edition is None:
         hint = "" if date else " (or pass --date)"
         raise NotFoundError(f"no edition of '{list_row['name']}' for {day}: run 'digest build'{hint}")
+    warning = st.config.local_links_warning(provider)
+    if warning and not to:
+        err(warning)
     if to:
         report = send_test(st.store, st.config, edition["id"], to, provider, dry_run=dry_run)
     else:
