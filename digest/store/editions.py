@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from digest.errors import LockedError, NotFoundError
 from digest.models import Ranked, iso, utcnow
 from digest.store.base import QueryBase, dumps, loads
-from digest.store.sends import lock_is_live
 
 # What an edition keeps of each story as it was when built (the rest is read live).
 SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_at", "language", "source")
 
 
 class EditionQueries(QueryBase):
+    live_lock: Callable[[str], dict[str, Any] | None]  # from SendQueries, which Store mixes in
+
     def freeze_edition(
         self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked],
         snapshots: list[dict[str, Any]] | None = None,
@@ -32,8 +34,8 @@ class EditionQueries(QueryBase):
             if old is not None:
                 if self.scalar("SELECT 1 FROM sends WHERE edition_id = ? LIMIT 1", (old,)):
                     return int(old)
-                held = self.row("SELECT * FROM locks WHERE name = ?", (f"send:edition:{old}",))
-                if held is not None and lock_is_live(held):
+                held = self.live_lock(f"send:edition:{old}")
+                if held is not None:
                     raise LockedError(
                         f"edition {old} ({date}) is being sent by another process (pid {held['pid']} on"
                         f" {held['host']}, since {held['acquired_at']}); let the send finish instead of rebuilding"
