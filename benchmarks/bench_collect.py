@@ -81,8 +81,18 @@ def filler(n: int, seed_base: int = 0) -> list[tuple[str, object]]:
     pairs = []
     for i in range(n):
         url = f"https://filler{i % 300}.example/{seed_base + i}"
-        pairs.append((f"url:{url}", StoryIn(title=f"Filler story {i}", url=url, summary="Filler.",
-                                             body_text="Filler text.", published_at=NOW - timedelta(minutes=i))))
+        pairs.append(
+            (
+                f"url:{url}",
+                StoryIn(
+                    title=f"Filler story {i}",
+                    url=url,
+                    summary="Filler.",
+                    body_text="Filler text.",
+                    published_at=NOW - timedelta(minutes=i),
+                ),
+            )
+        )
     return pairs
 
 

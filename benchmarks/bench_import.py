@@ -28,8 +28,16 @@ import idna
 
 # Most people use a few big providers; the rest spread over many domains (here 50,000), 2% of rows
 # on internationalised domains (2,000 of them, half written in Unicode, half as IDNA).
-PROVIDERS = ["gmail.example", "Yahoo.Example", "outlook.example.com", "icloud.example", "posteo.example",
-             "uni-oslo.example.no", "sub.domain.example.co.uk", "web.example.de"]
+PROVIDERS = [
+    "gmail.example",
+    "Yahoo.Example",
+    "outlook.example.com",
+    "icloud.example",
+    "posteo.example",
+    "uni-oslo.example.no",
+    "sub.domain.example.co.uk",
+    "web.example.de",
+]
 FIRST = ["ada", "grace", "alan", "Katherine", "linus", "margaret", "edsger", "barbara", "donald", "frances"]
 CITIES = ["Oslo", "Z\u00fcrich", "S\u00e3o Paulo", "Kyoto", "Lagos", "Lima"]
 
@@ -56,14 +64,17 @@ def generate(path: Path, rows: int, seed: int = 6, change_every: int = 0) -> int
             if change_every and i % change_every == 0:
                 name += " (changed)"
             if i % 200 == 199:  # 0.5% bad rows
-                email = rnd.choice([f"{first}.{i}@", f"{first} {i}@example.com", f"{first}..{i}@example.com",
-                                    f"{first}.{i}@localhost"])
+                email = rnd.choice(
+                    [f"{first}.{i}@", f"{first} {i}@example.com", f"{first}..{i}@example.com", f"{first}.{i}@localhost"]
+                )
                 bad += 1
             if i % 4 == 3:
                 attrs = ""
             else:
-                attrs = json.dumps({"city": CITIES[i % len(CITIES)], "plan": "free" if i % 3 else "paid",
-                                    "signup": 2020 + i % 6}, ensure_ascii=False).replace('"', '""')
+                attrs = json.dumps(
+                    {"city": CITIES[i % len(CITIES)], "plan": "free" if i % 3 else "paid", "signup": 2020 + i % 6},
+                    ensure_ascii=False,
+                ).replace('"', '""')
                 attrs = f'"{attrs}"'
             fh.write(f"{email},{name},{attrs}\n")
     return bad
@@ -82,14 +93,30 @@ def child(db: str, csv_path: str, rows: int, reader: str) -> None:
         elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the reader process, if any
-    print(json.dumps({"seconds": elapsed, "rows_per_s": rows / elapsed, "peak_mb": peak_mb, "worker_mb": worker_mb,
-                      "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                      "rejected": len(report.rejected)}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "rows_per_s": rows / elapsed,
+                "peak_mb": peak_mb,
+                "worker_mb": worker_mb,
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": len(report.rejected),
+            }
+        )
+    )
 
 
 def run_child(db: Path, csv_path: Path, rows: int, reader: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", str(db), str(csv_path), str(rows), reader],
-                         check=True, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(db), str(csv_path), str(rows), reader],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -97,8 +124,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="100,000 rows")
-    parser.add_argument("--reader", choices=("auto", "on", "off"), default="auto",
-                        help="parse and check in a second process (default auto: for large files on 2+ cores)")
+    parser.add_argument(
+        "--reader",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="parse and check in a second process (default auto: for large files on 2+ cores)",
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -112,17 +143,25 @@ def main() -> None:
         generate(changed, rows, change_every=10)
         db = folder / "digest.db"
         w = args.reader
-        results = [("fresh store", run_child(db, first, rows, w)),
-                   ("same file again", run_child(db, first, rows, w)),
-                   ("every 10th row changed", run_child(db, changed, rows, w))]
+        results = [
+            ("fresh store", run_child(db, first, rows, w)),
+            ("same file again", run_child(db, first, rows, w)),
+            ("every 10th row changed", run_child(db, changed, rows, w)),
+        ]
         size_mb = first.stat().st_size / 1e6
-    print(f"Import of {rows:,} rows ({size_mb:.0f} MB CSV, {bad:,} bad rows), each run in a fresh process,"
-          f" reader process: {w}")
-    print(f"{'run':<24} {'seconds':>8} {'rows/s':>10} {'peak MB':>8} {'reader MB':>9} {'added':>9} {'updated':>8} "
-          f"{'unchanged':>9} {'rejected':>8}")
+    print(
+        f"Import of {rows:,} rows ({size_mb:.0f} MB CSV, {bad:,} bad rows), each run in a fresh process,"
+        f" reader process: {w}"
+    )
+    print(
+        f"{'run':<24} {'seconds':>8} {'rows/s':>10} {'peak MB':>8} {'reader MB':>9} {'added':>9} {'updated':>8} "
+        f"{'unchanged':>9} {'rejected':>8}"
+    )
     for label, r in results:
-        print(f"{label:<24} {r['seconds']:>8.1f} {r['rows_per_s']:>10,.0f} {r['peak_mb']:>8.0f} {r['worker_mb']:>9.0f}"
-              f" {r['added']:>9,} {r['updated']:>8,} {r['unchanged']:>9,} {r['rejected']:>8,}")
+        print(
+            f"{label:<24} {r['seconds']:>8.1f} {r['rows_per_s']:>10,.0f} {r['peak_mb']:>8.0f} {r['worker_mb']:>9.0f}"
+            f" {r['added']:>9,} {r['updated']:>8,} {r['unchanged']:>9,} {r['rejected']:>8,}"
+        )
     fresh = results[0][1]
     assert fresh["added"] == rows - bad and fresh["rejected"] == bad, fresh
     assert results[1][1]["unchanged"] == rows - bad, results[1][1]

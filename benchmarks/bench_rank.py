@@ -44,8 +44,10 @@ def fill(path: Path, n: int, seed: int = 7) -> float:
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO sources(id, name, location, weight, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(i, f"source-{i}", f"https://s{i}.example/feed", rng.choice((0.5, 1.0, 1.0, 1.5, 2.0)), NOW.isoformat())
-             for i in range(1, SOURCES + 1)],
+            [
+                (i, f"source-{i}", f"https://s{i}.example/feed", rng.choice((0.5, 1.0, 1.0, 1.5, 2.0)), NOW.isoformat())
+                for i in range(1, SOURCES + 1)
+            ],
         )
 
         # pre-made titles and leads, combined per story with a unique word, keep the fill fast
@@ -67,9 +69,19 @@ def fill(path: Path, n: int, seed: int = 7) -> float:
                     text = f"{leads[randrange(len(leads))]} v{i}"
                 last_title, last_text = title, text
                 engaged = rand() < 0.3
-                yield (i, f"bench:{i}", randrange(SOURCES) + 1, f"https://news{i % 997}.example/{i}", title,
-                       stamps[randrange(len(stamps))], collected, text, randrange(500) if engaged else None,
-                       f'{{"points": {randrange(2000)}}}' if engaged else "{}", "x")
+                yield (
+                    i,
+                    f"bench:{i}",
+                    randrange(SOURCES) + 1,
+                    f"https://news{i % 997}.example/{i}",
+                    title,
+                    stamps[randrange(len(stamps))],
+                    collected,
+                    text,
+                    randrange(500) if engaged else None,
+                    f'{{"points": {randrange(2000)}}}' if engaged else "{}",
+                    "x",
+                )
 
         conn.executemany(
             "INSERT INTO stories(id, identity, source_id, url, title, published_at, collected_at, summary,"
@@ -98,8 +110,14 @@ def one(n: int, repeat: int) -> dict[str, float]:
                 result = rank(store, settings, NOW)
                 times.append(time.perf_counter() - started)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"stories": n, "fill_s": fill_s, "rank_s": min(times), "peak_mib": peak_mib,
-            "clusters": result.clusters, "picked": len(result.picked)}
+    return {
+        "stories": n,
+        "fill_s": fill_s,
+        "rank_s": min(times),
+        "peak_mib": peak_mib,
+        "clusters": result.clusters,
+        "picked": len(result.picked),
+    }
 
 
 def main() -> None:
@@ -115,11 +133,19 @@ def main() -> None:
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     print(f"{'stories':>10} {'fill s':>8} {'rank s':>8} {'µs/story':>9} {'peak MiB':>9} {'clusters':>9}")
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n), "--repeat", str(args.repeat)],
-                             check=True, capture_output=True, text=True, timeout=900)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), "--repeat", str(args.repeat)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{n:>10,} {r['fill_s']:>8.2f} {r['rank_s']:>8.3f} {r['rank_s'] / n * 1e6:>9.2f} "
-              f"{r['peak_mib']:>9.0f} {r['clusters']:>9,}", flush=True)
+        print(
+            f"{n:>10,} {r['fill_s']:>8.2f} {r['rank_s']:>8.3f} {r['rank_s'] / n * 1e6:>9.2f} "
+            f"{r['peak_mib']:>9.0f} {r['clusters']:>9,}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

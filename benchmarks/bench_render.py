@@ -43,13 +43,26 @@ console.log(JSON.stringify({median_ms: times[Math.floor(n / 2)], html_bytes: mjm
 
 
 def stories(n: int = 10) -> list[dict[str, object]]:
-    return [{"story_id": i, "rank": i + 1, "score": 2.0 - i / 10, "why": {"recency": 0.9},
-             "title": f"Story number {i} makes a headline of ordinary length for a news digest",
-             "url": f"https://news.example/2026/11/24/story-number-{i}-makes-a-headline",
-             "summary": "A summary of two sentences, as feeds give them. It says what happened and why it matters.",
-             "image_url": f"https://img.example/{i}.jpg" if i % 3 != 2 else None, "source": "The Example Times",
-             "language": "en", "also": [{"story_id": 100 + i, "title": "Same story", "url": "https://o.example/x",
-                                         "source": "Other Paper"}] if i % 2 == 0 else []} for i in range(n)]
+    return [
+        {
+            "story_id": i,
+            "rank": i + 1,
+            "score": 2.0 - i / 10,
+            "why": {"recency": 0.9},
+            "title": f"Story number {i} makes a headline of ordinary length for a news digest",
+            "url": f"https://news.example/2026/11/24/story-number-{i}-makes-a-headline",
+            "summary": "A summary of two sentences, as feeds give them. It says what happened and why it matters.",
+            "image_url": f"https://img.example/{i}.jpg" if i % 3 != 2 else None,
+            "source": "The Example Times",
+            "language": "en",
+            "also": [
+                {"story_id": 100 + i, "title": "Same story", "url": "https://o.example/x", "source": "Other Paper"}
+            ]
+            if i % 2 == 0
+            else [],
+        }
+        for i in range(n)
+    ]
 
 
 def median_time(fn: Callable[[], object], repeat: int, number: int) -> float:
@@ -77,34 +90,56 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         config = load(Path(tmp))
-        list_row = {"name": "main", "from_name": "News", "from_email": "news@example.com",
-                    "address": "Example Media, 1 Example Street", "subject_prefix": ""}
+        list_row = {
+            "name": "main",
+            "from_name": "News",
+            "from_email": "news@example.com",
+            "address": "Example Media, 1 Example Street",
+            "subject_prefix": "",
+        }
         context = make_context(config, list_row, 1, "2026-11-24", stories(10))
         env = environment(config)
         _, _, mjml_source, _ = render_sources(config, context)
         rendered = render_context(config, context)
-        values = {"unsubscribe_url": "https://news.example/unsubscribe/eyJzIjoxMjMsImwiOjF9.abcdef0123456789",
-                  "web_url": "https://news.example/editions/1", "name": "Ann O'Neil", "email": "ann@example.com"}
+        values = {
+            "unsubscribe_url": "https://news.example/unsubscribe/eyJzIjoxMjMsImwiOjF9.abcdef0123456789",
+            "web_url": "https://news.example/editions/1",
+            "name": "Ann O'Neil",
+            "email": "ann@example.com",
+        }
         rows: list[tuple[str, float]] = [
-            ("Jinja: subject, preheader, MJML, text", median_time(lambda: render_sources(config, context),
-                                                                  repeat, number)),
-            ("mjml-python: compile the MJML", median_time(lambda: compile_mjml(mjml_source, "digest.mjml.j2", env),
-                                                         repeat, number)),
+            (
+                "Jinja: subject, preheader, MJML, text",
+                median_time(lambda: render_sources(config, context), repeat, number),
+            ),
+            (
+                "mjml-python: compile the MJML",
+                median_time(lambda: compile_mjml(mjml_source, "digest.mjml.j2", env), repeat, number),
+            ),
             ("whole edition (render_context)", median_time(lambda: render_context(config, context), repeat, number)),
-            ("fill one subscriber's copy (html + text)", median_time(lambda: rendered.fill(values), repeat,
-                                                                     number * 50)),
+            (
+                "fill one subscriber's copy (html + text)",
+                median_time(lambda: rendered.fill(values), repeat, number * 50),
+            ),
         ]
         ref = reference_mjml()
         if ref:
             module = ref.resolve().parents[1]  # .../node_modules/mjml (bin/mjml is its CLI)
-            done = subprocess.run(["node", "-e", NODE_BENCH, str(module), str(repeat * 4)], input=mjml_source,
-                                  capture_output=True, text=True, timeout=120, check=True)
+            done = subprocess.run(
+                ["node", "-e", NODE_BENCH, str(module), str(repeat * 4)],
+                input=mjml_source,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
             rows.append(("npm mjml: compile the same MJML (warm, in node)", json.loads(done.stdout)["median_ms"] / 1e3))
             cold = []
             for _ in range(3 if args.quick else 5):
                 t = time.perf_counter()
-                subprocess.run([str(ref), "-i", "-s"], input=mjml_source, capture_output=True, text=True,
-                               timeout=120, check=True)
+                subprocess.run(
+                    [str(ref), "-i", "-s"], input=mjml_source, capture_output=True, text=True, timeout=120, check=True
+                )
                 cold.append(time.perf_counter() - t)
             rows.append(("npm mjml CLI, cold (node start + compile)", statistics.median(cold)))
 
@@ -116,8 +151,10 @@ def main() -> None:
         print(f"{name:<50} {shown:>12}")
     whole = rows[2][1]
     fill = rows[3][1]
-    print(f"\ntargets: whole edition < 2 ms: {'ok' if whole < 2e-3 else 'MISSED'} ({whole * 1e3:.2f} ms);"
-          f" fill < 10 µs: {'ok' if fill < 1e-5 else 'MISSED'} ({fill * 1e6:.1f} µs)")
+    print(
+        f"\ntargets: whole edition < 2 ms: {'ok' if whole < 2e-3 else 'MISSED'} ({whole * 1e3:.2f} ms);"
+        f" fill < 10 µs: {'ok' if fill < 1e-5 else 'MISSED'} ({fill * 1e6:.1f} µs)"
+    )
     if ref:
         print(f"mjml-python is {rows[4][1] / rows[1][1]:.0f}x faster than npm mjml (warm)")
 

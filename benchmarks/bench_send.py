@@ -74,17 +74,39 @@ def populate(home: Path, n: int) -> int:
             with store.transaction():
                 store.conn.executemany(
                     "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, '{}', ?)",
-                    ((i, f"reader{i}@example.org", f"Reader {i}", now) for i in ids))
+                    ((i, f"reader{i}@example.org", f"Reader {i}", now) for i in ids),
+                )
                 store.conn.executemany(
                     "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at)"
-                    " VALUES (?, ?, 'confirmed', ?, ?)", ((i, lst["id"], now, now) for i in ids))
+                    " VALUES (?, ?, 'confirmed', ?, ?)",
+                    ((i, lst["id"], now, now) for i in ids),
+                )
         when = datetime(2026, 11, 24, 6, tzinfo=UTC)
-        stories = [(f"bench:{i}", StoryIn(title=f"Story number {i} of the day", url=f"https://example.org/{i}",
-                                          published_at=when, summary="A summary of some length. " * 8,
-                                          body_text="Body. " * 50)) for i in range(1, 11)]
+        stories = [
+            (
+                f"bench:{i}",
+                StoryIn(
+                    title=f"Story number {i} of the day",
+                    url=f"https://example.org/{i}",
+                    published_at=when,
+                    summary="A summary of some length. " * 8,
+                    body_text="Body. " * 50,
+                ),
+            )
+            for i in range(1, 11)
+        ]
         store.upsert_stories(None, stories, now=when)
-        picked = [Ranked(story_id=int(store.scalar("SELECT id FROM stories WHERE identity = ?", (k,))), title=s.title,
-                         url=s.url, source=None, score=1.0, why={}) for k, s in stories]
+        picked = [
+            Ranked(
+                story_id=int(store.scalar("SELECT id FROM stories WHERE identity = ?", (k,))),
+                title=s.title,
+                url=s.url,
+                source=None,
+                score=1.0,
+                why={},
+            )
+            for k, s in stories
+        ]
         return store.freeze_edition(lst["id"], "2026-11-24", "Bench digest", "ten stories", now, picked)
 
 
@@ -108,8 +130,13 @@ def phase_send(home: Path, edition: int, profile: bool) -> dict[str, object]:
         if profiler:
             profiler.stop()
             print(profiler.output_text(unicode=False, color=False), file=sys.stderr)
-    return {"seconds": elapsed, "sent": report.sent, "requests": report.requests, "failed": report.failed,
-            "unknown": report.unknown}
+    return {
+        "seconds": elapsed,
+        "sent": report.sent,
+        "requests": report.requests,
+        "failed": report.failed,
+        "unknown": report.unknown,
+    }
 
 
 def phase_floor(home: Path, edition: int) -> dict[str, object]:
@@ -128,8 +155,10 @@ def phase_floor(home: Path, edition: int) -> dict[str, object]:
     started = time.perf_counter()
     requests = 0
     for start in range(1, n + 1, provider.batch_size):
-        batch = [recipient(config, key, mail, i, f"reader{i}@example.org", f"Reader {i}")
-                 for i in range(start, min(start + provider.batch_size, n + 1))]
+        batch = [
+            recipient(config, key, mail, i, f"reader{i}@example.org", f"Reader {i}")
+            for i in range(start, min(start + provider.batch_size, n + 1))
+        ]
         result = provider.post(provider.prepare(mail, batch))
         assert result.status == "sent", result
         requests += 1
@@ -171,16 +200,26 @@ def main() -> None:
     sizes = args.sizes or ([20_000, 100_000] if args.quick else [100_000, 1_000_000])
     with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
         port_file = Path(tmp) / "port"
-        sink = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r});"
-                                 f" sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
-                                 f" import bench_send; bench_send.serve_sink({str(port_file)!r})"])
+        sink = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path.insert(0, {str(ROOT)!r});"
+                f" sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+                f" import bench_send; bench_send.serve_sink({str(port_file)!r})",
+            ]
+        )
         try:
             while not port_file.exists() or not port_file.read_text():
                 time.sleep(0.02)
             env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
-            env.update(SENDGRID_API_KEY=API_KEY, DIGEST_SECRET=SECRET, NO_PROXY="127.0.0.1,localhost",
-                       DIGEST_SENDGRID_HOST=f"http://127.0.0.1:{port_file.read_text()}",
-                       DIGEST_SEND_CONCURRENCY=str(args.concurrency))
+            env.update(
+                SENDGRID_API_KEY=API_KEY,
+                DIGEST_SECRET=SECRET,
+                NO_PROXY="127.0.0.1,localhost",
+                DIGEST_SENDGRID_HOST=f"http://127.0.0.1:{port_file.read_text()}",
+                DIGEST_SEND_CONCURRENCY=str(args.concurrency),
+            )
             rows = []
             for n in sizes:
                 home = Path(tmp) / f"home-{n}"
@@ -195,12 +234,16 @@ def main() -> None:
         finally:
             sink.terminate()
             sink.wait(10)
-    print(f"{'subscribers':>12} {'populate s':>10} {'send s':>8} {'send rcpt/s':>12} {'send MB':>8}"
-          f" {'floor s':>8} {'floor rcpt/s':>13} {'floor MB':>9} {'send/floor':>10} {'requests':>9}")
+    print(
+        f"{'subscribers':>12} {'populate s':>10} {'send s':>8} {'send rcpt/s':>12} {'send MB':>8}"
+        f" {'floor s':>8} {'floor rcpt/s':>13} {'floor MB':>9} {'send/floor':>10} {'requests':>9}"
+    )
     for n, populated, send, floor in rows:
-        print(f"{n:>12,} {populated:>10.1f} {send['seconds']:>8.1f} {n / send['seconds']:>12,.0f}"
-              f" {send['peak_mb']:>8.0f} {floor['seconds']:>8.1f} {n / floor['seconds']:>13,.0f}"
-              f" {floor['peak_mb']:>9.0f} {send['seconds'] / floor['seconds']:>10.2f} {send['requests']:>9,}")
+        print(
+            f"{n:>12,} {populated:>10.1f} {send['seconds']:>8.1f} {n / send['seconds']:>12,.0f}"
+            f" {send['peak_mb']:>8.0f} {floor['seconds']:>8.1f} {n / floor['seconds']:>13,.0f}"
+            f" {floor['peak_mb']:>9.0f} {send['seconds'] / floor['seconds']:>10.2f} {send['requests']:>9,}"
+        )
 
 
 if __name__ == "__main__":

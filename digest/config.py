@@ -136,8 +136,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Upper bounds: an edition of more than 15 stories outgrows Gmail's 102 KB clipping limit with the
 # shipped templates (see digest.render.MAX_STORIES).
 MAXIMA: dict[str, float] = {"rank.max_stories": 15}
-MINIMA: dict[str, float] = {"rank.max_stories": 1, "rank.half_life_hours": 0.01, "send.batch_size": 1,
-                            "send.concurrency": 1, "collect.concurrency": 1}
+MINIMA: dict[str, float] = {
+    "rank.max_stories": 1,
+    "rank.half_life_hours": 0.01,
+    "send.batch_size": 1,
+    "send.concurrency": 1,
+    "collect.concurrency": 1,
+}
 
 
 @dataclass
@@ -187,8 +192,10 @@ class Config:
         host = (urlsplit(self.public_url).hostname or "").lower()
         if chosen == "outbox" or not (host in ("localhost", "::1") or host.startswith("127.")):
             return None
-        return (f"warning: public_url is {self.public_url}, so the unsubscribe links in this mail lead nowhere;"
-                " set public_url (or DIGEST_PUBLIC_URL) to where 'digest serve' is reachable")
+        return (
+            f"warning: public_url is {self.public_url}, so the unsubscribe links in this mail lead nowhere;"
+            " set public_url (or DIGEST_PUBLIC_URL) to where 'digest serve' is reachable"
+        )
 
 
 def resolve_home(home: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> Path:
@@ -257,8 +264,9 @@ def _apply_file(settings: Settings, data: dict[str, Any], origin: Path) -> None:
 
 
 # DIGEST_* variables that are not settings: the home, secrets, and the test suite's own switches
-OTHER_VARIABLES = frozenset({"DIGEST_HOME", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_MJML_BIN",
-                             "DIGEST_REGEN_GOLDEN"})
+OTHER_VARIABLES = frozenset(
+    {"DIGEST_HOME", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_MJML_BIN", "DIGEST_REGEN_GOLDEN", "DIGEST_NOW"}
+)
 
 
 def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
@@ -279,8 +287,13 @@ def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
             for sub in dataclasses.fields(value):
                 var = f"DIGEST_{f.name}_{sub.name}".upper()
                 if var in env:
-                    _set(value, sub.name, _from_env(env[var], _type_of(value, sub.name), var),
-                         f"{f.name}.{sub.name}", var)
+                    _set(
+                        value,
+                        sub.name,
+                        _from_env(env[var], _type_of(value, sub.name), var),
+                        f"{f.name}.{sub.name}",
+                        var,
+                    )
         else:
             var = f"DIGEST_{f.name}".upper()
             if var in env:

@@ -42,11 +42,12 @@ def dns_txt(name: str) -> list[str]:
     return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
 
 
-def run_checks(config: Config, store: Store, provider: str | None = None,
-               resolver: Resolver = dns_txt) -> list[Check]:
+def run_checks(config: Config, store: Store, provider: str | None = None, resolver: Resolver = dns_txt) -> list[Check]:
     chosen = provider or config.settings.send.provider
-    checks = [Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
-              Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied")]
+    checks = [
+        Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
+        Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied"),
+    ]
     checks.append(_secret_check(config, chosen))
     checks.append(_provider_check(config, chosen))
     checks.append(_public_url_check(config, chosen))
@@ -121,8 +122,11 @@ def _smtp_check(config: Config) -> Check:
 
 def _public_url_check(config: Config, provider: str) -> Check:
     warning = config.local_links_warning(provider)
-    return Check("public_url", "warn", warning.removeprefix("warning: ")) if warning else Check(
-        "public_url", "ok", config.public_url)
+    return (
+        Check("public_url", "warn", warning.removeprefix("warning: "))
+        if warning
+        else Check("public_url", "ok", config.public_url)
+    )
 
 
 def _domain_checks(domain: str, resolver: Resolver) -> list[Check]:

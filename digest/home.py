@@ -7,9 +7,8 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from digest import subscribers
+from digest import clock, subscribers
 from digest.config import CONFIG_FILE, DEFAULT_TOML, load, resolve_home
-from digest.models import utcnow
 from digest.store import Store
 
 
@@ -30,8 +29,9 @@ def example_roster() -> Path:
     return Path(__file__).resolve().parents[1] / "subscribers" / "example.csv"
 
 
-def init_home(home: str | Path | None, *, example: bool = False, name: str = "My Digest",
-              now: datetime | None = None) -> InitReport:
+def init_home(
+    home: str | Path | None, *, example: bool = False, name: str = "My Digest", now: datetime | None = None
+) -> InitReport:
     path = resolve_home(home)
     path.mkdir(parents=True, exist_ok=True)
     toml = path / CONFIG_FILE
@@ -45,7 +45,7 @@ def init_home(home: str | Path | None, *, example: bool = False, name: str = "My
             return report
         from digest.examples import write_example_feeds
 
-        for source in write_example_feeds(path / "example-feeds", now or utcnow()):
+        for source in write_example_feeds(path / "example-feeds", now or clock.now()):
             if store.source_by_location(str(source.path)) is None:
                 store.add_source(source.name, str(source.path), weight=source.weight, tags=source.tags)
             report.sources.append(source.name)
@@ -54,8 +54,14 @@ def init_home(home: str | Path | None, *, example: bool = False, name: str = "My
             store.list_(list_name)
         except Exception:
             sender = config.settings.sender
-            store.add_list(list_name, from_email=sender.from_email, from_name=sender.from_name,
-                           reply_to=sender.reply_to, subject_prefix=sender.subject_prefix, address=sender.address)
+            store.add_list(
+                list_name,
+                from_email=sender.from_email,
+                from_name=sender.from_name,
+                reply_to=sender.reply_to,
+                subject_prefix=sender.subject_prefix,
+                address=sender.address,
+            )
         report.list_name = list_name
         imported = subscribers.import_csv(store, example_roster(), list_name)
         report.subscribers = imported.added + imported.updated + imported.unchanged

@@ -7,10 +7,6 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 @overload
 def iso(dt: datetime) -> str: ...
 

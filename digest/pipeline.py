@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
 from digest.errors import ConfigError, DigestError, NothingToSendError
-from digest.models import iso, utcnow
+from digest.models import iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, send_edition, web_values
@@ -31,8 +32,9 @@ def local_date(config: Config, now: datetime) -> str:
     try:
         zone = ZoneInfo(config.settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone '{config.settings.timezone}' is unknown; use an IANA name like"
-                          " 'Europe/Paris' or 'UTC'") from None
+        raise ConfigError(
+            f"timezone '{config.settings.timezone}' is unknown; use an IANA name like 'Europe/Paris' or 'UTC'"
+        ) from None
     return now.astimezone(zone).date().isoformat()
 
 
@@ -49,14 +51,20 @@ class BuildReport:
     frozen: bool = False  # True when the edition had started sending and was kept as it was
 
     def as_dict(self) -> dict[str, Any]:
-        return {"edition": self.edition, "list": self.list, "date": self.date, "subject": self.subject,
-                "stories": self.stories}
+        return {
+            "edition": self.edition,
+            "list": self.list,
+            "date": self.date,
+            "subject": self.subject,
+            "stories": self.stories,
+        }
 
 
-def build_edition(store: Store, config: Config, list_name: str, *, date: str | None = None,
-                  now: datetime | None = None) -> BuildReport:
+def build_edition(
+    store: Store, config: Config, list_name: str, *, date: str | None = None, now: datetime | None = None
+) -> BuildReport:
     """Rank and freeze the edition of ``list_name`` for ``date``."""
-    now = now or utcnow()
+    now = now or clock.now()
     day = date or local_date(config, now)
     try:
         date_type.fromisoformat(day)
@@ -78,16 +86,25 @@ def build_edition(store: Store, config: Config, list_name: str, *, date: str | N
         s.update(rank=0, score=r.score, why=r.why, also=r.also)
     context = make_context(config, list_row, 0, day, stories)
     rendered = render_context(config, context)
-    edition_id = store.freeze_edition(list_row["id"], day, rendered.subject, rendered.preheader, iso(now) or "",
-                                      result.picked, stories)
+    edition_id = store.freeze_edition(
+        list_row["id"], day, rendered.subject, rendered.preheader, iso(now) or "", result.picked, stories
+    )
     return _report(store, edition_id)
 
 
 def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     edition = store.edition(edition_id)
     stories = [
-        {"rank": s["rank"], "story_id": s["story_id"], "title": s["title"], "url": s["url"],
-         "score": round(s["score"], 6), "why": s["why"], "source": s["source"], "also": s["also"]}
+        {
+            "rank": s["rank"],
+            "story_id": s["story_id"],
+            "title": s["title"],
+            "url": s["url"],
+            "score": round(s["score"], 6),
+            "why": s["why"],
+            "source": s["source"],
+            "also": s["also"],
+        }
         for s in store.edition_stories(edition_id)
     ]
     return BuildReport(edition_id, edition["list"], edition["date"], edition["subject"], stories, frozen)
@@ -104,19 +121,33 @@ class RunReport:
         """0 done, 1 a list could not be sent (an error to fix), 3 partly done."""
         if any(item.get("error") for item in self.lists):
             return 1
-        partial = self.collect.failed or any(item.get("unknown") or item.get("failed") or item.get("halted")
-                                             for item in self.lists)
+        partial = self.collect.failed or any(
+            item.get("unknown") or item.get("failed") or item.get("halted") for item in self.lists
+        )
         return 3 if partial else 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"collect": self.collect.as_dict(), "lists": self.lists, "unfinished": self.unfinished,
-                "exit_code": self.exit_code}
+        return {
+            "collect": self.collect.as_dict(),
+            "lists": self.lists,
+            "unfinished": self.unfinished,
+            "exit_code": self.exit_code,
+        }
 
 
-def run(store: Store, config: Config, *, now: datetime | None = None, provider: str | None = None,
-        dry_run: bool = False, retry_unknown: bool = False, wait_s: float | None = None,
-        halt: threading.Event | None = None, on_event: Callable[[str], None] | None = None,
-        on_error: Callable[[str], None] | None = None) -> RunReport:
+def run(
+    store: Store,
+    config: Config,
+    *,
+    now: datetime | None = None,
+    provider: str | None = None,
+    dry_run: bool = False,
+    retry_unknown: bool = False,
+    wait_s: float | None = None,
+    halt: threading.Event | None = None,
+    on_event: Callable[[str], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+) -> RunReport:
     """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
 
     ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors.
@@ -125,7 +156,7 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
     the provider refused the key) is reported with its ``error`` and the other lists still go; the
     run then exits 1.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     say = on_event or (lambda _msg: None)
     tell_error = on_error or say
     try:
@@ -133,8 +164,10 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
     except DigestError as exc:
         _log_failure(config, now, str(exc))
         raise
-    say(f"collected: {report.collect.new} new, {report.collect.updated} updated, "
-        f"{report.collect.failed} source(s) failed")
+    say(
+        f"collected: {report.collect.new} new, {report.collect.updated} updated, "
+        f"{report.collect.failed} source(s) failed"
+    )
     if not store.lists():
         say("no lists yet: create one with 'digest lists add NAME' and add subscribers to it")
     if (warning := config.local_links_warning(provider)) and not dry_run:
@@ -147,9 +180,11 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
             # never silently: recipients an earlier edition still owes are said every run, for a week
             for left in store.unfinished_editions(list_row["id"], today, week_ago):
                 report.unfinished.append({"list": name, **left})
-                tell_error(f"{name}: edition {left['edition']} of {left['date']} still has {left['failed']} failed"
-                           f" and {left['unknown']} unknown recipients: 'digest send --list {name} --date"
-                           f" {left['date']}' retries the failed (add --retry-unknown for the unknown)")
+                tell_error(
+                    f"{name}: edition {left['edition']} of {left['date']} still has {left['failed']} failed"
+                    f" and {left['unknown']} unknown recipients: 'digest send --list {name} --date"
+                    f" {left['date']}' retries the failed (add --retry-unknown for the unknown)"
+                )
             if halt is not None and halt.is_set():
                 report.lists.append({"list": name, "halted": True})
                 continue
@@ -164,14 +199,27 @@ def run(store: Store, config: Config, *, now: datetime | None = None, provider: 
                 say(f"{name}: not built: {exc}")
                 continue
             try:
-                sent: SendReport = send_edition(store, config, built.edition, provider=provider, dry_run=dry_run,
-                                                retry_unknown=retry_unknown, wait_s=wait_s, halt=halt)
+                sent: SendReport = send_edition(
+                    store,
+                    config,
+                    built.edition,
+                    provider=provider,
+                    dry_run=dry_run,
+                    retry_unknown=retry_unknown,
+                    wait_s=wait_s,
+                    halt=halt,
+                )
             except DigestError as exc:
                 report.lists.append({"list": name, "edition": built.edition, "date": built.date, "error": str(exc)})
                 say(f"{name}: edition {built.edition} not sent: {exc}")
                 continue
-            entry = {"list": name, "edition": built.edition, "date": built.date, **sent.as_dict(),
-                     "web_copy": str(write_web_copy(config, store, built.edition))}
+            entry = {
+                "list": name,
+                "edition": built.edition,
+                "date": built.date,
+                **sent.as_dict(),
+                "web_copy": str(write_web_copy(config, store, built.edition)),
+            }
             report.lists.append(entry)
             for error in sent.errors[:10]:
                 tell_error(f"{name}: provider said: {error}")
@@ -216,17 +264,21 @@ def write_web_copy(config: Config, store: Store, edition_id: int) -> Path:
 def _log(config: Config, now: datetime, report: RunReport, error: str | None = None) -> None:
     """One JSON line per run in ``digest.log`` (what cron's runs left behind)."""
     line: dict[str, Any] = {
-        "at": iso(utcnow()), "now": iso(now), "pid": os.getpid(), "exit_code": 1 if error else report.exit_code,
+        "at": iso(clock.wall()),
+        "now": iso(now),
+        "pid": os.getpid(),
+        "exit_code": 1 if error else report.exit_code,
         "collect": {k: v for k, v in report.collect.as_dict().items() if k != "sources"},
         "failed_sources": [s.name for s in report.collect.sources if s.error],
-        "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists]}
+        "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists],
+    }
     if error:
         line["error"] = error
     _append_log(config, line)
 
 
 def _log_failure(config: Config, now: datetime, error: str) -> None:
-    _append_log(config, {"at": iso(utcnow()), "now": iso(now), "pid": os.getpid(), "exit_code": 1, "error": error})
+    _append_log(config, {"at": iso(clock.wall()), "now": iso(now), "pid": os.getpid(), "exit_code": 1, "error": error})
 
 
 def _append_log(config: Config, line: dict[str, Any]) -> None:

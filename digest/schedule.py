@@ -33,8 +33,10 @@ def secrets_hint(config: Config) -> str | None:
     names = required_secrets(config)
     if not names:
         return None
-    return (f"cron does not see your shell's variables: add {', '.join(n + '=...' for n in names)} lines"
-            " at the top of the crontab ('crontab -e'), never in digest.toml")
+    return (
+        f"cron does not see your shell's variables: add {', '.join(n + '=...' for n in names)} lines"
+        " at the top of the crontab ('crontab -e'), never in digest.toml"
+    )
 
 
 def install(line: str) -> None:

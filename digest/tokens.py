@@ -66,8 +66,10 @@ def signing_key(store: Store, *, require_env: bool = False) -> bytes:
             store.meta_set(KIND_KEY, "env")
         return value.encode("utf-8")
     if require_env:
-        raise ConfigError("DIGEST_SECRET is not set: export a long random value (e.g. 'openssl rand -hex 32')"
-                          " so unsubscribe links stay valid")
+        raise ConfigError(
+            "DIGEST_SECRET is not set: export a long random value (e.g. 'openssl rand -hex 32')"
+            " so unsubscribe links stay valid"
+        )
     key = store.meta_get("dev_signing_key")
     if key is None:
         key = secrets.token_hex(32)
@@ -78,8 +80,10 @@ def signing_key(store: Store, *, require_env: bool = False) -> bytes:
 def check_serving_key(store: Store) -> None:
     """:class:`ConfigError` when sent links were signed with DIGEST_SECRET and it is not set now."""
     if store.meta_get(KIND_KEY) == "env" and not secret("DIGEST_SECRET"):
-        raise ConfigError("DIGEST_SECRET is not set, but sent emails' links were signed with it: export the same"
-                          " value the sends used before 'digest serve', or nobody can unsubscribe")
+        raise ConfigError(
+            "DIGEST_SECRET is not set, but sent emails' links were signed with it: export the same"
+            " value the sends used before 'digest serve', or nobody can unsubscribe"
+        )
 
 
 def sign(key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.config import load
 from digest.store import Store
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
-
-
-def need_shared() -> None:
-    """Acceptance tests read ../shared; without it they skip, saying why (never in CI)."""
-    if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail("../shared/corpus is missing in CI")
-        pytest.skip("../shared/corpus is absent: acceptance tests need the shared corpus beside the repo")
+from tests.support import CORPUS, NOW, need_shared
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +20,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in list(os.environ):
         if var.startswith("DIGEST_") or var == "SENDGRID_API_KEY":
             monkeypatch.delenv(var, raising=False)
+    # one fixed "now" for every test, in-process and in subprocesses: green on any day; tests about dates pin their own
+    monkeypatch.setenv("DIGEST_NOW", NOW.isoformat())
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 

@@ -46,7 +46,10 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     home: str = typer.Option(
-        None, "--home", envvar="DIGEST_HOME", show_default="current directory",
+        None,
+        "--home",
+        envvar="DIGEST_HOME",
+        show_default="current directory",
         help="The newsletter's home: holds digest.toml, digest.db, outbox/ and optional templates/.",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),

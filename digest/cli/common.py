@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from digest import clock
 from digest import config as config_mod
-from digest.errors import ConfigError
 from digest.store import Store
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,21 +59,19 @@ def out_json(data: Any) -> None:
 
 def progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True, disable=not stderr.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
     )
 
 
 def parse_now(value: str | None, option: str = "--now") -> datetime | None:
     """An ISO date or time from ``option``; naive times are UTC."""
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not an ISO date or time; use e.g. 2026-11-24 or"
-                          " 2026-11-24T07:00:00Z") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return None if value is None else clock.parse(value, option)
 
 
 CELL = 60  # longest cell a table shows; --json has every value whole

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from digest import pipeline
+from digest import clock, pipeline
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
-from digest.models import Ranked, utcnow
+from digest.models import Ranked
 from digest.rank import rank as rank_stories
 
 
@@ -20,8 +20,11 @@ def rank(
     now: str = typer.Option(None, "--now", help="Rank as of this ISO time (default: now)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Pick at most this many (default: rank.max_stories)."),
     list_name: str = typer.Option(
-        None, "--list", help="Rank for this list: its boost/block words, and leave out what it was already sent"
-        " (default: the default_list of digest.toml, when that list exists)."),
+        None,
+        "--list",
+        help="Rank for this list: its boost/block words, and leave out what it was already sent"
+        " (default: the default_list of digest.toml, when that list exists).",
+    ),
     date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: --now's date)."),
     explain: bool = typer.Option(False, "--explain", help="Show each score's parts and why each runner-up lost."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -35,15 +38,17 @@ def rank(
     st = state(ctx)
     store, settings = st.store, st.config.settings
     list_row = store.list_(list_name) if list_name else store.find_list(settings.default_list)
-    when = parse_now(now) or utcnow()
+    when = parse_now(now) or clock.now()
     day = date or pipeline.local_date(st.config, when)
     result = rank_stories(store, settings.rank, when, list_row, limit, date=day)
     if json_out:
         out_json(result.as_dict())
         return
     scope = f" for '{result.list}'" if result.list else ""
-    say(f"{result.considered} stories in the window{scope}, {result.clusters} events among the {result.pool}"
-        f" compared; {len(result.picked)} picked")
+    say(
+        f"{result.considered} stories in the window{scope}, {result.clusters} events among the {result.pool}"
+        f" compared; {len(result.picked)} picked"
+    )
     if not result.picked:
         typer.echo("(nothing new clears the bar)")
     for i, r in enumerate(result.picked, 1):
@@ -81,8 +86,9 @@ def build(
 ) -> None:
     """Freeze the edition for a list and date, so preview, render and send use exactly it."""
     st = state(ctx)
-    report = pipeline.build_edition(st.store, st.config, list_name or st.config.settings.default_list,
-                                    date=date, now=parse_now(now))
+    report = pipeline.build_edition(
+        st.store, st.config, list_name or st.config.settings.default_list, date=date, now=parse_now(now)
+    )
     if json_out:
         out_json(report.as_dict())
         return

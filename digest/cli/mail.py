@@ -11,10 +11,10 @@ from types import FrameType
 
 import typer
 
+from digest import clock
 from digest.cli.common import JSON_HELP, err, out_json, progress, say, state, table
 from digest.cli.people import subs_app
 from digest.errors import ConfigError, NotFoundError
-from digest.models import utcnow
 from digest.pipeline import local_date
 from digest.send import send_edition, send_test
 from digest.send.events import sync_suppressions
@@ -57,19 +57,24 @@ def graceful_stop() -> Iterator[threading.Event]:
 def send(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="The list (default: default_list in digest.toml)."),
-    date: str = typer.Option(None, "--date",
-                             help="The edition's date, YYYY-MM-DD (default: today, in the configured timezone)."),
-    provider: str = typer.Option(None, "--provider",
-                                 help="sendgrid, smtp or outbox (default: send.provider in digest.toml)."),
+    date: str = typer.Option(
+        None, "--date", help="The edition's date, YYYY-MM-DD (default: today, in the configured timezone)."
+    ),
+    provider: str = typer.Option(
+        None, "--provider", help="sendgrid, smtp or outbox (default: send.provider in digest.toml)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Build every message and request, send nothing."),
     to: str = typer.Option(None, "--to", help="Send one test copy to this address (marked [TEST], not recorded)."),
     retry_unknown: bool = typer.Option(
-        False, "--retry-unknown",
+        False,
+        "--retry-unknown",
         help="Re-send recipients whose batch was left unknown (a crash, a timeout); each at most once this way."
-             " They may get the edition twice.",
+        " They may get the edition twice.",
     ),
     wait: float = typer.Option(
-        None, "--wait", metavar="SECONDS",
+        None,
+        "--wait",
+        metavar="SECONDS",
         help="If another process is sending this edition, wait up to this long (default: send.lock_timeout).",
     ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -93,7 +98,7 @@ def send(
         except ValueError:
             raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     list_row = st.store.list_(list_name or st.config.settings.default_list)
-    day = date or local_date(st.config, utcnow())
+    day = date or local_date(st.config, clock.now())
     edition = st.store.find_edition(list_row["id"], day)
     if edition is None:
         hint = "" if date else " (or pass --date)"
@@ -106,9 +111,17 @@ def send(
     else:
         with progress() as bar, graceful_stop() as halt:
             task = bar.add_task("sending", total=None)
-            report = send_edition(st.store, st.config, edition["id"], provider=provider, dry_run=dry_run,
-                                  retry_unknown=retry_unknown, wait_s=wait, progress=lambda n: bar.advance(task, n),
-                                  halt=halt)
+            report = send_edition(
+                st.store,
+                st.config,
+                edition["id"],
+                provider=provider,
+                dry_run=dry_run,
+                retry_unknown=retry_unknown,
+                wait_s=wait,
+                progress=lambda n: bar.advance(task, n),
+                halt=halt,
+            )
     if json_out:
         out_json(report.as_dict())
     else:
@@ -116,8 +129,10 @@ def send(
             err(f"provider said: {e}")
         verb = "would send" if dry_run else "sent"
         what = f"test copy to {to}" if to else f"Edition {report.edition}"
-        say(f"{what} via {report.provider}: {verb} {report.sent}, already had it {report.skipped},"
-            f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)")
+        say(
+            f"{what} via {report.provider}: {verb} {report.sent}, already had it {report.skipped},"
+            f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)"
+        )
         if report.unknown:
             say("Unknown recipients may or may not have got it; 'digest send --retry-unknown' re-sends them once.")
         if report.halted:
@@ -142,8 +157,23 @@ def stats(
     if json_out:
         out_json(rows)
         return
-    table(rows, ["edition", "list", "date", "sent", "failed", "unknown", "delivered", "bounced", "opened",
-                 "clicked", "unsubscribed", "complained"])
+    table(
+        rows,
+        [
+            "edition",
+            "list",
+            "date",
+            "sent",
+            "failed",
+            "unknown",
+            "delivered",
+            "bounced",
+            "opened",
+            "clicked",
+            "unsubscribed",
+            "complained",
+        ],
+    )
 
 
 def subs_sync_suppressions(

@@ -16,16 +16,20 @@ from digest.store.people import check_list_name
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
 subs_app = typer.Typer(
     help="Manage people: add, import, export, sync, unsubscribe, remove (erase). Nobody who left is"
-         " subscribed again without --force-resubscribe.",
+    " subscribed again without --force-resubscribe.",
     no_args_is_help=True,
 )
 
-FORCE_HELP = ("Subscribe again people who unsubscribed, bounced, complained or were erased (and forget the"
-              " erasure). Use it only when they gave new consent, e.g. signed up again.")
+FORCE_HELP = (
+    "Subscribe again people who unsubscribed, bounced, complained or were erased (and forget the"
+    " erasure). Use it only when they gave new consent, e.g. signed up again."
+)
 LIST_HELP = "The list (default: default_list in digest.toml)."
 DELIVERABILITY_HELP = "Also ask DNS whether each domain accepts mail (slow; off by default)."
-STATUS_HELP = ("Status for new subscriptions: confirmed or unconfirmed (default: unconfirmed on double opt-in"
-               " lists, else confirmed).")
+STATUS_HELP = (
+    "Status for new subscriptions: confirmed or unconfirmed (default: unconfirmed on double opt-in"
+    " lists, else confirmed)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -47,8 +51,9 @@ def lists_add(
     reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
     subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
     address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
-    double_opt_in: bool = typer.Option(False, "--double-opt-in",
-                                       help="New subscribers get a confirmation link and no mail until they use it."),
+    double_opt_in: bool = typer.Option(
+        False, "--double-opt-in", help="New subscribers get a confirmation link and no mail until they use it."
+    ),
     boost: list[str] = typer.Option([], "--boost", help="A word or phrase that lifts a story for this list; repeat."),
     block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -66,7 +71,8 @@ def lists_add(
         subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
         address=subscribers.clean_name(address if address is not None else sender.address),
         double_opt_in=double_opt_in,
-        boost=_keywords(boost), block=_keywords(block),
+        boost=_keywords(boost),
+        block=_keywords(block),
     )
     if json_out:
         out_json(row)
@@ -92,8 +98,9 @@ def lists_keywords(
     if clear:
         row = st.store.set_list_keywords(name, boost=[], block=[])
     elif boost or block:
-        row = st.store.set_list_keywords(name, boost=_keywords(boost) if boost else None,
-                                         block=_keywords(block) if block else None)
+        row = st.store.set_list_keywords(
+            name, boost=_keywords(boost) if boost else None, block=_keywords(block) if block else None
+        )
     else:
         row = st.store.list_(name)
     if json_out:
@@ -129,8 +136,16 @@ def subs_add(
     """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
     st = state(ctx)
     lname = _list_name(st, list_name)
-    sid, got = subscribers.add(st.store, email, lname, name=name, attributes=subscribers.parse_attributes(attributes),
-                               status=status, force=force_resubscribe, check_deliverability=check_deliverability)
+    sid, got = subscribers.add(
+        st.store,
+        email,
+        lname,
+        name=name,
+        attributes=subscribers.parse_attributes(attributes),
+        status=status,
+        force=force_resubscribe,
+        check_deliverability=check_deliverability,
+    )
     lst = st.store.list_(lname)
     link = None
     if got == "unconfirmed":
@@ -177,8 +192,9 @@ def subs_remove(
             answer = typer.confirm(f"Erase {email} and everything about them?", err=True)
         except typer.Abort:  # no answer: stdin ended (a script, a pipe from nothing)
             _end_prompt_line()
-            raise SubscriberError(f"{email} was not erased: no answer (y or n) was read; pass --yes to erase"
-                                  " without asking") from None
+            raise SubscriberError(
+                f"{email} was not erased: no answer (y or n) was read; pass --yes to erase without asking"
+            ) from None
         if not answer:
             _end_prompt_line()
             raise SubscriberError(f"{email} was not erased (you answered no); pass --yes to erase without asking")
@@ -238,13 +254,17 @@ def subs_list(
 @subs_app.command("import")
 def subs_import(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A CSV with a header: email,name,attributes (attributes as JSON);"
-                                          " listmonk's columns and a status column work too."),
+    file: Path = typer.Argument(
+        ...,
+        help="A CSV with a header: email,name,attributes (attributes as JSON);"
+        " listmonk's columns and a status column work too.",
+    ),
     list_name: str = typer.Option(None, "--list", help=LIST_HELP),
     force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
     status: str = typer.Option(None, "--status", help=STATUS_HELP),
-    rejects: Path = typer.Option(None, "--rejects", help="Write refused rows here (line, reason, the row) to fix"
-                                                         " and import again."),
+    rejects: Path = typer.Option(
+        None, "--rejects", help="Write refused rows here (line, reason, the row) to fix and import again."
+    ),
     check_deliverability: bool = typer.Option(False, "--check-deliverability", help=DELIVERABILITY_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -254,15 +274,24 @@ def subs_import(
     """
     st = state(ctx)
     if file.is_dir():
-        raise SubscriberError(f"{file} is a folder: give the path of a CSV file (or use 'digest subscribers sync"
-                              f" {file}' for a folder of <list>.csv files)")
+        raise SubscriberError(
+            f"{file} is a folder: give the path of a CSV file (or use 'digest subscribers sync"
+            f" {file}' for a folder of <list>.csv files)"
+        )
     if not file.is_file():
         raise NotFoundError(f"{file} does not exist: give the path of a CSV file")
     with progress() as bar:
         task = bar.add_task(f"Importing {file.name}", total=file.stat().st_size)
-        report = subscribers.import_csv(st.store, file, _list_name(st, list_name), force=force_resubscribe,
-                                        status=status, check_deliverability=check_deliverability, rejects=rejects,
-                                        on_bytes=lambda n: bar.update(task, completed=n))
+        report = subscribers.import_csv(
+            st.store,
+            file,
+            _list_name(st, list_name),
+            force=force_resubscribe,
+            status=status,
+            check_deliverability=check_deliverability,
+            rejects=rejects,
+            on_bytes=lambda n: bar.update(task, completed=n),
+        )
     _print_import(report.as_dict(), json_out, str(file))
     if report.rejected:
         raise typer.Exit(3)
@@ -274,8 +303,10 @@ def _print_import(data: dict[str, Any], json_out: bool, source: str) -> None:
         return
     for r in data["rejected"]:
         err(f"{r.get('file', source)}:{r['line']}: {r['reason']}")
-    say(f"{data['added']} added, {data['updated']} updated, {data['unchanged']} unchanged,"
-        f" {len(data['rejected'])} rejected")
+    say(
+        f"{data['added']} added, {data['updated']} updated, {data['unchanged']} unchanged,"
+        f" {len(data['rejected'])} rejected"
+    )
 
 
 @subs_app.command("export")

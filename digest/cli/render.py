@@ -16,8 +16,9 @@ from digest.send import edition_mail, recipient, web_values
 
 FORMATS = ("html", "text", "eml", "mjml")
 
-templates_app = typer.Typer(help="The email templates: copy the defaults into your home to edit them.",
-                            no_args_is_help=True)
+templates_app = typer.Typer(
+    help="The email templates: copy the defaults into your home to edit them.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -30,12 +31,17 @@ def render(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="The list (default: [default_list] in digest.toml)."),
     date: str = typer.Option(None, "--date", help="The edition's date (default: the latest edition)."),
-    fmt: str = typer.Option("html", "--format",
-                            help="html, text, eml (the whole message) or mjml (the template's MJML, uncompiled)."),
+    fmt: str = typer.Option(
+        "html", "--format", help="html, text, eml (the whole message) or mjml (the template's MJML, uncompiled)."
+    ),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
     as_email: str = typer.Option(None, "--as", help="Render the copy this subscriber gets (their own links)."),
-    archive: Path = typer.Option(None, "--archive", help="Write a static web archive into this folder instead:"
-                                 " index.html and editions/<id>.html for every past edition (of --list if given)."),
+    archive: Path = typer.Option(
+        None,
+        "--archive",
+        help="Write a static web archive into this folder instead:"
+        " index.html and editions/<id>.html for every past edition (of --list if given).",
+    ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " (with --archive)"),
 ) -> None:
     """The edition as a subscriber would get it, or (--archive) a static archive of every edition."""
@@ -90,8 +96,14 @@ def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None
     count = len(st.store.editions(list_id))
     with progress() as bar:
         task = bar.add_task("Writing the archive", total=count)
-        report = write_archive(st.config, st.store, out, lambda eid: web_values(st.config, eid), list_id,
-                               progress=lambda n: bar.advance(task, n))
+        report = write_archive(
+            st.config,
+            st.store,
+            out,
+            lambda eid: web_values(st.config, eid),
+            list_id,
+            progress=lambda n: bar.advance(task, n),
+        )
     if as_json:
         out_json(report.as_dict())
     else:
@@ -137,8 +149,13 @@ def templates_init(
     st = state(ctx)
     written, kept = copy_defaults(st.config, force=force)
     if as_json:
-        out_json({"templates_dir": str(st.config.templates_dir), "written": [str(p) for p in written],
-                  "kept": [str(p) for p in kept]})
+        out_json(
+            {
+                "templates_dir": str(st.config.templates_dir),
+                "written": [str(p) for p in written],
+                "kept": [str(p) for p in kept],
+            }
+        )
         return
     for path in written:
         say(f"Wrote {path}")
@@ -156,9 +173,18 @@ def templates_list(
     from digest.render.templates import default_templates_dir, template_files
 
     st = state(ctx)
-    rows = [{"template": str(rel), "overridden": (st.config.templates_dir / rel).is_file(),
-             "path": str(st.config.templates_dir / rel if (st.config.templates_dir / rel).is_file()
-                         else default_templates_dir() / rel)} for rel in template_files()]
+    rows = [
+        {
+            "template": str(rel),
+            "overridden": (st.config.templates_dir / rel).is_file(),
+            "path": str(
+                st.config.templates_dir / rel
+                if (st.config.templates_dir / rel).is_file()
+                else default_templates_dir() / rel
+            ),
+        }
+        for rel in template_files()
+    ]
     if as_json:
         out_json(rows)
         return

@@ -27,8 +27,15 @@ def init(
     """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat."""
     report = init_home(state(ctx).home, example=example, name=name)
     if json_out:
-        out_json({"home": str(report.home), "created_config": report.created_config, "sources": report.sources,
-                  "list": report.list_name, "subscribers": report.subscribers})
+        out_json(
+            {
+                "home": str(report.home),
+                "created_config": report.created_config,
+                "sources": report.sources,
+                "list": report.list_name,
+                "subscribers": report.subscribers,
+            }
+        )
         return
     say(f"{'Created' if report.created_config else 'Kept'} {report.home / 'digest.toml'} and the store digest.db")
     if example:
@@ -43,10 +50,12 @@ def run(
     now: str = typer.Option(None, "--now", help="Pretend it is this ISO time (for reruns and tests)."),
     provider: str = typer.Option(None, "--provider", help="Override [send] provider: sendgrid, smtp or outbox."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Build everything, send nothing."),
-    retry_unknown: bool = typer.Option(False, "--retry-unknown",
-                                       help="Also re-send recipients a crash left unknown (each at most once)."),
-    wait: float = typer.Option(None, "--wait", metavar="SECONDS",
-                               help="Wait this long for another process sending the same edition."),
+    retry_unknown: bool = typer.Option(
+        False, "--retry-unknown", help="Also re-send recipients a crash left unknown (each at most once)."
+    ),
+    wait: float = typer.Option(
+        None, "--wait", metavar="SECONDS", help="Wait this long for another process sending the same edition."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Collect, build and send every list: the one command cron calls. Safe to re-run.
@@ -61,9 +70,18 @@ def run(
 
     st = state(ctx)
     with graceful_stop() as halt:
-        report = pipeline.run(st.store, st.config, now=parse_now(now), provider=provider, dry_run=dry_run,
-                              retry_unknown=retry_unknown, wait_s=wait, halt=halt,
-                              on_event=None if json_out else say, on_error=None if json_out else err)
+        report = pipeline.run(
+            st.store,
+            st.config,
+            now=parse_now(now),
+            provider=provider,
+            dry_run=dry_run,
+            retry_unknown=retry_unknown,
+            wait_s=wait,
+            halt=halt,
+            on_event=None if json_out else say,
+            on_error=None if json_out else err,
+        )
     if json_out:
         out_json(report.as_dict())
     else:
@@ -94,8 +112,15 @@ def schedule(
     if install:
         schedule_mod.install(line)
     if json_out:
-        out_json({"line": line, "installed": install, "home": str(config.home), "log": str(config.cron_log_path),
-                  "run_log": str(config.log_path)})
+        out_json(
+            {
+                "line": line,
+                "installed": install,
+                "home": str(config.home),
+                "log": str(config.cron_log_path),
+                "run_log": str(config.log_path),
+            }
+        )
         return
     if install:
         say("Installed in your crontab:")

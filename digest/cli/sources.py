@@ -10,8 +10,9 @@ from digest.cli.common import JSON_HELP, err, out_json, parse_now, progress, say
 from digest.collect import collect as collect_stories
 from digest.errors import NotFoundError
 
-sources_app = typer.Typer(help="Manage where stories come from (feed URLs or files, article files or folders).",
-                          no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Manage where stories come from (feed URLs or files, article files or folders).", no_args_is_help=True
+)
 stories_app = typer.Typer(help="What is in the store.", no_args_is_help=True)
 
 
@@ -74,8 +75,10 @@ def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
     for r in rows:
         r["tags"] = ",".join(r["tags"])
         r["problem"] = r["last_error"] or (f"warning: {r['last_warning']}" if r.get("last_warning") else "")
-    table(rows, ["name", "kind", "weight", "tags", "stories", "last_success_at", "consecutive_failures", "problem",
-                 "location"])
+    table(
+        rows,
+        ["name", "kind", "weight", "tags", "stories", "last_success_at", "consecutive_failures", "problem", "location"],
+    )
 
 
 @sources_app.command("remove")
@@ -102,9 +105,13 @@ def collect(
         total = len(locations) if locations else len(st.store.sources())
         fetching = bar.add_task("fetching", total=total)
         storing = bar.add_task("storing", total=total)
-        report = collect_stories(st.store, st.config, locations or None,
-                                 fetched=lambda _name: bar.advance(fetching),
-                                 progress=lambda _r: bar.advance(storing))
+        report = collect_stories(
+            st.store,
+            st.config,
+            locations or None,
+            fetched=lambda _name: bar.advance(fetching),
+            progress=lambda _r: bar.advance(storing),
+        )
     if not report.sources:
         err("no sources to collect: add one with 'digest sources add LOCATION' or name files, folders or URLs")
     if json_out:
@@ -136,8 +143,11 @@ def stories_list(
 
 
 @stories_app.command("show")
-def stories_show(ctx: typer.Context, story_id: int = typer.Argument(..., help="The story's id."),
-                 json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+def stories_show(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., help="The story's id."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Show one story."""
     row = state(ctx).store.story(story_id)
     if json_out:
@@ -151,8 +161,11 @@ def stories_show(ctx: typer.Context, story_id: int = typer.Argument(..., help="T
 
 
 @stories_app.command("pin")
-def stories_pin(ctx: typer.Context, story_id: int = typer.Argument(..., help="The story's id."),
-                off: bool = typer.Option(False, "--off", help="Unpin instead.")) -> None:
+def stories_pin(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., help="The story's id."),
+    off: bool = typer.Option(False, "--off", help="Unpin instead."),
+) -> None:
     """Pin a story to the top of the next edition (or unpin it with --off)."""
     state(ctx).store.set_pinned(story_id, not off)
     say(f"{'Unpinned' if off else 'Pinned'} story {story_id}")

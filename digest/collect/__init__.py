@@ -17,12 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from digest import clock
 from digest.collect.fetch import fetch_url, is_url, read_file
 from digest.collect.identity import identify
 from digest.collect.parse import parse_document
 from digest.config import CollectSettings, Config
 from digest.errors import SourceError
-from digest.models import ParsedDocument, StoryIn, utcnow
+from digest.models import ParsedDocument, StoryIn
 from digest.store import Store
 
 __all__ = ["CollectReport", "SourceResult", "clamp_dates", "collect", "parse_safely"]
@@ -60,8 +61,13 @@ class CollectReport:
         return sum(1 for s in self.sources if s.error)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged, "failed": self.failed,
-                "sources": [asdict(s) for s in self.sources]}
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "sources": [asdict(s) for s in self.sources],
+        }
 
 
 def clamp_dates(stories: Iterable[StoryIn], now: datetime) -> list[StoryIn]:
@@ -166,7 +172,8 @@ def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
         work = [(o, loc, data, base) for o in outcomes for loc, data, base in o.blobs]
         if pool is None:
             results: Iterable[tuple[ParsedDocument | None, str | None]] = (
-                parse_safely(data, base) for _, _, data, base in work)
+                parse_safely(data, base) for _, _, data, base in work
+            )
         else:
             results = pool.map(parse_safely, [w[2] for w in work], [w[3] for w in work], chunksize=1)
         for (outcome, location, _, _), (doc, error) in zip(work, results, strict=True):
@@ -186,31 +193,38 @@ def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
 
 def _jobs(store: Store, locations: list[str] | None) -> list[_Job]:
     if not locations:
-        return [_Job(s["name"], s["location"], s["id"], s["etag"], s["last_modified"], s["content_hash"])
-                for s in store.sources()]
+        return [
+            _Job(s["name"], s["location"], s["id"], s["etag"], s["last_modified"], s["content_hash"])
+            for s in store.sources()
+        ]
     jobs = []
     for location in locations:
         if not is_url(location) and Path(location).expanduser().exists():
             location = str(Path(location).expanduser().resolve())
         known = store.source_by_location(location)
         if known:
-            jobs.append(_Job(known["name"], location, known["id"], known["etag"], known["last_modified"],
-                             known["content_hash"]))
+            jobs.append(
+                _Job(known["name"], location, known["id"], known["etag"], known["last_modified"], known["content_hash"])
+            )
         else:
             jobs.append(_Job(location if is_url(location) else Path(location).name, location, None))
     return jobs
 
 
 def collect(
-    store: Store, config: Config, locations: list[str] | None = None, *,
-    now: datetime | None = None, progress: Callable[[SourceResult], None] | None = None,
+    store: Store,
+    config: Config,
+    locations: list[str] | None = None,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[SourceResult], None] | None = None,
     fetched: Callable[[str], None] | None = None,
 ) -> CollectReport:
     """Collect every source (or just ``locations``: files, folders or URLs) into the store.
 
     ``fetched(name)`` is called as each source's bytes arrive, ``progress(result)`` as each is stored.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     settings = config.settings.collect
     jobs = _jobs(store, locations)
     report = CollectReport()
@@ -233,11 +247,13 @@ def collect(
 
 def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResult:
     job = outcome.job
-    notes = [f"{len(outcome.errors)} file(s) skipped: " + "; ".join(outcome.errors)] if (
-        outcome.errors and outcome.documents) else []
+    notes = (
+        [f"{len(outcome.errors)} file(s) skipped: " + "; ".join(outcome.errors)]
+        if (outcome.errors and outcome.documents)
+        else []
+    )
     several = len(outcome.documents) + len(outcome.errors) > 1
-    notes += [f"{Path(loc).name}: {d.warning}" if several else d.warning
-              for loc, d in outcome.documents if d.warning]
+    notes += [f"{Path(loc).name}: {d.warning}" if several else d.warning for loc, d in outcome.documents if d.warning]
     result = SourceResult(job.name, job.location, error=outcome.error, warning="; ".join(notes) or None)
     kind = None
     if outcome.error is None and not outcome.not_modified:
@@ -251,15 +267,23 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResu
             shared |= doc_shared
         kinds = sorted({d.kind for _, d in outcome.documents})
         kind = kinds[0] if len(kinds) == 1 else "mixed"
-        result.new, result.updated, result.unchanged = store.upsert_stories(job.source_id, pairs, now,
-                                                                            shared_urls=shared)
+        result.new, result.updated, result.unchanged = store.upsert_stories(
+            job.source_id, pairs, now, shared_urls=shared
+        )
     elif outcome.error is None and job.source_id is not None:  # not modified: everything it holds is unchanged
         result.unchanged = store.source_story_count(job.source_id)
     if job.source_id is not None:
         if outcome.error:
             store.record_fetch(job.source_id, error=outcome.error, now=now)
         else:
-            store.record_fetch(job.source_id, etag=outcome.etag, last_modified=outcome.last_modified,
-                               content_hash=job.content_hash if outcome.not_modified else outcome.content_hash,
-                               kind=kind, warning=result.warning, not_modified=outcome.not_modified, now=now)
+            store.record_fetch(
+                job.source_id,
+                etag=outcome.etag,
+                last_modified=outcome.last_modified,
+                content_hash=job.content_hash if outcome.not_modified else outcome.content_hash,
+                kind=kind,
+                warning=result.warning,
+                not_modified=outcome.not_modified,
+                now=now,
+            )
     return result

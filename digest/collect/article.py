@@ -12,13 +12,15 @@ from digest.collect.encoding import decode_text
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
 
-_FEED_LINK = re.compile(
-    r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.IGNORECASE)
+_FEED_LINK = re.compile(r"<link\b[^>]*\btype=[\"']application/(?:rss|atom)\+xml[\"'][^>]*>", re.IGNORECASE)
 _ARTICLE_SIGNS = re.compile(
-    r"og:type[\"']?\s+content=[\"']article|<article\b|\"@type\"\s*:\s*\"(News|Blog)?(Article|Posting)", re.IGNORECASE)
-_HTML_LANG = re.compile(r"<html\b[^>]*?\blang=[\"']?([A-Za-z0-9_-]+)|"
-                        r"<meta\b[^>]*?http-equiv=[\"']content-language[\"'][^>]*?content=[\"']([A-Za-z0-9_-]+)",
-                        re.IGNORECASE)
+    r"og:type[\"']?\s+content=[\"']article|<article\b|\"@type\"\s*:\s*\"(News|Blog)?(Article|Posting)", re.IGNORECASE
+)
+_HTML_LANG = re.compile(
+    r"<html\b[^>]*?\blang=[\"']?([A-Za-z0-9_-]+)|"
+    r"<meta\b[^>]*?http-equiv=[\"']content-language[\"'][^>]*?content=[\"']([A-Za-z0-9_-]+)",
+    re.IGNORECASE,
+)
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 
 
@@ -43,8 +45,15 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
         raise SourceError("the text file holds no article text")
     body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in body.split("\n\n") if p.strip())
     return ParsedDocument(
-        stories=[StoryIn(title=title, url=clean.canonical_url(url) if url else None, summary=clean.summarize(body),
-                         body_text=body, body_html=body_html)],
+        stories=[
+            StoryIn(
+                title=title,
+                url=clean.canonical_url(url) if url else None,
+                summary=clean.summarize(body),
+                body_text=body,
+                body_html=body_html,
+            )
+        ],
         kind="text",
     )
 
@@ -66,8 +75,9 @@ def _page_language(html: str) -> str | None:
 def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
     """An article page: main text by trafilatura, metadata from the page, site furniture stripped."""
     html_text = decode_text(data)
-    extracted = trafilatura.bare_extraction(html_text, url=url, with_metadata=True, include_comments=False,
-                                            include_images=False, output_format="python")
+    extracted = trafilatura.bare_extraction(
+        html_text, url=url, with_metadata=True, include_comments=False, include_images=False, output_format="python"
+    )
     if extracted is None:
         raise SourceError("no article text found in the HTML page")
     doc = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
@@ -90,14 +100,27 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
         href = re.search(r"\bhref=[\"']([^\"']+)", feeds[0])
         raw = href.group(1) if href else ""
         where = clean.absolute_url(raw, link) or raw
-        warning = (f"read as one article; this page advertises a feed ({where}): if it is a site's front page, "
-                   "add that feed instead")
+        warning = (
+            f"read as one article; this page advertises a feed ({where}): if it is a site's front page, "
+            "add that feed instead"
+        )
     body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in text.split("\n") if p.strip())
     return ParsedDocument(
-        stories=[StoryIn(title=title, url=link, author=doc.get("author"), published_at=when,
-                         summary=clean.summarize(doc.get("description") or text), body_text=text,
-                         body_html=body_html, image_url=clean.absolute_url(doc.get("image"), link),
-                         language=clean.language_code(doc.get("language") or _page_language(head)),
-                         tags=[t for t in (doc.get("tags") or doc.get("categories") or []) if t])],
-        kind="html", title=doc.get("sitename"), warning=warning,
+        stories=[
+            StoryIn(
+                title=title,
+                url=link,
+                author=doc.get("author"),
+                published_at=when,
+                summary=clean.summarize(doc.get("description") or text),
+                body_text=text,
+                body_html=body_html,
+                image_url=clean.absolute_url(doc.get("image"), link),
+                language=clean.language_code(doc.get("language") or _page_language(head)),
+                tags=[t for t in (doc.get("tags") or doc.get("categories") or []) if t],
+            )
+        ],
+        kind="html",
+        title=doc.get("sitename"),
+        warning=warning,
     )

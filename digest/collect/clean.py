@@ -9,10 +9,52 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import nh3
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
-    "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -122,8 +164,11 @@ def strip_boilerplate(text: str, title: str | None = None) -> str:
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip())]
     while paragraphs and (not paragraphs[-1] or _is_boilerplate(paragraphs[-1])):
         paragraphs.pop()
-    lines = [line for line in "\n\n".join(p for p in paragraphs if p).split("\n")
-             if not READ_MORE_LINE.match(line) and not META_LINE.search(line)]
+    lines = [
+        line
+        for line in "\n\n".join(p for p in paragraphs if p).split("\n")
+        if not READ_MORE_LINE.match(line) and not META_LINE.search(line)
+    ]
     while lines and title and _same(lines[0], title):
         lines.pop(0)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -152,8 +197,8 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(flat):
-        nxt = flat[m.end():m.end() + 2].lstrip("\"'“‘«(")
-        head = flat[start:m.end(1)]
+        nxt = flat[m.end() : m.end() + 2].lstrip("\"'“‘«(")
+        head = flat[start : m.end(1)]
         last_word = head.rsplit(" ", 1)[-1]
         starts_sentence = nxt[:1].isupper() or nxt[:1].lower() == nxt[:1].upper()  # capital, digit or uncased
         if nxt and starts_sentence and not _ABBREVIATION.match(last_word):

@@ -14,16 +14,33 @@ import charset_normalizer
 from digest.errors import SourceError
 
 BOMS = (
-    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
 )
 # declared label -> the superset to decode with (WHATWG Encoding Standard, "labels")
 SUPERSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "chinese": "gb18030",
-    "iso-8859-1": "windows-1252", "iso8859-1": "windows-1252", "latin1": "windows-1252",
-    "latin-1": "windows-1252", "us-ascii": "windows-1252", "ascii": "windows-1252",
-    "euc-kr": "cp949", "ks_c_5601-1987": "cp949", "big5": "big5hkscs", "shift_jis": "cp932",
-    "sjis": "cp932", "x-sjis": "cp932", "tis-620": "cp874", "iso-8859-11": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "chinese": "gb18030",
+    "iso-8859-1": "windows-1252",
+    "iso8859-1": "windows-1252",
+    "latin1": "windows-1252",
+    "latin-1": "windows-1252",
+    "us-ascii": "windows-1252",
+    "ascii": "windows-1252",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "tis-620": "cp874",
+    "iso-8859-11": "cp874",
 }
 _DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._:-]+)([\"'])")
 
@@ -38,7 +55,7 @@ def bom_codec(data: bytes) -> tuple[str | None, int]:
 def text_head(data: bytes, size: int = 4096) -> str:
     """The first bytes as text, good enough to sniff the format (BOM and UTF-16/32 without BOM handled)."""
     codec, skip = bom_codec(data)
-    head = data[skip:skip + size]
+    head = data[skip : skip + size]
     if codec is None:
         if head[:4] in (b"<\x00\x00\x00", b"{\x00\x00\x00"):
             codec = "utf-32-le"

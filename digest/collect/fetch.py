@@ -35,11 +35,18 @@ def read_file(path: Path, max_bytes: int) -> bytes:
 
 
 def fetch_url(
-    url: str, settings: CollectSettings, *, etag: str | None = None, last_modified: str | None = None,
+    url: str,
+    settings: CollectSettings,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
     client: httpx.Client | None = None,
 ) -> Fetched:
-    headers = {"User-Agent": settings.user_agent, "Accept": "application/atom+xml, application/rss+xml, "
-               "application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/html;q=0.8, */*;q=0.5"}
+    headers = {
+        "User-Agent": settings.user_agent,
+        "Accept": "application/atom+xml, application/rss+xml, "
+        "application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/html;q=0.8, */*;q=0.5",
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -55,8 +62,9 @@ def fetch_url(
                 raise SourceError(f"{url} answered HTTP {response.status_code} {response.reason_phrase}")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > settings.max_bytes:
-                raise SourceError(f"{url} is {declared} bytes, over the {settings.max_bytes}-byte cap "
-                                  "([collect] max_bytes)")
+                raise SourceError(
+                    f"{url} is {declared} bytes, over the {settings.max_bytes}-byte cap ([collect] max_bytes)"
+                )
             chunks: list[bytes] = []
             total = 0
             deadline = time.monotonic() + settings.total_timeout
@@ -65,11 +73,12 @@ def fetch_url(
                 if total > settings.max_bytes:
                     raise SourceError(f"{url} is over the {settings.max_bytes}-byte cap ([collect] max_bytes)")
                 if time.monotonic() > deadline:
-                    raise SourceError(f"{url} took over {settings.total_timeout:g}s to send "
-                                      "([collect] total_timeout)")
+                    raise SourceError(f"{url} took over {settings.total_timeout:g}s to send ([collect] total_timeout)")
                 chunks.append(chunk)
             return Fetched(
-                b"".join(chunks), str(response.url), response.headers.get("etag"),
+                b"".join(chunks),
+                str(response.url),
+                response.headers.get("etag"),
                 response.headers.get("last-modified"),
             )
     except httpx.TimeoutException:

@@ -71,8 +71,11 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
     items = doc.get("items")
     if not isinstance(items, list):
         raise SourceError("broken JSON Feed: 'items' must be a list")
-    home = clean.absolute_url(doc.get("home_page_url"), base_url) or clean.absolute_url(doc.get("feed_url"),
-                                                                                       base_url) or base_url
+    home = (
+        clean.absolute_url(doc.get("home_page_url"), base_url)
+        or clean.absolute_url(doc.get("feed_url"), base_url)
+        or base_url
+    )
     stories: list[StoryIn] = []
     skipped = 0
     for item in items:
@@ -86,13 +89,13 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
     warning = f"{skipped} unreadable or empty item(s) skipped" if skipped else None
     if not items:
         warning = "the feed holds no items"
-    return ParsedDocument(stories=stories, kind="jsonfeed", title=clean.plain_title(doc.get("title")) or None,
-                          warning=warning)
+    return ParsedDocument(
+        stories=stories, kind="jsonfeed", title=clean.plain_title(doc.get("title")) or None, warning=warning
+    )
 
 
 def _item_story(item: dict[str, Any], doc: dict[str, Any], home: str | None) -> StoryIn | None:
-    link = clean.canonical_url(_str(item.get("url")), home) or clean.canonical_url(_str(item.get("external_url")),
-                                                                                    home)
+    link = clean.canonical_url(_str(item.get("url")), home) or clean.canonical_url(_str(item.get("external_url")), home)
     html_raw = _str(item.get("content_html"))
     text = _str(item.get("content_text")) or clean.html_to_text(html_raw)
     if not html_raw and text:
@@ -107,9 +110,15 @@ def _item_story(item: dict[str, Any], doc: dict[str, Any], home: str | None) -> 
     image = clean.absolute_url(_str(item.get("image")) or _str(item.get("banner_image")), link or home)
     language = item.get("language") or doc.get("language")
     return StoryIn(
-        title=title, url=link, guid=str(item["id"]) if item.get("id") not in (None, "") else None,
-        author=_authors(item, doc), published_at=_when(item), summary=clean.summarize(summary), body_text=text,
-        body_html=body_html, image_url=image or clean.first_image(body_html),
+        title=title,
+        url=link,
+        guid=str(item["id"]) if item.get("id") not in (None, "") else None,
+        author=_authors(item, doc),
+        published_at=_when(item),
+        summary=clean.summarize(summary),
+        body_text=text,
+        body_html=body_html,
+        image_url=image or clean.first_image(body_html),
         tags=[str(t) for t in item.get("tags") or [] if isinstance(t, str | int | float)],
         language=clean.language_code(_str(language)),
     )

@@ -76,8 +76,12 @@ _HARMLESS = {"CharacterEncodingOverride", "NonXMLContentType"}
 
 def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
     data = normalise_declared_encoding(data)
-    parsed = feedparser.parse(data, response_headers={"content-location": base_url} if base_url else None,
-                              sanitize_html=False, resolve_relative_uris=False)
+    parsed = feedparser.parse(
+        data,
+        response_headers={"content-location": base_url} if base_url else None,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
     exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
@@ -106,8 +110,9 @@ def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
     if not entries:
         notes.append("the feed holds no items")
     kind = "atom" if version.startswith("atom") else "rss"
-    return ParsedDocument(stories=stories, kind=kind, title=clean.plain_title(feed.get("title")) or None,
-                          warning="; ".join(notes) or None)
+    return ParsedDocument(
+        stories=stories, kind=kind, title=clean.plain_title(feed.get("title")) or None, warning="; ".join(notes) or None
+    )
 
 
 def _reason(exc: BaseException | None) -> str:

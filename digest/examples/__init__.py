@@ -197,6 +197,9 @@ def write_example_feeds(dest: Path, now: datetime) -> list[ExampleSource]:
             _write_xml(build_atom(source, now), path)
         else:
             raise ValueError(f"unknown example feed format {fmt!r} for {source['name']!r}")
-        written.append(ExampleSource(name=source["name"], path=path, weight=float(source["weight"]),
-                                     tags=list(source.get("tags", []))))
+        written.append(
+            ExampleSource(
+                name=source["name"], path=path, weight=float(source["weight"]), tags=list(source.get("tags", []))
+            )
+        )
     return written

@@ -40,17 +40,30 @@ class RankResult:
 
     def as_dict(self) -> dict[str, Any]:
         def one(r: Ranked, rank: int | None) -> dict[str, Any]:
-            d: dict[str, Any] = {"story_id": r.story_id, "title": r.title, "url": r.url, "source": r.source,
-                                 "score": round(r.score, 6), "why": r.why, "also": r.also}
+            d: dict[str, Any] = {
+                "story_id": r.story_id,
+                "title": r.title,
+                "url": r.url,
+                "source": r.source,
+                "score": round(r.score, 6),
+                "why": r.why,
+                "also": r.also,
+            }
             if rank is not None:
                 d = {"rank": rank, **d}
             if r.reason:
                 d["reason"] = r.reason
             return d
 
-        return {"now": self.now, "list": self.list, "considered": self.considered, "pool": self.pool,
-                "clusters": self.clusters, "stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
-                "runners_up": [one(r, None) for r in self.runners_up]}
+        return {
+            "now": self.now,
+            "list": self.list,
+            "considered": self.considered,
+            "pool": self.pool,
+            "clusters": self.clusters,
+            "stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
+            "runners_up": [one(r, None) for r in self.runners_up],
+        }
 
 
 @dataclass
@@ -62,8 +75,14 @@ class _Event:
     reason: str | None = None
 
 
-def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str, Any] | None = None,
-         limit: int | None = None, date: str | None = None) -> RankResult:
+def rank(
+    store: Store,
+    settings: RankSettings,
+    now: datetime,
+    list_row: dict[str, Any] | None = None,
+    limit: int | None = None,
+    date: str | None = None,
+) -> RankResult:
     """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``."""
     max_n = limit or settings.max_stories
     day = date or now.date().isoformat()
@@ -73,8 +92,9 @@ def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str
     if list_row is not None:
         since = (date_type.fromisoformat(day) - timedelta(days=settings.history_days)).isoformat()
         history = store.sent_history(list_row["id"], day, since)
-    w = Window.from_chunks(store.rank_window(now - timedelta(hours=settings.window_hours), now,
-                                             extra_ids=history, hint_terms=boost.terms))
+    w = Window.from_chunks(
+        store.rank_window(now - timedelta(hours=settings.window_hours), now, extra_ids=history, hint_terms=boost.terms)
+    )
     result = RankResult(considered=len(w), list=list_row["name"] if list_row else None, now=iso(now))
     if not len(w):
         return result
@@ -90,8 +110,13 @@ def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str
     texts = {i: by_id[int(w.id[i])] for i in pool}
     title = {i: texts[i][0] for i in pool}
     lead = {i: texts[i][1] for i in pool}
-    labels = cluster([title[i] for i in pool], [lead[i] for i in pool], [texts[i][4] for i in pool],
-                     similarity=settings.similarity, title_similarity=settings.title_similarity)
+    labels = cluster(
+        [title[i] for i in pool],
+        [lead[i] for i in pool],
+        [texts[i][4] for i in pool],
+        similarity=settings.similarity,
+        title_similarity=settings.title_similarity,
+    )
     result.pool = len(pool)
 
     boosted = {i: boost.found(title[i], lead[i], texts[i][2]) for i in pool} if boost else {}
@@ -106,8 +131,9 @@ def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str
 
     events: list[_Event] = []
     for members in groups.values():
-        outlets = min(len({int(w.source_id[i]) for i in members}),
-                      len({(title[i].strip().lower(), texts[i][3]) for i in members}))
+        outlets = min(
+            len({int(w.source_id[i]) for i in members}), len({(title[i].strip().lower(), texts[i][3]) for i in members})
+        )
         cover = coverage(outlets, settings)
         scores = {i: score(i, cover) for i in members}
         members.sort(key=lambda i: (-scores[i], -texts[i][5], int(w.id[i])))
@@ -171,11 +197,27 @@ def rank(store: Store, settings: RankSettings, now: datetime, list_row: dict[str
             why["blocked_by"] = blocked[i]
         if w.undated[i]:
             why["undated"] = True
-        also = [{"story_id": int(w.id[j]), "title": details[int(w.id[j])]["title"],
-                 "url": details[int(w.id[j])]["url"], "source": details[int(w.id[j])]["source"]}
-                for j in e.members if j != i]
-        return Ranked(int(w.id[i]), d["title"], d["url"], d["source"], e.score, why, also,
-                      picked=e.reason is None, reason=e.reason)
+        also = [
+            {
+                "story_id": int(w.id[j]),
+                "title": details[int(w.id[j])]["title"],
+                "url": details[int(w.id[j])]["url"],
+                "source": details[int(w.id[j])]["source"],
+            }
+            for j in e.members
+            if j != i
+        ]
+        return Ranked(
+            int(w.id[i]),
+            d["title"],
+            d["url"],
+            d["source"],
+            e.score,
+            why,
+            also,
+            picked=e.reason is None,
+            reason=e.reason,
+        )
 
     result.picked = [ranked(e) for e in chosen]
     result.runners_up = [ranked(e) for e in losers]

@@ -97,7 +97,7 @@ def similar_pairs(sig: np.ndarray, threshold: float, usable: np.ndarray | None =
         return []
     pairs: set[tuple[int, int]] = set()
     for band in range(BANDS):
-        cols = sig[idx, band * ROWS:(band + 1) * ROWS]
+        cols = sig[idx, band * ROWS : (band + 1) * ROWS]
         key = cols[:, 0] * _PRIME + cols[:, 1] if ROWS == 2 else cols[:, 0]
         order = np.argsort(key, kind="stable")
         ordered = key[order]
@@ -130,8 +130,9 @@ def components(n: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [find(i) for i in range(n)]
 
 
-def cluster(titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *,
-            similarity: float, title_similarity: float) -> list[int]:
+def cluster(
+    titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *, similarity: float, title_similarity: float
+) -> list[int]:
     """Cluster label (lowest member index) of each story.
 
     Two stories are one event when their URLs are equal; when their titles (of four words or more,
@@ -148,10 +149,13 @@ def cluster(titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *,
     common = {w for w, k in seen.items() if k > max(BOILERPLATE_MIN, BOILERPLATE_SHARE * n)}
     full_words = [tw | (lw - common) for tw, lw in zip(title_words, lead_words, strict=True)]
     # LSH proposes pairs on a loose estimate; the exact Jaccard similarity of the word sets decides
-    pairs = [(a, b) for a, b in similar_pairs(signatures(full_words), similarity - SLACK)
-             if jaccard(full_words[a], full_words[b]) >= similarity
-             and jaccard(title_words[a], title_words[b]) >= TITLE_FLOOR
-             and not numbers_differ(title_words[a], title_words[b])]
+    pairs = [
+        (a, b)
+        for a, b in similar_pairs(signatures(full_words), similarity - SLACK)
+        if jaccard(full_words[a], full_words[b]) >= similarity
+        and jaccard(title_words[a], title_words[b]) >= TITLE_FLOOR
+        and not numbers_differ(title_words[a], title_words[b])
+    ]
     # titles alike (four words or more), or fairly alike with leads that agree; never when the titles
     # carry different numbers ("iOS 17.1" and "iOS 17.2" are two events)
     long_titles = np.array([len(tw) >= 4 for tw in title_words], dtype=bool)
@@ -160,8 +164,9 @@ def cluster(titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *,
         alike = jaccard(title_words[a], title_words[b])
         if numbers_differ(title_words[a], title_words[b]):
             continue
-        if alike >= title_similarity or (alike >= SUPPORTED_TITLE and
-                                         jaccard(full_words[a], full_words[b]) >= LEAD_SUPPORT):
+        if alike >= title_similarity or (
+            alike >= SUPPORTED_TITLE and jaccard(full_words[a], full_words[b]) >= LEAD_SUPPORT
+        ):
             pairs.append((a, b))
     first_of_url: dict[str, int] = {}
     for i, url in enumerate(urls):

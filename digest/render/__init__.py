@@ -25,8 +25,19 @@ PLACEHOLDERS = ("unsubscribe_url", "web_url", "name", "email")
 MAX_STORIES = 15
 GMAIL_CLIP_BYTES = 102 * 1024
 
-__all__ = ["GMAIL_CLIP_BYTES", "MAX_STORIES", "PLACEHOLDERS", "Rendered", "compile_mjml", "edition_context",
-           "make_context", "placeholder", "render_context", "render_edition", "render_sources"]
+__all__ = [
+    "GMAIL_CLIP_BYTES",
+    "MAX_STORIES",
+    "PLACEHOLDERS",
+    "Rendered",
+    "compile_mjml",
+    "edition_context",
+    "make_context",
+    "placeholder",
+    "render_context",
+    "render_edition",
+    "render_sources",
+]
 
 
 def placeholder(name: str) -> Slot:
@@ -86,12 +97,15 @@ def _split(compiled: str) -> list[str]:
     return parts
 
 
-def make_context(config: Config, list_row: dict[str, Any], edition_id: int, day: str,
-                 stories: list[dict[str, Any]]) -> dict[str, Any]:
+def make_context(
+    config: Config, list_row: dict[str, Any], edition_id: int, day: str, stories: list[dict[str, Any]]
+) -> dict[str, Any]:
     """What the templates see; per-subscriber values are placeholders filled after compiling."""
     if len(stories) > MAX_STORIES:
-        raise ConfigError(f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
-                          f" 102 KB), this one has {len(stories)}: set [rank] max_stories to {MAX_STORIES} or less")
+        raise ConfigError(
+            f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
+            f" 102 KB), this one has {len(stories)}: set [rank] max_stories to {MAX_STORIES} or less"
+        )
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
         "list": {k: list_row[k] for k in ("name", "from_name", "from_email", "address", "subject_prefix")},

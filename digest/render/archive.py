@@ -22,13 +22,24 @@ Values = Callable[[int], dict[str, str]]
 
 def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:
     """Past editions, newest first, with what the index shows."""
-    return [{"id": e["id"], "date": e["date"], "date_long": long_date(e["date"]), "list": e["list"],
-             "subject": e["subject"], "stories": e["stories"]} for e in store.editions(list_id)]
+    return [
+        {
+            "id": e["id"],
+            "date": e["date"],
+            "date_long": long_date(e["date"]),
+            "list": e["list"],
+            "subject": e["subject"],
+            "stories": e["stories"],
+        }
+        for e in store.editions(list_id)
+    ]
 
 
 def index_page(config: Config, rows: list[dict[str, Any]], href: Callable[[dict[str, Any]], str]) -> str:
-    context = {"newsletter": {"name": config.settings.name, "public_url": config.public_url},
-               "editions": [{**r, "href": href(r)} for r in rows]}
+    context = {
+        "newsletter": {"name": config.settings.name, "public_url": config.public_url},
+        "editions": [{**r, "href": href(r)} for r in rows],
+    }
     return render_template(environment(config), "archive.html.j2", context)
 
 
@@ -45,12 +56,22 @@ class ArchiveReport:
     pages: list[Path] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"out": str(self.out), "index": str(self.index), "editions": len(self.pages),
-                "pages": [str(p) for p in self.pages]}
+        return {
+            "out": str(self.out),
+            "index": str(self.index),
+            "editions": len(self.pages),
+            "pages": [str(p) for p in self.pages],
+        }
 
 
-def write_archive(config: Config, store: Store, out: Path, values: Values, list_id: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> ArchiveReport:
+def write_archive(
+    config: Config,
+    store: Store,
+    out: Path,
+    values: Values,
+    list_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ArchiveReport:
     """Write ``out/index.html`` and ``out/editions/<id>.html`` for every past edition."""
     rows = entries(store, list_id)
     pages_dir = out / "editions"

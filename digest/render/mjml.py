@@ -26,8 +26,19 @@ _TAG = re.compile(r"<(/?)(mjml|mj-[\w-]+)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
 # Elements whose content MJML keeps as raw HTML: tags inside them are not MJML structure.
-_RAW = {"mj-text", "mj-button", "mj-raw", "mj-style", "mj-title", "mj-preview", "mj-table", "mj-navbar-link",
-        "mj-social-element", "mj-accordion-text", "mj-accordion-title"}
+_RAW = {
+    "mj-text",
+    "mj-button",
+    "mj-raw",
+    "mj-style",
+    "mj-title",
+    "mj-preview",
+    "mj-table",
+    "mj-navbar-link",
+    "mj-social-element",
+    "mj-accordion-text",
+    "mj-accordion-title",
+}
 
 
 def compile_mjml(source: str, name: str, env: jinja2.Environment | None = None) -> str:
@@ -46,7 +57,7 @@ def _error_line(message: str, source: str) -> tuple[str, int | None]:
     if found:
         offset = int(found.group(1))
         line = source.encode("utf-8")[:offset].count(b"\n") + 1
-        return message[: found.start()] + message[found.end():], line
+        return message[: found.start()] + message[found.end() :], line
     return message, unbalanced_line(source)
 
 
@@ -126,12 +137,19 @@ def validate_strict(source: str, binary: str | None = None, timeout: float = 60.
     """Compile ``source`` with the reference npm ``mjml`` in strict validation; its HTML, or TemplateError."""
     binary = binary or mjml_bin()
     if not binary:
-        raise ConfigError("DIGEST_MJML_BIN is not set: install the reference compiler with"
-                          " 'npm install --prefix .ci mjml@4' and point DIGEST_MJML_BIN at .ci/node_modules/.bin/mjml")
+        raise ConfigError(
+            "DIGEST_MJML_BIN is not set: install the reference compiler with"
+            " 'npm install --prefix .ci mjml@4' and point DIGEST_MJML_BIN at .ci/node_modules/.bin/mjml"
+        )
     try:
-        done = subprocess.run([binary, "-i", "-s", "--config.validationLevel", "strict",
-                               "--config.minify", "false"], input=source, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            [binary, "-i", "-s", "--config.validationLevel", "strict", "--config.minify", "false"],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ConfigError(f"cannot run {binary}: {exc}; check DIGEST_MJML_BIN") from None
     if done.returncode != 0:

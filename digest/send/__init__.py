@@ -62,32 +62,49 @@ def web_url(config: Config, edition_id: int) -> str:
 
 def web_values(config: Config, edition_id: int) -> dict[str, str]:
     """Placeholder values for a copy nobody in particular reads (web version, preview)."""
-    return {"unsubscribe_url": f"{config.public_url}/unsubscribe", "web_url": web_url(config, edition_id),
-            "name": "", "email": ""}
+    return {
+        "unsubscribe_url": f"{config.public_url}/unsubscribe",
+        "web_url": web_url(config, edition_id),
+        "name": "",
+        "email": "",
+    }
 
 
-def edition_mail(config: Config, store: Store, edition_id: int, rendered: Rendered | None = None,
-                 test: bool = False) -> EditionMail:
+def edition_mail(
+    config: Config, store: Store, edition_id: int, rendered: Rendered | None = None, test: bool = False
+) -> EditionMail:
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition["list_id"])
     rendered = rendered or render_edition(config, store, edition_id)
     domain = list_row["from_email"].rpartition("@")[2] or "digest.local"
     return EditionMail(
-        edition_id=edition_id, list_id=list_row["id"], list_name=list_row["name"], subject=edition["subject"],
-        from_email=list_row["from_email"], from_name=list_row["from_name"], reply_to=list_row["reply_to"],
-        list_id_header=f"{list_row['name']} <{list_row['name']}.{domain}>", rendered=rendered,
-        categories=list(config.settings.sendgrid.categories), test=test, web_url=web_url(config, edition_id),
+        edition_id=edition_id,
+        list_id=list_row["id"],
+        list_name=list_row["name"],
+        subject=edition["subject"],
+        from_email=list_row["from_email"],
+        from_name=list_row["from_name"],
+        reply_to=list_row["reply_to"],
+        list_id_header=f"{list_row['name']} <{list_row['name']}.{domain}>",
+        rendered=rendered,
+        categories=list(config.settings.sendgrid.categories),
+        test=test,
+        web_url=web_url(config, edition_id),
     )
 
 
-def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int, email: str,
-              name: str) -> Recipient:
-    return Recipient(subscriber_id, email, name, {
-        "unsubscribe_url": unsubscribe_url(config, key, subscriber_id, mail.list_id),
-        "web_url": mail.web_url or web_url(config, mail.edition_id),
-        "name": name or "",
-        "email": email,
-    })
+def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int, email: str, name: str) -> Recipient:
+    return Recipient(
+        subscriber_id,
+        email,
+        name,
+        {
+            "unsubscribe_url": unsubscribe_url(config, key, subscriber_id, mail.list_id),
+            "web_url": mail.web_url or web_url(config, mail.edition_id),
+            "name": name or "",
+            "email": email,
+        },
+    )
 
 
 def resolve_provider(config: Config, provider: str | Provider | None, dry_run: bool = False) -> Provider:
@@ -153,9 +170,17 @@ class _Heartbeat:
 class _Run:
     """One send of one edition: feeds batches to the provider's threads and writes the ledger."""
 
-    def __init__(self, store: Store, config: Config, impl: Provider, mail: EditionMail, key: bytes,
-                 report: SendReport, progress: Callable[[int], None] | None,
-                 halt: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        impl: Provider,
+        mail: EditionMail,
+        key: bytes,
+        report: SendReport,
+        progress: Callable[[int], None] | None,
+        halt: threading.Event | None = None,
+    ) -> None:
         self.store, self.config, self.impl, self.mail, self.key = store, config, impl, mail, key
         self.report, self.progress = report, progress
         self.halt = halt or threading.Event()
@@ -228,8 +253,14 @@ class _Run:
                 del self.pending[fut]
                 self.stop = self.stop or exc
                 continue
-            self.store.finish_batch(batch_id, result.status, message_id=result.message_id, error=result.error,
-                                    attempts=result.attempts, outcomes=result.outcomes)
+            self.store.finish_batch(
+                batch_id,
+                result.status,
+                message_id=result.message_id,
+                error=result.error,
+                attempts=result.attempts,
+                outcomes=result.outcomes,
+            )
             del self.pending[fut]
             report.requests += result.attempts
             if result.outcomes:
@@ -249,9 +280,16 @@ class _Run:
 
 
 def send_edition(
-    store: Store, config: Config, edition_id: int, *, provider: str | Provider | None = None,
-    dry_run: bool = False, retry_unknown: bool = False, wait_s: float | None = None,
-    progress: Callable[[int], None] | None = None, halt: threading.Event | None = None,
+    store: Store,
+    config: Config,
+    edition_id: int,
+    *,
+    provider: str | Provider | None = None,
+    dry_run: bool = False,
+    retry_unknown: bool = False,
+    wait_s: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    halt: threading.Event | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
 
@@ -265,12 +303,14 @@ def send_edition(
         list_row = store.list_by_id(edition["list_id"])
         size = max(1, impl.batch_size)
         if dry_run:
-            return _dry_run(store, config, impl, edition_id, list_row, _dry_run_key(store), report, progress,
-                            retry_unknown)
+            return _dry_run(
+                store, config, impl, edition_id, list_row, _dry_run_key(store), report, progress, retry_unknown
+            )
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
         run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
-        lock = acquire_send_lock(store, edition_id, config.settings.send.lock_timeout if wait_s is None else wait_s,
-                                 run_id)
+        lock = acquire_send_lock(
+            store, edition_id, config.settings.send.lock_timeout if wait_s is None else wait_s, run_id
+        )
         try:
             with _Heartbeat(store, lock, run_id):
                 orphans = store.orphaned_batches(edition_id, run_id)
@@ -279,7 +319,8 @@ def send_edition(
                 report.skipped = store.send_counts(edition_id)["sent"]
                 mail = edition_mail(config, store, edition_id)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
-                    _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id))
+                    _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)
+                )
                 report.unknown = store.send_counts(edition_id)["unknown"]
         finally:
             store.release_lock(lock, run_id)
@@ -288,9 +329,16 @@ def send_edition(
         impl.close()
 
 
-def _ledger_batches(store: Store, provider: str, edition_id: int, list_row: dict[str, Any], size: int,
-                    retry_unknown: bool, report: SendReport,
-                    run_id: str) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
+def _ledger_batches(
+    store: Store,
+    provider: str,
+    edition_id: int,
+    list_row: dict[str, Any],
+    size: int,
+    retry_unknown: bool,
+    report: SendReport,
+    run_id: str,
+) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
     active = _active(list_row)
     for kind, rows in store.owed_again(edition_id, list_row["id"], active, retry_unknown, size):
@@ -320,8 +368,17 @@ def _dry_run_key(store: Store) -> bytes:
     return value.encode("utf-8")
 
 
-def _dry_run(store: Store, config: Config, impl: Provider, edition_id: int, list_row: dict[str, Any], key: bytes,
-             report: SendReport, progress: Callable[[int], None] | None, retry_unknown: bool = False) -> SendReport:
+def _dry_run(
+    store: Store,
+    config: Config,
+    impl: Provider,
+    edition_id: int,
+    list_row: dict[str, Any],
+    key: bytes,
+    report: SendReport,
+    progress: Callable[[int], None] | None,
+    retry_unknown: bool = False,
+) -> SendReport:
     """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
     it would leave (bodies, messages); send nothing, write nothing."""
     mail = edition_mail(config, store, edition_id)
@@ -349,8 +406,14 @@ def _dry_run(store: Store, config: Config, impl: Provider, edition_id: int, list
     return report
 
 
-def send_test(store: Store, config: Config, edition_id: int, email: str,
-              provider: str | Provider | None = None, dry_run: bool = False) -> SendReport:
+def send_test(
+    store: Store,
+    config: Config,
+    edition_id: int,
+    email: str,
+    provider: str | Provider | None = None,
+    dry_run: bool = False,
+) -> SendReport:
     """A test copy to one address, marked as a test, not recorded in the ledger."""
     impl = resolve_provider(config, provider, dry_run=dry_run)
     try:

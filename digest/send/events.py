@@ -18,10 +18,24 @@ from typing import Any
 from digest.store import Store
 from digest.subscribers.validate import email_hash
 
-TRACKED = ("processed", "delivered", "deferred", "bounce", "dropped", "spamreport", "unsubscribe",
-           "group_unsubscribe", "group_resubscribe", "open", "click")
-DROP_REASONS = {"bounced address": "bounced", "unsubscribed address": "unsubscribed",
-                "spam reporting address": "complained"}
+TRACKED = (
+    "processed",
+    "delivered",
+    "deferred",
+    "bounce",
+    "dropped",
+    "spamreport",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
+    "open",
+    "click",
+)
+DROP_REASONS = {
+    "bounced address": "bounced",
+    "unsubscribed address": "unsubscribed",
+    "spam reporting address": "complained",
+}
 SUPPRESSIONS = (("unsubscribes", "unsubscribed"), ("bounces", "bounced"), ("spam_reports", "complained"))
 
 
@@ -75,9 +89,15 @@ def record_events(store: Store, events: list[Any]) -> dict[str, int]:
             edition_id = _int(event.get("edition_id"))
             subscriber_id = _int(event.get("subscriber_id"))
             erased = email is not None and store.is_erased(email_hash(email))
-            new = store.record_event(dedupe_key(event), event["event"], email=None if erased else email,
-                                     edition_id=edition_id, subscriber_id=subscriber_id,
-                                     occurred_at=_when(event.get("timestamp")), data={} if erased else event)
+            new = store.record_event(
+                dedupe_key(event),
+                event["event"],
+                email=None if erased else email,
+                edition_id=edition_id,
+                subscriber_id=subscriber_id,
+                occurred_at=_when(event.get("timestamp")),
+                data={} if erased else event,
+            )
             if not new:
                 summary["duplicates"] += 1
                 continue

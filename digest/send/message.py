@@ -8,7 +8,7 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from digest.models import utcnow
+from digest import clock
 from digest.send.providers.base import EditionMail, Recipient
 
 # Headers that mail clients read as plain text (RFC 2369, RFC 8058, RFC 2919): never RFC 2047-encoded.
@@ -26,8 +26,13 @@ class MessagePolicy(EmailPolicy):
 
     def _raw(self, name: str, value: Any) -> str | None:
         text = str(value)
-        if (name.lower() in RAW_HEADERS and text.isascii() and "\r" not in text and "\n" not in text
-                and len(name) + 2 + len(text) <= MAX_LINE):
+        if (
+            name.lower() in RAW_HEADERS
+            and text.isascii()
+            and "\r" not in text
+            and "\n" not in text
+            and len(name) + 2 + len(text) <= MAX_LINE
+        ):
             return f"{name}: {text}{self.linesep}"
         return None
 
@@ -59,7 +64,7 @@ def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> Email
     msg["To"] = Address(recipient.name, addr_spec=recipient.email) if recipient.name else recipient.email
     if mail.reply_to:
         msg["Reply-To"] = mail.reply_to
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = make_msgid(idstring=f"e{mail.edition_id}.s{recipient.subscriber_id}", domain=domain)
     if not mail.test:
         for name, value in list_headers(mail, recipient).items():

@@ -49,7 +49,6 @@ class QueryBase:
         return got[0] if got else None
 
 
-
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from digest import clock
 from digest.errors import LockedError, NotFoundError
-from digest.models import Ranked, iso, utcnow
+from digest.models import Ranked, iso
 from digest.store.base import QueryBase, dumps, loads
 
 # What an edition keeps of each story as it was when built (the rest is read live).
@@ -17,7 +18,13 @@ class EditionQueries(QueryBase):
     live_lock: Callable[[str], dict[str, Any] | None]  # from SendQueries, which Store mixes in
 
     def freeze_edition(
-        self, list_id: int, date: str, subject: str, preheader: str, now: str, picked: list[Ranked],
+        self,
+        list_id: int,
+        date: str,
+        subject: str,
+        preheader: str,
+        now: str,
+        picked: list[Ranked],
         snapshots: list[dict[str, Any]] | None = None,
     ) -> int:
         """Create (or, if nothing was sent from it yet, rebuild in place) the edition for a list and date.
@@ -44,25 +51,32 @@ class EditionQueries(QueryBase):
                 self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (edition_id,))
                 self.conn.execute(
                     "UPDATE editions SET subject = ?, preheader = ?, now = ?, built_at = ? WHERE id = ?",
-                    (subject, preheader, now, iso(utcnow()), edition_id),
+                    (subject, preheader, now, iso(clock.now()), edition_id),
                 )
             else:
-                edition_id = int(self.scalar(
-                    "SELECT max(coalesce((SELECT max(id) FROM editions), 0),"
-                    " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'edition_id_high'), 0)) + 1"))
+                edition_id = int(
+                    self.scalar(
+                        "SELECT max(coalesce((SELECT max(id) FROM editions), 0),"
+                        " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'edition_id_high'), 0)) + 1"
+                    )
+                )
                 self.conn.execute(
                     "INSERT INTO editions(id, list_id, date, subject, preheader, now, built_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (edition_id, list_id, date, subject, preheader, now, iso(utcnow())),
+                    (edition_id, list_id, date, subject, preheader, now, iso(clock.now())),
                 )
                 self.conn.execute(
                     "INSERT INTO meta(key, value) VALUES ('edition_id_high', ?) ON CONFLICT(key) DO UPDATE"
-                    " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(edition_id),))
+                    " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                    (str(edition_id),),
+                )
             self.conn.executemany(
                 "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also, snapshot)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(edition_id, i, r.story_id, r.score, dumps(r.why), dumps(r.also), shots[i - 1] if shots else "{}")
-                 for i, r in enumerate(picked, 1)],
+                [
+                    (edition_id, i, r.story_id, r.score, dumps(r.why), dumps(r.also), shots[i - 1] if shots else "{}")
+                    for i, r in enumerate(picked, 1)
+                ],
             )
         return edition_id
 

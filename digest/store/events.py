@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from digest.models import iso, utcnow
+from digest import clock
+from digest.models import iso
 from digest.store.base import QueryBase, dumps
 from digest.store.people import ACTIVE
 
 
 class EventQueries(QueryBase):
-    def record_event(self, dedupe_key: str, event: str, *, email: str | None, edition_id: int | None,
-                     subscriber_id: int | None, occurred_at: str | None, data: dict[str, Any]) -> bool:
+    def record_event(
+        self,
+        dedupe_key: str,
+        event: str,
+        *,
+        email: str | None,
+        edition_id: int | None,
+        subscriber_id: int | None,
+        occurred_at: str | None,
+        data: dict[str, Any],
+    ) -> bool:
         """Store one provider event; False when it was seen before (providers retry, duplicates are normal)."""
         if subscriber_id is None and email:
             subscriber_id = self.scalar("SELECT id FROM subscribers WHERE email = ?", (email,))
         send_id = None
         if edition_id is not None and subscriber_id is not None:
-            send_id = self.scalar("SELECT id FROM sends WHERE edition_id = ? AND subscriber_id = ?",
-                                  (edition_id, subscriber_id))
+            send_id = self.scalar(
+                "SELECT id FROM sends WHERE edition_id = ? AND subscriber_id = ?", (edition_id, subscriber_id)
+            )
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO events(dedupe_key, event, email, edition_id, subscriber_id, send_id, occurred_at,"
             " received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (dedupe_key, event, email, edition_id, subscriber_id, send_id, occurred_at, iso(utcnow()), dumps(data)),
+            (dedupe_key, event, email, edition_id, subscriber_id, send_id, occurred_at, iso(clock.now()), dumps(data)),
         )
         return cur.rowcount == 1
 
@@ -31,16 +42,20 @@ class EventQueries(QueryBase):
         return self.scalar(
             "SELECT e.id FROM sends s JOIN editions e ON e.id = s.edition_id"
             " WHERE s.subscriber_id = ? AND e.list_id = ? AND s.status IN ('sent', 'unknown')"
-            " ORDER BY e.date DESC, e.id DESC LIMIT 1", (subscriber_id, list_id))
+            " ORDER BY e.date DESC, e.id DESC LIMIT 1",
+            (subscriber_id, list_id),
+        )
 
     def edition_list_id(self, edition_id: int) -> int | None:
         return self.scalar("SELECT list_id FROM editions WHERE id = ?", (edition_id,))
 
     def leave(self, email: str, status: str, list_id: int | None = None) -> int:
         """Move an address's active subscriptions (on one list, or all) to ``status``; returns how many changed."""
-        sql = (f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE status IN ({', '.join('?' * len(ACTIVE))})"
-               " AND subscriber_id = (SELECT id FROM subscribers WHERE email = ?)")
-        params: list[Any] = [status, iso(utcnow()), *ACTIVE, email]
+        sql = (
+            f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE status IN ({', '.join('?' * len(ACTIVE))})"
+            " AND subscriber_id = (SELECT id FROM subscribers WHERE email = ?)"
+        )
+        params: list[Any] = [status, iso(clock.now()), *ACTIVE, email]
         if list_id is not None:
             sql += " AND list_id = ?"
             params.append(list_id)
@@ -48,10 +63,13 @@ class EventQueries(QueryBase):
 
     def edition_stats(self, edition_id: int | None = None) -> list[dict[str, Any]]:
         """Per edition: sent, failed, unknown (the ledger) and distinct people per delivery event."""
+
         def people(*names: str) -> str:
             marks = ", ".join(f"'{n}'" for n in names)
-            return (f"(SELECT count(DISTINCT coalesce(ev.subscriber_id, ev.email)) FROM events ev"
-                    f" WHERE ev.edition_id = e.id AND ev.event IN ({marks}))")
+            return (
+                f"(SELECT count(DISTINCT coalesce(ev.subscriber_id, ev.email)) FROM events ev"
+                f" WHERE ev.edition_id = e.id AND ev.event IN ({marks}))"
+            )
 
         def ledger(status: str) -> str:
             return f"(SELECT count(*) FROM sends s WHERE s.edition_id = e.id AND s.status = '{status}')"

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from digest import clock
 from digest.errors import NotFoundError, SubscriberError
-from digest.models import iso, utcnow
+from digest.models import iso
 from digest.store.base import QueryBase, dumps, loads
 
 STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
@@ -27,7 +28,7 @@ def _list(row: dict[str, Any]) -> dict[str, Any]:
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def check_list_name(name: str) -> str:
@@ -40,9 +41,17 @@ def check_list_name(name: str) -> str:
 class PeopleQueries(QueryBase):
     # -- lists ---------------------------------------------------------------------------
     def add_list(
-        self, name: str, *, from_email: str, from_name: str = "", reply_to: str = "",
-        subject_prefix: str = "", address: str = "", double_opt_in: bool = False,
-        boost: list[str] | None = None, block: list[str] | None = None,
+        self,
+        name: str,
+        *,
+        from_email: str,
+        from_name: str = "",
+        reply_to: str = "",
+        subject_prefix: str = "",
+        address: str = "",
+        double_opt_in: bool = False,
+        boost: list[str] | None = None,
+        block: list[str] | None = None,
     ) -> dict[str, Any]:
         check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
@@ -50,8 +59,18 @@ class PeopleQueries(QueryBase):
         self.conn.execute(
             "INSERT INTO lists(name, from_email, from_name, reply_to, subject_prefix, address, double_opt_in,"
             " boost, block, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (name, from_email, from_name, reply_to, subject_prefix, address, int(double_opt_in),
-             dumps(boost or []), dumps(block or []), iso(utcnow())),
+            (
+                name,
+                from_email,
+                from_name,
+                reply_to,
+                subject_prefix,
+                address,
+                int(double_opt_in),
+                dumps(boost or []),
+                dumps(block or []),
+                iso(clock.now()),
+            ),
         )
         return self.list_(name)
 
@@ -62,14 +81,18 @@ class PeopleQueries(QueryBase):
             raise NotFoundError(f"no list named '{name}' (lists: {known}); create it with 'digest lists add {name}'")
         return _list(row)
 
-    def set_list_keywords(self, name: str, *, boost: list[str] | None = None,
-                          block: list[str] | None = None) -> dict[str, Any]:
+    def set_list_keywords(
+        self, name: str, *, boost: list[str] | None = None, block: list[str] | None = None
+    ) -> dict[str, Any]:
         """Replace a list's editor keywords (None leaves that side as it is)."""
         row = self.list_(name)
         self.conn.execute(
             "UPDATE lists SET boost = ?, block = ? WHERE id = ?",
-            (dumps(row["boost"] if boost is None else boost), dumps(row["block"] if block is None else block),
-             row["id"]),
+            (
+                dumps(row["boost"] if boost is None else boost),
+                dumps(row["block"] if block is None else block),
+                row["id"],
+            ),
         )
         return self.list_(name)
 
@@ -127,7 +150,7 @@ class PeopleQueries(QueryBase):
     def _set_subscription(self, subscriber_id: int, list_id: int, status: str) -> None:
         if status not in STATUSES:
             raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
-        now = iso(utcnow())
+        now = iso(clock.now())
         self.conn.execute(
             "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(subscriber_id, list_id)"
@@ -141,7 +164,7 @@ class PeopleQueries(QueryBase):
         cur = self.conn.execute(
             f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE subscriber_id = ? AND list_id = ?"
             f" AND status IN ({marks})",
-            (status, iso(utcnow()), subscriber_id, list_id, *only_from),
+            (status, iso(clock.now()), subscriber_id, list_id, *only_from),
         )
         return cur.rowcount > 0
 
@@ -201,8 +224,9 @@ class PeopleQueries(QueryBase):
 
     def import_seen_reset(self) -> None:
         """Start a new import's record of the addresses it has taken (a temporary table: memory stays flat)."""
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen(key TEXT PRIMARY KEY, line INTEGER NOT NULL)"
-                          " WITHOUT ROWID")
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_seen(key TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID"
+        )
         self.conn.execute("DELETE FROM temp.import_seen")
 
     def import_seen_among(self, keys: Sequence[str]) -> dict[str, int]:
@@ -210,8 +234,9 @@ class PeopleQueries(QueryBase):
         found: dict[str, int] = {}
         for part in _chunks(keys):
             marks = ", ".join("?" * len(part))
-            found.update(self.conn.execute(f"SELECT key, line FROM temp.import_seen WHERE key IN ({marks})",
-                                           tuple(part)))
+            found.update(
+                self.conn.execute(f"SELECT key, line FROM temp.import_seen WHERE key IN ({marks})", tuple(part))
+            )
         return found
 
     def import_seen_add(self, rows: Iterable[tuple[str, int]]) -> None:
@@ -224,8 +249,12 @@ class PeopleQueries(QueryBase):
         got: set[str] = set()
         for part in _chunks(hashes):
             marks = ", ".join("?" * len(part))
-            got.update(h for (h,) in self.conn.execute(
-                f"SELECT email_hash FROM erasures WHERE email_hash IN ({marks})", tuple(part)))
+            got.update(
+                h
+                for (h,) in self.conn.execute(
+                    f"SELECT email_hash FROM erasures WHERE email_hash IN ({marks})", tuple(part)
+                )
+            )
         return got
 
     def forget_erasures(self, hashes: Iterable[str]) -> None:
@@ -237,14 +266,18 @@ class PeopleQueries(QueryBase):
         Ids are never reused, not even an erased person's: signed links and the send ledger name people
         by id, so a newcomer must not inherit an old id's unsubscribe links or sending history.
         """
-        return int(self.scalar(
-            "SELECT max(coalesce((SELECT max(id) FROM subscribers), 0),"
-            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'subscriber_id_high'), 0)) + 1"))
+        return int(
+            self.scalar(
+                "SELECT max(coalesce((SELECT max(id) FROM subscribers), 0),"
+                " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'subscriber_id_high'), 0)) + 1"
+            )
+        )
 
     def insert_subscribers(self, rows: Iterable[tuple[int, str, str, str, str]]) -> None:
         """(id, email, name, attributes JSON, created_at) rows."""
         self.conn.executemany(
-            "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, ?, ?)", rows)
+            "INSERT INTO subscribers(id, email, name, attributes, created_at) VALUES (?, ?, ?, ?, ?)", rows
+        )
 
     def update_subscribers(self, rows: Iterable[tuple[str, str, int]]) -> None:
         """(name, attributes JSON, id) rows."""
@@ -253,8 +286,7 @@ class PeopleQueries(QueryBase):
     def insert_subscriptions(self, list_id: int, rows: Iterable[tuple[int, str]], now: str) -> None:
         """(subscriber_id, status) rows for subscriptions that do not exist yet."""
         self.conn.executemany(
-            "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
             ((sid, list_id, status, now, now) for sid, status in rows),
         )
 
@@ -271,7 +303,8 @@ class PeopleQueries(QueryBase):
         self.conn.execute(
             "INSERT INTO suppressions(email_hash, reason, suppressed_at) VALUES (?, ?, ?) ON CONFLICT(email_hash)"
             " DO UPDATE SET reason = excluded.reason, suppressed_at = excluded.suppressed_at",
-            (hashed, reason, iso(utcnow())))
+            (hashed, reason, iso(clock.now())),
+        )
 
     def has_suppressions(self) -> bool:
         return bool(self.scalar("SELECT EXISTS (SELECT 1 FROM suppressions)"))
@@ -281,8 +314,11 @@ class PeopleQueries(QueryBase):
         got: dict[str, str] = {}
         for part in _chunks(hashes):
             marks = ", ".join("?" * len(part))
-            got.update(self.conn.execute(
-                f"SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({marks})", tuple(part)))
+            got.update(
+                self.conn.execute(
+                    f"SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({marks})", tuple(part)
+                )
+            )
         return got
 
     def forget_suppressions(self, hashes: Iterable[str]) -> None:
@@ -297,12 +333,17 @@ class PeopleQueries(QueryBase):
         and keep only the one-way hash so an import cannot add them back by accident."""
         with self.transaction(immediate=True):
             self.conn.execute("UPDATE sends SET email = '' WHERE subscriber_id = ?", (subscriber_id,))
-            self.conn.execute("UPDATE events SET email = NULL, data = '{}' WHERE subscriber_id = ? OR email = ?",
-                              (subscriber_id, email))
+            self.conn.execute(
+                "UPDATE events SET email = NULL, data = '{}' WHERE subscriber_id = ? OR email = ?",
+                (subscriber_id, email),
+            )
             self.conn.execute("DELETE FROM subscriptions WHERE subscriber_id = ?", (subscriber_id,))
             self.conn.execute("DELETE FROM subscribers WHERE id = ?", (subscriber_id,))
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('subscriber_id_high', ?) ON CONFLICT(key) DO UPDATE"
-                " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))", (str(subscriber_id),))
-            self.conn.execute("INSERT OR IGNORE INTO erasures(email_hash, erased_at) VALUES (?, ?)",
-                              (hashed, iso(utcnow())))
+                " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (str(subscriber_id),),
+            )
+            self.conn.execute(
+                "INSERT OR IGNORE INTO erasures(email_hash, erased_at) VALUES (?, ?)", (hashed, iso(clock.now()))
+            )

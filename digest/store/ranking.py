@@ -22,7 +22,12 @@ _TEXT = "substr(CASE WHEN s.summary != '' THEN s.summary ELSE s.body_text END, 1
 
 class RankQueries(QueryBase):
     def rank_window(
-        self, since: datetime, until: datetime, *, extra_ids: Iterable[int] = (), hint_terms: Iterable[str] = (),
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        extra_ids: Iterable[int] = (),
+        hint_terms: Iterable[str] = (),
         chunk: int = 50_000,
     ) -> Iterator[list[tuple[float, ...]]]:
         """Numeric figures of every story published in ``[since, until]``, pinned, or in ``extra_ids``.

@@ -15,7 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from digest.models import iso, parse_iso, utcnow
+from digest import clock
+from digest.models import iso, parse_iso
 from digest.store.base import QueryBase
 
 STALE_AFTER_S = 600.0  # a lock held on another host whose heartbeat is older than this is taken over
@@ -57,7 +58,7 @@ def lock_is_live(held: Mapping[str, Any], stale_after: float = STALE_AFTER_S) ->
     """
     if held["host"] != socket.gethostname():
         beat = parse_iso(held["heartbeat_at"])
-        return beat is None or utcnow() - beat <= timedelta(seconds=stale_after)
+        return beat is None or clock.wall() - beat <= timedelta(seconds=stale_after)
     pid = int(held["pid"])
     if pid == os.getpid():
         with _ACTIVE_LOCK:
@@ -70,13 +71,14 @@ def lock_is_live(held: Mapping[str, Any], stale_after: float = STALE_AFTER_S) ->
 
 class SendQueries(QueryBase):
     # -- locks ---------------------------------------------------------------------------
-    def acquire_lock(self, name: str, owner: str, run_id: str,
-                     stale_after: float = STALE_AFTER_S) -> dict[str, Any] | None:
+    def acquire_lock(
+        self, name: str, owner: str, run_id: str, stale_after: float = STALE_AFTER_S
+    ) -> dict[str, Any] | None:
         """Take a named lock for the run ``run_id``; returns None on success, else the holder's row.
 
         A lock whose holder is gone (see :func:`lock_is_live`) is taken over.
         """
-        now = utcnow()
+        now = clock.wall()
         with self.transaction(immediate=True):
             held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
             if held is not None:
@@ -98,8 +100,9 @@ class SendQueries(QueryBase):
         return held if held is not None and lock_is_live(held) else None
 
     def heartbeat_lock(self, name: str, run_id: str) -> None:
-        self.conn.execute("UPDATE locks SET heartbeat_at = ? WHERE name = ? AND run_id = ?",
-                          (iso(utcnow()), name, run_id))
+        self.conn.execute(
+            "UPDATE locks SET heartbeat_at = ? WHERE name = ? AND run_id = ?", (iso(clock.wall()), name, run_id)
+        )
 
     def release_lock(self, name: str, run_id: str) -> None:
         try:
@@ -118,10 +121,11 @@ class SendQueries(QueryBase):
         )
         return int(cur.lastrowid or 0)
 
-    def start_batch(self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]],
-                    run_id: str | None = None) -> int:
+    def start_batch(
+        self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]], run_id: str | None = None
+    ) -> int:
         """Write a batch and its recipients as in flight, before anything leaves."""
-        now = iso(utcnow())
+        now = iso(clock.now())
         with self.transaction(immediate=True):
             batch_id = self._new_batch(edition_id, provider, len(recipients), now, run_id)
             self.conn.executemany(
@@ -131,19 +135,27 @@ class SendQueries(QueryBase):
             )
         return batch_id
 
-    def restart_batch(self, edition_id: int, provider: str, rows: Sequence[tuple[int, str, str]], *,
-                      run_id: str | None = None, unknown_retry: bool = False,
-                      ) -> tuple[int, list[tuple[int, str, str]]] | None:
+    def restart_batch(
+        self,
+        edition_id: int,
+        provider: str,
+        rows: Sequence[tuple[int, str, str]],
+        *,
+        run_id: str | None = None,
+        unknown_retry: bool = False,
+    ) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Put recipients whose send row failed (or was unknown) into a new batch, in flight.
 
         Only rows still ``failed`` or ``unknown`` are taken (never one another run has in flight or sent);
         returns the batch id and the (subscriber_id, email, name) rows it holds, or None if it holds none.
         """
-        now = iso(utcnow())
+        now = iso(clock.now())
         with self.transaction(immediate=True):
             batch_id = self._new_batch(edition_id, provider, len(rows), now, run_id)
             taken = [
-                (sid, email, name) for sid, email, name in rows if self.conn.execute(
+                (sid, email, name)
+                for sid, email, name in rows
+                if self.conn.execute(
                     "UPDATE sends SET batch_id = ?, status = 'in_flight', email = ?, message_id = NULL, error = NULL,"
                     " updated_at = ?, unknown_retries = unknown_retries + ? WHERE edition_id = ? AND subscriber_id = ?"
                     " AND status IN ('failed', 'unknown')",
@@ -158,11 +170,17 @@ class SendQueries(QueryBase):
         return batch_id, taken
 
     def finish_batch(
-        self, batch_id: int, status: str, *, message_id: str | None = None, error: str | None = None,
-        attempts: int = 1, outcomes: Mapping[int, tuple[str, str | None]] | None = None,
+        self,
+        batch_id: int,
+        status: str,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        attempts: int = 1,
+        outcomes: Mapping[int, tuple[str, str | None]] | None = None,
     ) -> None:
         """Record how a batch ended: sent, failed or unknown (``outcomes`` overrides single recipients)."""
-        now = iso(utcnow())
+        now = iso(clock.now())
         with self.transaction():
             self.conn.execute(
                 "UPDATE send_batches SET status = ?, message_id = ?, error = ?, attempts = ?, finished_at = ?"
@@ -194,14 +212,22 @@ class SendQueries(QueryBase):
             " ORDER BY s.id LIMIT ?"
         )
 
-    def claim_new_batch(self, edition_id: int, provider: str, list_id: int, active: Sequence[str], after: int,
-                        size: int, run_id: str | None = None) -> tuple[int, list[tuple[int, str, str]]] | None:
+    def claim_new_batch(
+        self,
+        edition_id: int,
+        provider: str,
+        list_id: int,
+        active: Sequence[str],
+        after: int,
+        size: int,
+        run_id: str | None = None,
+    ) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Write the next ``size`` people owed the edition (id above ``after``) as one batch in flight.
 
         One INSERT ... SELECT (the same walk as :meth:`owed_new`) in one transaction; returns the batch
         id and its (subscriber_id, email, name) rows, or None when nobody is left.
         """
-        now = iso(utcnow())
+        now = iso(clock.now())
         with self.transaction(immediate=True):
             batch_id = self._new_batch(edition_id, provider, 0, now, run_id)
             self.conn.execute(
@@ -211,7 +237,8 @@ class SendQueries(QueryBase):
             )
             rows = self.conn.execute(
                 "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
-                " WHERE sends.batch_id = ? ORDER BY s.id", (batch_id,),
+                " WHERE sends.batch_id = ? ORDER BY s.id",
+                (batch_id,),
             ).fetchall()
             if not rows:
                 self.conn.execute("DELETE FROM send_batches WHERE id = ?", (batch_id,))
@@ -219,8 +246,9 @@ class SendQueries(QueryBase):
             self.conn.execute("UPDATE send_batches SET size = ? WHERE id = ?", (len(rows), batch_id))
         return batch_id, rows
 
-    def owed_new(self, list_id: int, edition_id: int, active: Sequence[str],
-                 chunk: int = 1000) -> Iterator[list[tuple[int, str, str]]]:
+    def owed_new(
+        self, list_id: int, edition_id: int, active: Sequence[str], chunk: int = 1000
+    ) -> Iterator[list[tuple[int, str, str]]]:
         """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet."""
         sql = self._owed_new_sql(active)
         last = 0
@@ -231,8 +259,9 @@ class SendQueries(QueryBase):
             last = rows[-1][0]
             yield rows
 
-    def owed_again(self, edition_id: int, list_id: int, active: Sequence[str], retry_unknown: bool,
-                   chunk: int = 1000) -> Iterator[tuple[str, list[tuple[int, str, str]]]]:
+    def owed_again(
+        self, edition_id: int, list_id: int, active: Sequence[str], retry_unknown: bool, chunk: int = 1000
+    ) -> Iterator[tuple[str, list[tuple[int, str, str]]]]:
         """Chunks of (kind, [(subscriber_id, email, name)]) to send again: failed rows, then (if asked)
         unknown rows never retried before; only people still subscribed.
 

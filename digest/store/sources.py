@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from digest import clock
 from digest.errors import NotFoundError, SourceError
-from digest.models import iso, utcnow
+from digest.models import iso
 from digest.store.base import QueryBase, dumps, loads
 
 
@@ -17,7 +18,12 @@ def _source(row: dict[str, Any]) -> dict[str, Any]:
 
 class SourceQueries(QueryBase):
     def add_source(
-        self, name: str, location: str, *, kind: str | None = None, weight: float = 1.0,
+        self,
+        name: str,
+        location: str,
+        *,
+        kind: str | None = None,
+        weight: float = 1.0,
         tags: list[str] | None = None,
     ) -> dict[str, Any]:
         if self.scalar("SELECT 1 FROM sources WHERE name = ?", (name,)):
@@ -27,7 +33,7 @@ class SourceQueries(QueryBase):
             raise SourceError(f"{location} is already the source '{taken}': see 'digest sources list'")
         self.conn.execute(
             "INSERT INTO sources(name, location, kind, weight, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, location, kind, weight, dumps(tags or []), iso(utcnow())),
+            (name, location, kind, weight, dumps(tags or []), iso(clock.now())),
         )
         return self.source(name)
 
@@ -58,16 +64,28 @@ class SourceQueries(QueryBase):
         return int(self.scalar("SELECT count(*) FROM stories WHERE source_id = ?", (source_id,)))
 
     def source_story_counts(self) -> dict[int, int]:
-        return {int(r[0]): int(r[1]) for r in self.conn.execute(
-            "SELECT source_id, count(*) FROM stories WHERE source_id IS NOT NULL GROUP BY source_id")}
+        return {
+            int(r[0]): int(r[1])
+            for r in self.conn.execute(
+                "SELECT source_id, count(*) FROM stories WHERE source_id IS NOT NULL GROUP BY source_id"
+            )
+        }
 
     def record_fetch(
-        self, source_id: int, *, error: str | None = None, etag: str | None = None,
-        last_modified: str | None = None, content_hash: str | None = None, kind: str | None = None,
-        warning: str | None = None, not_modified: bool = False, now: datetime | None = None,
+        self,
+        source_id: int,
+        *,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_hash: str | None = None,
+        kind: str | None = None,
+        warning: str | None = None,
+        not_modified: bool = False,
+        now: datetime | None = None,
     ) -> None:
         """Keep the health record: last success, last error (or warning), consecutive failures."""
-        when = iso(now or utcnow())
+        when = iso(now or clock.now())
         if error is not None:
             self.conn.execute(
                 "UPDATE sources SET last_attempt_at = ?, last_error = ?,"

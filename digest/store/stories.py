@@ -7,20 +7,41 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from digest import clock
 from digest.errors import NotFoundError
-from digest.models import StoryIn, iso, utcnow
+from digest.models import StoryIn, iso
 from digest.store.base import QueryBase, dumps, loads
 
 STORY_FIELDS = (
-    "guid", "url", "title", "author", "published_at", "summary", "body_text", "body_html",
-    "image_url", "tags", "language", "comments", "engagement",
+    "guid",
+    "url",
+    "title",
+    "author",
+    "published_at",
+    "summary",
+    "body_text",
+    "body_html",
+    "image_url",
+    "tags",
+    "language",
+    "comments",
+    "engagement",
 )
 
 
 def content_hash(story: StoryIn) -> str:
     h = hashlib.sha256()
-    for part in (story.title, story.url or "", story.summary, story.body_text, story.body_html,
-                 story.image_url or "", story.author or "", dumps(story.engagement), dumps(story.tags)):
+    for part in (
+        story.title,
+        story.url or "",
+        story.summary,
+        story.body_text,
+        story.body_html,
+        story.image_url or "",
+        story.author or "",
+        dumps(story.engagement),
+        dumps(story.tags),
+    ):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
@@ -34,7 +55,11 @@ def _story(row: dict[str, Any]) -> dict[str, Any]:
 
 class StoryQueries(QueryBase):
     def upsert_stories(
-        self, source_id: int | None, stories: Iterable[tuple[str, StoryIn]], now: datetime | None = None, *,
+        self,
+        source_id: int | None,
+        stories: Iterable[tuple[str, StoryIn]],
+        now: datetime | None = None,
+        *,
         shared_urls: set[str] | frozenset[str] = frozenset(),
     ) -> tuple[int, int, int]:
         """Store ``(identity, story)`` pairs; returns counts (new, updated, unchanged).
@@ -46,32 +71,44 @@ class StoryQueries(QueryBase):
         Found by URL from the same source (its guid changed) or by identity: updated in place when the
         content changed, else unchanged. Collecting twice adds nothing.
         """
-        collected = iso(now or utcnow())
+        collected = iso(now or clock.now())
         new = updated = unchanged = 0
         conn = self.conn
         with self.transaction():
             for identity, story in stories:
                 digest_ = content_hash(story)
                 values = {
-                    "guid": story.guid, "url": story.url, "title": story.title, "author": story.author,
-                    "published_at": iso(story.published_at) or collected, "summary": story.summary,
-                    "body_text": story.body_text, "body_html": story.body_html, "image_url": story.image_url,
-                    "tags": dumps(story.tags), "language": story.language, "comments": story.comments,
+                    "guid": story.guid,
+                    "url": story.url,
+                    "title": story.title,
+                    "author": story.author,
+                    "published_at": iso(story.published_at) or collected,
+                    "summary": story.summary,
+                    "body_text": story.body_text,
+                    "body_html": story.body_html,
+                    "image_url": story.image_url,
+                    "tags": dumps(story.tags),
+                    "language": story.language,
+                    "comments": story.comments,
                     "engagement": dumps(story.engagement),
                 }
                 found = conn.execute("SELECT id, content_hash FROM stories WHERE identity = ?", (identity,)).fetchone()
                 alias = False
                 if found is None:
-                    found = conn.execute("SELECT story_id, content_hash FROM story_identities WHERE identity = ?",
-                                         (identity,)).fetchone()
+                    found = conn.execute(
+                        "SELECT story_id, content_hash FROM story_identities WHERE identity = ?", (identity,)
+                    ).fetchone()
                     alias = found is not None
                 if found is None and story.url and story.url not in shared_urls:
-                    by_url = conn.execute("SELECT id, content_hash, source_id FROM stories WHERE url = ? LIMIT 1",
-                                          (story.url,)).fetchone()
+                    by_url = conn.execute(
+                        "SELECT id, content_hash, source_id FROM stories WHERE url = ? LIMIT 1", (story.url,)
+                    ).fetchone()
                     if by_url is not None and (source_id is None or by_url[2] != source_id):
                         conn.execute(
                             "INSERT OR REPLACE INTO story_identities(identity, story_id, source_id, content_hash)"
-                            " VALUES (?, ?, ?, ?)", (identity, by_url[0], source_id, digest_))
+                            " VALUES (?, ?, ?, ?)",
+                            (identity, by_url[0], source_id, digest_),
+                        )
                         unchanged += 1
                         continue
                     found = by_url[:2] if by_url is not None else None
@@ -87,13 +124,18 @@ class StoryQueries(QueryBase):
                 else:
                     sets = ", ".join(f"{k} = ?" for k in values)
                     if alias:
-                        conn.execute("UPDATE story_identities SET content_hash = ? WHERE identity = ?",
-                                     (digest_, identity))
-                        conn.execute(f"UPDATE stories SET {sets}, updated_at = ? WHERE id = ?",
-                                     (*values.values(), collected, found[0]))
+                        conn.execute(
+                            "UPDATE story_identities SET content_hash = ? WHERE identity = ?", (digest_, identity)
+                        )
+                        conn.execute(
+                            f"UPDATE stories SET {sets}, updated_at = ? WHERE id = ?",
+                            (*values.values(), collected, found[0]),
+                        )
                     else:
-                        conn.execute(f"UPDATE stories SET {sets}, content_hash = ?, updated_at = ? WHERE id = ?",
-                                     (*values.values(), digest_, collected, found[0]))
+                        conn.execute(
+                            f"UPDATE stories SET {sets}, content_hash = ?, updated_at = ? WHERE id = ?",
+                            (*values.values(), digest_, collected, found[0]),
+                        )
                     updated += 1
         return new, updated, unchanged
 

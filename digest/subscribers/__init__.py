@@ -21,14 +21,42 @@ from digest.subscribers.importer import Importer, ImportReport, decide, import_c
 from digest.subscribers.validate import POLICY, clean_name, email_hash, normalize_email, parse_attributes
 
 __all__ = [
-    "ACTIVE", "LEFT", "POLICY", "STATUSES", "ImportReport", "Importer", "SyncReport", "add", "clean_name",
-    "confirm", "decide", "email_hash", "export_csv", "import_csv", "normalize_email", "parse_attributes",
-    "remove", "safe_cell", "show", "sync", "unsubscribe", "write_export",
+    "ACTIVE",
+    "LEFT",
+    "POLICY",
+    "STATUSES",
+    "ImportReport",
+    "Importer",
+    "SyncReport",
+    "add",
+    "clean_name",
+    "confirm",
+    "decide",
+    "email_hash",
+    "export_csv",
+    "import_csv",
+    "normalize_email",
+    "parse_attributes",
+    "remove",
+    "safe_cell",
+    "show",
+    "sync",
+    "unsubscribe",
+    "write_export",
 ]
 
 
-def add(store: Store, email: str, list_name: str, *, name: str = "", attributes: dict[str, Any] | None = None,
-        status: str | None = None, force: bool = False, check_deliverability: bool = False) -> tuple[int, str]:
+def add(
+    store: Store,
+    email: str,
+    list_name: str,
+    *,
+    name: str = "",
+    attributes: dict[str, Any] | None = None,
+    status: str | None = None,
+    force: bool = False,
+    check_deliverability: bool = False,
+) -> tuple[int, str]:
     """Subscribe one person to a list under the same rules as an import; (subscriber id, status)."""
     importer = Importer(store, list_name, force=force, status=status, check_deliverability=check_deliverability)
     importer.feed(0, email, name, dumps(attributes) if attributes else None)
@@ -50,14 +78,16 @@ def _person(store: Store, email: str) -> dict[str, Any]:
     return found
 
 
-def unsubscribe(store: Store, email: str, list_name: str | None = None, *, status: str = "unsubscribed"
-                ) -> list[str]:
+def unsubscribe(store: Store, email: str, list_name: str | None = None, *, status: str = "unsubscribed") -> list[str]:
     """Move the person out of one list (or every list); the names of the lists they left."""
     if status not in LEFT:
         raise SubscriberError(f"'{status}' is not a way of leaving; use one of {', '.join(LEFT)}")
     person = _person(store, email)
-    lists = [store.list_(list_name)] if list_name else [store.list_(s["list"])
-                                                         for s in store.subscriptions_of(person["id"])]
+    lists = (
+        [store.list_(list_name)]
+        if list_name
+        else [store.list_(s["list"]) for s in store.subscriptions_of(person["id"])]
+    )
     left = []
     with store.transaction(immediate=True):
         for lst in lists:
@@ -82,9 +112,18 @@ def remove(store: Store, email: str) -> str:
 def show(store: Store, email: str) -> dict[str, Any]:
     """The person, their subscriptions and what they were sent."""
     person = _person(store, email)
-    sent = [{"edition": s["edition_id"], "list": s["list"], "date": s["date"], "subject": s["subject"],
-             "status": s["status"], "message_id": s["message_id"], "at": s["updated_at"]}
-            for s in store.sends_for(person["id"])]
+    sent = [
+        {
+            "edition": s["edition_id"],
+            "list": s["list"],
+            "date": s["date"],
+            "subject": s["subject"],
+            "status": s["status"],
+            "message_id": s["message_id"],
+            "at": s["updated_at"],
+        }
+        for s in store.sends_for(person["id"])
+    ]
     return {**person, "subscriptions": store.subscriptions_of(person["id"]), "sent": sent}
 
 
@@ -118,8 +157,10 @@ class SyncReport:
 def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
     """Apply every ``<list>.csv`` in ``folder`` to the list of that name, with the import rules."""
     if folder.is_file():
-        raise SubscriberError(f"{folder} is a file, but sync takes a folder of <list>.csv files; for one file use"
-                              f" 'digest subscribers import {folder} --list NAME'")
+        raise SubscriberError(
+            f"{folder} is a file, but sync takes a folder of <list>.csv files; for one file use"
+            f" 'digest subscribers import {folder} --list NAME'"
+        )
     if not folder.is_dir():
         raise NotFoundError(f"{folder} does not exist; give a folder with one <list>.csv per list (e.g. main.csv)")
     report = SyncReport()
@@ -133,8 +174,9 @@ def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
         except (NotFoundError, SubscriberError) as exc:
             entry.update(error=str(exc))
         else:
-            entry.update(added=got.added, updated=got.updated, unchanged=got.unchanged,
-                         rejected=len(got.rejected), error=None)
+            entry.update(
+                added=got.added, updated=got.updated, unchanged=got.unchanged, rejected=len(got.rejected), error=None
+            )
             for r in got.rejected:
                 r["file"] = str(path)
             report.total.add(got)

@@ -60,14 +60,16 @@ def columns(header: list[str], source: str) -> Columns:
     norm = [h.strip().lower().replace(" ", "_") for h in header]
     email = _find(norm, EMAIL_COLUMNS)
     if email is None:
-        raise SubscriberError(f"{source}: no 'email' column in the header {header!r};"
-                              " the first line must name the columns, e.g. email,name,attributes")
-    return Columns(header, email, _find(norm, NAME_COLUMNS), _find(norm, ATTRIBUTE_COLUMNS),
-                   _find(norm, STATUS_COLUMNS))
+        raise SubscriberError(
+            f"{source}: no 'email' column in the header {header!r};"
+            " the first line must name the columns, e.g. email,name,attributes"
+        )
+    return Columns(
+        header, email, _find(norm, NAME_COLUMNS), _find(norm, ATTRIBUTE_COLUMNS), _find(norm, STATUS_COLUMNS)
+    )
 
 
-def read_records(path: Path, on_bytes: Callable[[int], None] | None = None
-                 ) -> Iterator[tuple[Columns, int, list[str]]]:
+def read_records(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[Columns, int, list[str]]]:
     """(columns, line the record starts on, fields) for each non-empty record after the header."""
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     try:
@@ -95,8 +97,10 @@ def read_records(path: Path, on_bytes: Callable[[int], None] | None = None
                 if on_bytes is not None and n % 4096 == 0:
                     on_bytes(raw.tell())
         except UnicodeDecodeError as exc:
-            raise SubscriberError(f"{path}:{_first_bad_line(path) or line + 1}: not UTF-8 ({exc.reason});"
-                                  " save the file as UTF-8 and import again") from None
+            raise SubscriberError(
+                f"{path}:{_first_bad_line(path) or line + 1}: not UTF-8 ({exc.reason});"
+                " save the file as UTF-8 and import again"
+            ) from None
         except csv.Error as exc:
             raise SubscriberError(f"{path}:{line + 1}: broken CSV ({exc}); check for an unclosed quote") from None
         if on_bytes is not None:

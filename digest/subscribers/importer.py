@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest import clock
 from digest.errors import SubscriberError
-from digest.models import iso, utcnow
+from digest.models import iso
 from digest.store import Store
 from digest.store.base import dumps
 from digest.store.people import LEFT, STATUSES
@@ -40,8 +41,13 @@ BATCH = 10_000
 # A status column's words: ours, plus listmonk's subscriber statuses.
 STATUS_WORDS: dict[str, str | None] = {
     **{s: s for s in STATUSES},
-    "": None, "enabled": None, "active": None, "subscribed": None,
-    "blocklisted": "unsubscribed", "blacklisted": "unsubscribed", "disabled": "unsubscribed",
+    "": None,
+    "enabled": None,
+    "active": None,
+    "subscribed": None,
+    "blocklisted": "unsubscribed",
+    "blacklisted": "unsubscribed",
+    "disabled": "unsubscribed",
     "unsubscribe": "unsubscribed",
 }
 
@@ -56,8 +62,7 @@ class ImportReport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected}
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected}
 
     def add(self, other: ImportReport) -> None:
         self.added += other.added
@@ -75,8 +80,7 @@ def decide(current: str | None, wanted: str, *, force: bool) -> str:
             return current
         if force:
             return wanted
-        raise SubscriberError(f"{current} on this list; not re-subscribed without new consent"
-                              " (--force-resubscribe)")
+        raise SubscriberError(f"{current} on this list; not re-subscribed without new consent (--force-resubscribe)")
     if wanted in LEFT or (current == "unconfirmed" and wanted == "confirmed"):
         return wanted
     return current
@@ -86,8 +90,9 @@ def decide(current: str | None, wanted: str, *, force: bool) -> str:
 Checked = tuple[str, str, str | None, str | None] | str
 
 
-def check_row(email: str, name: str | None, attributes: str | None, status: str | None,
-              check_deliverability: bool = False) -> Checked:
+def check_row(
+    email: str, name: str | None, attributes: str | None, status: str | None, check_deliverability: bool = False
+) -> Checked:
     """Everything about one record that needs no store: pure, so it can run in a worker process."""
     try:
         address = normalize_email(email, check_deliverability=check_deliverability)
@@ -118,9 +123,17 @@ class _Row:
 class Importer:
     """Feed records one at a time, then :meth:`finish`; see the module docstring for the rules."""
 
-    def __init__(self, store: Store, list_name: str, *, force: bool = False, status: str | None = None,
-                 check_deliverability: bool = False, on_reject: RejectSink | None = None,
-                 batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        list_name: str,
+        *,
+        force: bool = False,
+        status: str | None = None,
+        check_deliverability: bool = False,
+        on_reject: RejectSink | None = None,
+        batch_size: int | None = None,
+    ) -> None:
         self.store = store
         self.list = store.list_(list_name)
         if status is not None and status not in STATUSES:
@@ -139,8 +152,15 @@ class Importer:
         if self.on_reject is not None:
             self.on_reject(line, email, reason, fields if fields is not None else [email])
 
-    def feed(self, line: int, email: str, name: str | None = None, attributes: str | None = None,
-             status: str | None = None, fields: list[str] | None = None) -> None:
+    def feed(
+        self,
+        line: int,
+        email: str,
+        name: str | None = None,
+        attributes: str | None = None,
+        status: str | None = None,
+        fields: list[str] | None = None,
+    ) -> None:
         """Validate and take one record."""
         self.take(line, email, check_row(email, name, attributes, status, self.check_deliverability), fields)
 
@@ -169,7 +189,7 @@ class Importer:
         changed_links: list[tuple[int, str]] = []
         forgiven: list[str] = []
         unsuppressed: list[str] = []
-        now = iso(utcnow())
+        now = iso(clock.now())
         with store.transaction(immediate=True):
             if self._flushed:  # rows of an earlier batch: a later row for the same address is a duplicate
                 for key, first_line in store.import_seen_among(list(batch)).items():
@@ -193,15 +213,24 @@ class Importer:
                 found = existing.get(key)
                 if suppressed and wanted not in LEFT and (hashed := email_hash(row.email)) in suppressed:
                     if not self.force:
-                        self.reject(row.line, row.raw_email, f"{row.email} is suppressed ({suppressed[hashed]});"
-                                    " not subscribed to any list without new consent (--force-resubscribe)", row.fields)
+                        self.reject(
+                            row.line,
+                            row.raw_email,
+                            f"{row.email} is suppressed ({suppressed[hashed]});"
+                            " not subscribed to any list without new consent (--force-resubscribe)",
+                            row.fields,
+                        )
                         continue
                     unsuppressed.append(hashed)
                 if found is None:
                     if erased and (hashed := email_hash(row.email)) in erased:
                         if not self.force:
-                            self.reject(row.line, row.raw_email, "erased at their request; not added back without"
-                                        " new consent (--force-resubscribe)", row.fields)
+                            self.reject(
+                                row.line,
+                                row.raw_email,
+                                "erased at their request; not added back without new consent (--force-resubscribe)",
+                                row.fields,
+                            )
                             continue
                         forgiven.append(hashed)
                     new_subs.append((next_id, row.email, row.name, row.attributes or "{}", now))
@@ -244,9 +273,18 @@ class Importer:
         return self.report
 
 
-def import_csv(store: Store, path: Path, list_name: str, *, force: bool = False, status: str | None = None,
-               check_deliverability: bool = False, rejects: Path | None = None,
-               on_bytes: Callable[[int], None] | None = None, worker: bool | None = None) -> ImportReport:
+def import_csv(
+    store: Store,
+    path: Path,
+    list_name: str,
+    *,
+    force: bool = False,
+    status: str | None = None,
+    check_deliverability: bool = False,
+    rejects: Path | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    worker: bool | None = None,
+) -> ImportReport:
     """Import a roster CSV into a list (see :mod:`digest.subscribers.csvfile` for the format).
 
     ``rejects`` receives each refused record as read, after its line number and reason, under the
@@ -269,7 +307,8 @@ def import_csv(store: Store, path: Path, list_name: str, *, force: bool = False,
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow(["line", "reason", *cols.header])
                 importer.on_reject = lambda ln, _e, why, rec, w=writer: w.writerow(  # type: ignore[misc]
-                    [ln, why, *(csvfile.safe_cell(f) for f in rec)])
+                    [ln, why, *(csvfile.safe_cell(f) for f in rec)]
+                )
             importer.take(line, email, checked, fields)
         if rejects is not None and importer.on_reject is None:
             rejects.write_text("line,reason\n", encoding="utf-8")

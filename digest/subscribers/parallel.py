@@ -40,21 +40,39 @@ Record = tuple[csvfile.Columns, int, str, list[str] | None, Checked]
 def _checked(path: Path, on_bytes: Callable[[int], None] | None, check_deliverability: bool) -> Iterator[Record]:
     for cols, line, fields in csvfile.read_records(path, on_bytes):
         email = csvfile.field(fields, cols.email) or ""
-        checked = check_row(email, csvfile.field(fields, cols.name), csvfile.field(fields, cols.attributes),
-                            csvfile.field(fields, cols.status), check_deliverability)
+        checked = check_row(
+            email,
+            csvfile.field(fields, cols.name),
+            csvfile.field(fields, cols.attributes),
+            csvfile.field(fields, cols.status),
+            check_deliverability,
+        )
         yield cols, line, email, fields, checked
 
 
-def checked_records(path: Path, on_bytes: Callable[[int], None] | None, check_deliverability: bool,
-                    worker: bool, keep_fields: bool = True) -> Generator[Record, None, None]:
+def checked_records(
+    path: Path,
+    on_bytes: Callable[[int], None] | None,
+    check_deliverability: bool,
+    worker: bool,
+    keep_fields: bool = True,
+) -> Generator[Record, None, None]:
     """Every record with its check; ``keep_fields=False`` spares the reader sending whole records."""
     if not worker:
         yield from _checked(path, on_bytes, check_deliverability)
         return
     proc = subprocess.Popen(
-        [sys.executable, "-m", "digest.subscribers.parallel", str(path), "1" if check_deliverability else "0",
-         "1" if keep_fields else "0", str(CHUNK)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "digest.subscribers.parallel",
+            str(path),
+            "1" if check_deliverability else "0",
+            "1" if keep_fields else "0",
+            str(CHUNK),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
     _widen(proc.stdout)
@@ -64,8 +82,10 @@ def checked_records(path: Path, on_bytes: Callable[[int], None] | None, check_de
             try:
                 kind, payload, done = pickle.load(proc.stdout)
             except (EOFError, pickle.UnpicklingError):
-                raise SubscriberError("the reader process stopped unexpectedly; import again"
-                                      " (rows already imported stay, nothing is doubled)") from None
+                raise SubscriberError(
+                    "the reader process stopped unexpectedly; import again"
+                    " (rows already imported stay, nothing is doubled)"
+                ) from None
             if kind == "error":
                 raise SubscriberError(payload)
             if on_bytes is not None:

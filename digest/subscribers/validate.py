@@ -93,7 +93,7 @@ def _cached(raw: str) -> str | None:
     m = _PLAIN_LOCAL_AT.match(raw)
     if m is None:
         return None
-    local, domain = m.group(1), raw[m.end():]
+    local, domain = m.group(1), raw[m.end() :]
     if len(local) > LOCAL_PART_MAX_LENGTH or _NOT_DOMAIN.search(domain):
         return None
     found = _domain(domain)
@@ -175,8 +175,9 @@ def parse_attributes(raw: str | None) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise SubscriberError(f"attributes are not JSON ({exc.msg} at column {exc.colno});"
-                              ' write a JSON object like {"city": "Oslo"}') from None
+        raise SubscriberError(
+            f'attributes are not JSON ({exc.msg} at column {exc.colno}); write a JSON object like {{"city": "Oslo"}}'
+        ) from None
     if not isinstance(value, dict):
         raise SubscriberError('attributes must be a JSON object like {"city": "Oslo"}')
     return value

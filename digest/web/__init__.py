@@ -85,13 +85,15 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
 def bind(host: str, port: int) -> socket.socket:
     """A TCP socket bound to host:port (0 picks a free port), or a :class:`DigestError` saying what to change."""
     if not 0 <= port <= 65535:
-        raise ConfigError(f"port {port} is not a port number; pick one from 1 to 65535 (0 picks a free one)"
-                          " with --port")
+        raise ConfigError(
+            f"port {port} is not a port number; pick one from 1 to 65535 (0 picks a free one) with --port"
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise ConfigError(f"cannot listen on {host}: {exc.strerror}; give an address of this machine with --host"
-                          ) from None
+        raise ConfigError(
+            f"cannot listen on {host}: {exc.strerror}; give an address of this machine with --host"
+        ) from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -102,8 +104,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(f"port {port} on {host} is in use; pick another with --port") from None
-        raise ConfigError(f"cannot listen on port {port} of {host}: {exc.strerror}; pick another --port or --host"
-                          ) from None
+        raise ConfigError(
+            f"cannot listen on port {port} of {host}: {exc.strerror}; pick another --port or --host"
+        ) from None
     return sock
 
 
@@ -113,8 +116,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve(config: Config, host: str, port: int, *, preview: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:
+def serve(
+    config: Config, host: str, port: int, *, preview: bool = False, ready: Callable[[str], None] | None = None
+) -> None:
     """Bind host:port first (a busy port is one clear line), call ``ready`` with the real URL, then serve.
 
     uvicorn logs warnings and errors only; its access log (were it raised to info) has tokens redacted.
@@ -126,8 +130,7 @@ def serve(config: Config, host: str, port: int, *, preview: bool = False,
     try:
         if ready is not None:
             ready(url_of(sock))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=log_config(),
-                                               server_header=False))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=log_config(), server_header=False))
         server.run(sockets=[sock])
     finally:
         sock.close()

@@ -46,5 +46,7 @@ def routes(config: Config) -> list[BaseRoute]:
 def _problem(status: int, message: str) -> HTMLResponse:
     import html
 
-    return HTMLResponse(f"<!doctype html><meta charset='utf-8'><title>{html.escape(message)}</title>"
-                        f"<p>{html.escape(message)}</p>", status_code=status)
+    return HTMLResponse(
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(message)}</title><p>{html.escape(message)}</p>",
+        status_code=status,
+    )

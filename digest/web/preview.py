@@ -134,8 +134,9 @@ def _stamp(path: Path) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def _edition(config: Config, request: Request) -> tuple[dict[str, Any] | None, list[dict[str, Any]],
-                                                       Rendered | None, str]:
+def _edition(
+    config: Config, request: Request
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], Rendered | None, str]:
     """(edition, stories, rendered, error) for the request's ?list= and ?date=."""
     from digest.web import open_store
 
@@ -158,9 +159,19 @@ def routes(config: Config) -> list[BaseRoute]:
             _, text = rendered.fill(web_values(config, edition["id"]))
         title = f"{edition['list']} · {edition['date']}" if edition else config.settings.name
         query = f"?{request.url.query}" if request.url.query else ""
-        return HTMLResponse(PAGE.render(title=title, rendered=rendered, error=error, stories=stories, text=text,
-                                        email_src=f"/preview/email.html{query}", version=version(config),
-                                        poll_ms=POLL_MS), headers={"Cache-Control": "no-store"})
+        return HTMLResponse(
+            PAGE.render(
+                title=title,
+                rendered=rendered,
+                error=error,
+                stories=stories,
+                text=text,
+                email_src=f"/preview/email.html{query}",
+                version=version(config),
+                poll_ms=POLL_MS,
+            ),
+            headers={"Cache-Control": "no-store"},
+        )
 
     def email(request: Request) -> Response:
         edition, _, rendered, error = _edition(config, request)
@@ -172,8 +183,12 @@ def routes(config: Config) -> list[BaseRoute]:
     def state(request: Request) -> Response:
         return JSONResponse({"version": version(config)}, headers={"Cache-Control": "no-store"})
 
-    return [Route("/", page, methods=["GET"]), Route("/preview", page, methods=["GET"]),
-            Route("/preview/email.html", email, methods=["GET"]), Route("/preview/state", state, methods=["GET"])]
+    return [
+        Route("/", page, methods=["GET"]),
+        Route("/preview", page, methods=["GET"]),
+        Route("/preview/email.html", email, methods=["GET"]),
+        Route("/preview/state", state, methods=["GET"]),
+    ]
 
 
 def _escape(text: str) -> str:

@@ -18,13 +18,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from digest import subscribers, tokens
+from digest import clock, subscribers, tokens
 from digest.config import Config
 from digest.errors import NotFoundError
 from digest.store import Store
 
-_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
 
 _PAGE = Environment(autoescape=True).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -52,8 +56,9 @@ def _mask(email: str) -> str:
     return f"{local[:1]}\u2022\u2022\u2022@{domain}"
 
 
-def _claims(store: Store, token: str, purpose: str) -> tuple[tokens.TokenClaims, dict[str, Any] | None,
-                                                             dict[str, Any] | None] | None:
+def _claims(
+    store: Store, token: str, purpose: str
+) -> tuple[tokens.TokenClaims, dict[str, Any] | None, dict[str, Any] | None] | None:
     try:
         claims = tokens.verify(tokens.signing_key(store), token, purpose)
     except tokens.BadToken:
@@ -70,16 +75,24 @@ def routes(config: Config) -> list[BaseRoute]:
     from digest.web import open_store
 
     def bad_link() -> Response:
-        return _page(config, 400, "This link is not valid",
-                     "The link is incomplete or was changed. Use the unsubscribe link at the bottom of the"
-                     " latest email exactly as it came, or the unsubscribe button of your mail app.")
+        return _page(
+            config,
+            400,
+            "This link is not valid",
+            "The link is incomplete or was changed. Use the unsubscribe link at the bottom of the"
+            " latest email exactly as it came, or the unsubscribe button of your mail app.",
+        )
 
     def howto(request: Request) -> Response:
-        return _page(config, 200, "Unsubscribe",
-                     "Every email we send ends with a personal unsubscribe link: open it from the latest"
-                     " issue in your inbox and press the button, or use the Unsubscribe button your mail app"
-                     " shows next to the sender. This copy on the web cannot tell who you are, so it has no"
-                     " such link.")
+        return _page(
+            config,
+            200,
+            "Unsubscribe",
+            "Every email we send ends with a personal unsubscribe link: open it from the latest"
+            " issue in your inbox and press the button, or use the Unsubscribe button your mail app"
+            " shows next to the sender. This copy on the web cannot tell who you are, so it has no"
+            " such link.",
+        )
 
     def unsubscribe_page(request: Request) -> Response:
         with open_store(config) as store:
@@ -92,11 +105,16 @@ def routes(config: Config) -> list[BaseRoute]:
             status = store.subscription(claims.subscriber_id, claims.list_id)
         what = _newsletter(config, lst)
         if status not in subscribers.ACTIVE:
-            return _page(config, 200, "You are unsubscribed",
-                         f"{_mask(person['email'])} gets no more mail from {what}.")
-        return _page(config, 200, f"Unsubscribe from {what}?",
-                     f"Press the button to stop {what} mail to {_mask(person['email'])}.",
-                     button="Unsubscribe")
+            return _page(
+                config, 200, "You are unsubscribed", f"{_mask(person['email'])} gets no more mail from {what}."
+            )
+        return _page(
+            config,
+            200,
+            f"Unsubscribe from {what}?",
+            f"Press the button to stop {what} mail to {_mask(person['email'])}.",
+            button="Unsubscribe",
+        )
 
     async def unsubscribe_post(request: Request) -> Response:
         one_click = await _one_click(request)
@@ -107,21 +125,30 @@ def routes(config: Config) -> list[BaseRoute]:
             claims, person, lst = found
             if person is not None and lst is not None:
                 with store.transaction(immediate=True):
-                    moved = store.change_subscription(claims.subscriber_id, claims.list_id, "unsubscribed",
-                                                      only_from=subscribers.ACTIVE)
+                    moved = store.change_subscription(
+                        claims.subscriber_id, claims.list_id, "unsubscribed", only_from=subscribers.ACTIVE
+                    )
                     if moved:
                         # the latest edition of this list they were sent: the one whose link they most
                         # likely used, so `digest stats` counts the unsubscribe against it
                         edition_id = store.latest_edition_sent_to(claims.subscriber_id, claims.list_id)
-                        store.record_event(f"unsubscribe:{claims.subscriber_id}:{claims.list_id}:{_now_key()}",
-                                           "unsubscribe", email=None, edition_id=edition_id,
-                                           subscriber_id=claims.subscriber_id, occurred_at=None,
-                                           data={"via": "one-click" if one_click else "page",
-                                                 "list": lst["name"]})
+                        store.record_event(
+                            f"unsubscribe:{claims.subscriber_id}:{claims.list_id}:{_now_key()}",
+                            "unsubscribe",
+                            email=None,
+                            edition_id=edition_id,
+                            subscriber_id=claims.subscriber_id,
+                            occurred_at=None,
+                            data={"via": "one-click" if one_click else "page", "list": lst["name"]},
+                        )
         if one_click:
             return Response("unsubscribed\n", media_type="text/plain", headers=_HEADERS)
-        return _page(config, 200, "You are unsubscribed", "You will get no more mail from this list."
-                     " If that was a mistake, sign up again on our site.")
+        return _page(
+            config,
+            200,
+            "You are unsubscribed",
+            "You will get no more mail from this list. If that was a mistake, sign up again on our site.",
+        )
 
     def confirm_page(request: Request) -> Response:
         with open_store(config) as store:
@@ -137,9 +164,13 @@ def routes(config: Config) -> list[BaseRoute]:
         if status != "unconfirmed":
             return _page(config, 200, "Nothing to confirm", "This address has left the list.")
         what = _newsletter(config, lst)
-        return _page(config, 200, f"Confirm your subscription to {what}",
-                     f"Press the button to start getting {what} at {_mask(person['email'])}.",
-                     button="Confirm subscription")
+        return _page(
+            config,
+            200,
+            f"Confirm your subscription to {what}",
+            f"Press the button to start getting {what} at {_mask(person['email'])}.",
+            button="Confirm subscription",
+        )
 
     async def confirm_post(request: Request) -> Response:
         with open_store(config) as store:
@@ -182,6 +213,6 @@ async def _one_click(request: Request, limit: int = 65_536) -> bool:
 
 
 def _now_key() -> str:
-    from digest.models import iso, utcnow
+    from digest.models import iso
 
-    return iso(utcnow())
+    return iso(clock.now())

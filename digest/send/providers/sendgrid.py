@@ -147,8 +147,10 @@ class _Static:
             body_html = self.html
             for name in escaped:
                 body_html = body_html.replace(placeholder(name), html_placeholder(name))
-            rest = {**self.common, "content": [{"type": "text/plain", "value": self.text},
-                                               {"type": "text/html", "value": body_html}]}
+            rest = {
+                **self.common,
+                "content": [{"type": "text/plain", "value": self.text}, {"type": "text/html", "value": body_html}],
+            }
             found = json.dumps(rest, separators=(",", ":"))[1:]
             self._variants[escaped] = found
         return found
@@ -157,10 +159,22 @@ class _Static:
 class SendGridProvider:
     name = "sendgrid"
 
-    def __init__(self, api_key: str, *, host: str, timeout: float = 30.0, batch_size: int = MAX_PER_REQUEST,
-                 concurrency: int = 4, categories: list[str] | None = None, asm_group_id: int = 0,
-                 sandbox: bool = False, max_attempts: int = 5, max_wait: float = 60.0, backoff: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str,
+        timeout: float = 30.0,
+        batch_size: int = MAX_PER_REQUEST,
+        concurrency: int = 4,
+        categories: list[str] | None = None,
+        asm_group_id: int = 0,
+        sandbox: bool = False,
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._api_key = api_key  # never printed or logged
         self.host = host.rstrip("/")
         self.timeout = timeout
@@ -183,10 +197,19 @@ class SendGridProvider:
         if not key:
             raise ConfigError("SENDGRID_API_KEY is not set: export your SendGrid API key (Mail Send permission)")
         s = config.settings.sendgrid
-        return cls(key, host=s.host, timeout=s.timeout, batch_size=config.settings.send.batch_size,
-                   concurrency=config.settings.send.concurrency, categories=s.categories,
-                   asm_group_id=s.asm_group_id, sandbox=s.sandbox, max_attempts=s.max_attempts,
-                   max_wait=s.max_wait, backoff=s.backoff)
+        return cls(
+            key,
+            host=s.host,
+            timeout=s.timeout,
+            batch_size=config.settings.send.batch_size,
+            concurrency=config.settings.send.concurrency,
+            categories=s.categories,
+            asm_group_id=s.asm_group_id,
+            sandbox=s.sandbox,
+            max_attempts=s.max_attempts,
+            max_wait=s.max_wait,
+            backoff=s.backoff,
+        )
 
     def client(self) -> sendgrid.SendGridAPIClient:
         """One official client per thread (python_http_client mutates its headers per request)."""
@@ -218,17 +241,20 @@ class SendGridProvider:
         static = self._static_part(mail)
         keys = static.per_recipient
         escape, dumps = html.escape, json.dumps
-        escaped = frozenset(name for name, _, _ in keys
-                            if any(escape(v) != v for v in (r.values.get(name, "") for r in recipients)))
+        escaped = frozenset(
+            name for name, _, _ in keys if any(escape(v) != v for v in (r.values.get(name, "") for r in recipients))
+        )
         args = f'"custom_args":{{"edition_id":"{mail.edition_id}","list_id":"{mail.list_id}","subscriber_id":"'
-        tail = ("" if mail.test else
-                f',"headers":{{"List-Unsubscribe-Post":"List-Unsubscribe=One-Click","List-Id":'
-                f'{dumps(mail.list_id_header)},"List-Unsubscribe":')
+        tail = (
+            ""
+            if mail.test
+            else f',"headers":{{"List-Unsubscribe-Post":"List-Unsubscribe=One-Click","List-Id":'
+            f'{dumps(mail.list_id_header)},"List-Unsubscribe":'
+        )
         parts = []
         for r in recipients:
             values = r.values
-            to = (f'{{"email":{dumps(r.email)},"name":{dumps(r.name)}}}' if r.name else
-                  f'{{"email":{dumps(r.email)}}}')
+            to = f'{{"email":{dumps(r.email)},"name":{dumps(r.name)}}}' if r.name else f'{{"email":{dumps(r.email)}}}'
             subs = []
             for name, raw_key, html_key in keys:
                 value = values.get(name, "")
@@ -258,37 +284,52 @@ class SendGridProvider:
             try:
                 response = endpoint.post(request_body=encoded)
                 headers = response.headers
-                return BatchResult("sent", message_id=headers.get("X-Message-Id") if headers else None,
-                                   attempts=attempt)
+                return BatchResult(
+                    "sent", message_id=headers.get("X-Message-Id") if headers else None, attempts=attempt
+                )
             except http_errors.UnauthorizedError as exc:
-                raise self._stop(ambiguous, f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
-                                 " SENDGRID_API_KEY is a current key") from None
+                raise self._stop(
+                    ambiguous,
+                    f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
+                    " SENDGRID_API_KEY is a current key",
+                ) from None
             except http_errors.ForbiddenError as exc:
-                raise self._stop(ambiguous, f"SendGrid forbids this API key to send (403: {_reason(exc.body)});"
-                                 " give the key the Mail Send permission or verify the sender") from None
+                raise self._stop(
+                    ambiguous,
+                    f"SendGrid forbids this API key to send (403: {_reason(exc.body)});"
+                    " give the key the Mail Send permission or verify the sender",
+                ) from None
             except http_errors.TooManyRequestsError as exc:
                 if attempt >= self.max_attempts:
-                    return self._end("failed", ambiguous, f"429: still rate limited after {attempt} attempts",
-                                     attempt)
+                    return self._end("failed", ambiguous, f"429: still rate limited after {attempt} attempts", attempt)
                 self.sleep(self._rate_limit_wait(exc.headers))
-            except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError,
-                    http_errors.NotFoundError) as exc:
+            except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError, http_errors.NotFoundError) as exc:
                 return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
             except http_errors.HTTPError as exc:
                 if exc.status_code not in RETRYABLE_5XX:
                     return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
                 ambiguous = f"{exc.status_code}: {_reason(exc.body)}"
                 if attempt >= self.max_attempts:
-                    return BatchResult("unknown", error=f"{ambiguous} (after {attempt} attempts; SendGrid may"
-                                       " have queued it)", attempts=attempt)
+                    return BatchResult(
+                        "unknown",
+                        error=f"{ambiguous} (after {attempt} attempts; SendGrid may have queued it)",
+                        attempts=attempt,
+                    )
                 self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
             except (OSError, http.client.HTTPException) as exc:
                 never = never_connected(exc)
                 if never:  # nothing of this batch left: failed (sent again next run), and the run stops
-                    raise self._stop(ambiguous, f"cannot reach SendGrid at {self.host}: {never}; check"
-                                     " DIGEST_SENDGRID_HOST / [sendgrid] host and the network") from None
-                return BatchResult("unknown", error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
-                                   " it may or may not have accepted the batch", attempts=attempt)
+                    raise self._stop(
+                        ambiguous,
+                        f"cannot reach SendGrid at {self.host}: {never}; check"
+                        " DIGEST_SENDGRID_HOST / [sendgrid] host and the network",
+                    ) from None
+                return BatchResult(
+                    "unknown",
+                    error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
+                    " it may or may not have accepted the batch",
+                    attempts=attempt,
+                )
 
     @staticmethod
     def _stop(ambiguous: str, message: str) -> ProviderError:
@@ -322,14 +363,18 @@ class SendGridProvider:
             try:
                 response = endpoint.get(query_params={"limit": page_size, "offset": offset})
             except (http_errors.UnauthorizedError, http_errors.ForbiddenError) as exc:
-                raise ProviderError(f"SendGrid refused to list {kind} ({exc.status_code}): give SENDGRID_API_KEY"
-                                    " the Suppressions read permission") from None
+                raise ProviderError(
+                    f"SendGrid refused to list {kind} ({exc.status_code}): give SENDGRID_API_KEY"
+                    " the Suppressions read permission"
+                ) from None
             except http_errors.HTTPError as exc:
-                raise ProviderError(f"SendGrid failed to list {kind} ({exc.status_code}: {_reason(exc.body)});"
-                                    " try again later") from None
+                raise ProviderError(
+                    f"SendGrid failed to list {kind} ({exc.status_code}: {_reason(exc.body)}); try again later"
+                ) from None
             except (OSError, http.client.HTTPException) as exc:
-                raise ProviderError(f"cannot reach SendGrid at {self.host} ({exc}); check the network or"
-                                    " DIGEST_SENDGRID_HOST") from None
+                raise ProviderError(
+                    f"cannot reach SendGrid at {self.host} ({exc}); check the network or DIGEST_SENDGRID_HOST"
+                ) from None
             page = json.loads(response.body or b"[]")
             out.extend(page)
             if len(page) < page_size:

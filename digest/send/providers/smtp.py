@@ -46,9 +46,18 @@ class SmtpProvider:
     name = "smtp"
     concurrency = 1
 
-    def __init__(self, host: str, port: int, *, username: str = "", password: str | None = None,
-                 security: str = "starttls", timeout: float = 30.0, batch_size: int = 100,
-                 domain: str = "digest.local") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str = "",
+        password: str | None = None,
+        security: str = "starttls",
+        timeout: float = 30.0,
+        batch_size: int = 100,
+        domain: str = "digest.local",
+    ) -> None:
         self.host, self.port, self.username, self._password = host, port, username, password
         self.security, self.timeout, self.batch_size, self.domain = security, timeout, batch_size, domain
         self._conn: smtplib.SMTP | None = None
@@ -61,8 +70,16 @@ class SmtpProvider:
         if s.username and not password and not dry_run:
             raise ProviderError("[smtp] username is set but DIGEST_SMTP_PASSWORD is not: export it")
         domain = config.settings.sender.from_email.rpartition("@")[2] or "digest.local"
-        return cls(s.host, s.port, username=s.username, password=password, security=s.security,
-                   timeout=s.timeout, batch_size=min(config.settings.send.batch_size, 100), domain=domain)
+        return cls(
+            s.host,
+            s.port,
+            username=s.username,
+            password=password,
+            security=s.security,
+            timeout=s.timeout,
+            batch_size=min(config.settings.send.batch_size, 100),
+            domain=domain,
+        )
 
     def _connect(self) -> smtplib.SMTP:
         if self._conn is not None:
@@ -73,8 +90,9 @@ class SmtpProvider:
                 self._drop()
         try:
             if self.security == "ssl":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      context=ssl.create_default_context())
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if conn.sock is not None:  # small writes must not wait for delayed ACKs
@@ -86,15 +104,20 @@ class SmtpProvider:
                 conn.login(self.username, self._password or "")
             conn.ehlo_or_helo_if_needed()  # its extensions (SMTPUTF8) decide how addresses are written
         except smtplib.SMTPAuthenticationError as exc:
-            raise ProviderError(f"SMTP login refused by {self.host}: {exc.smtp_code} "
-                                f"{_text(exc.smtp_error)}; check [smtp] username and"
-                                " DIGEST_SMTP_PASSWORD") from None
+            raise ProviderError(
+                f"SMTP login refused by {self.host}: {exc.smtp_code} "
+                f"{_text(exc.smtp_error)}; check [smtp] username and"
+                " DIGEST_SMTP_PASSWORD"
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise ProviderError(f"SMTP server {self.host}:{self.port} does not support this: {exc}; check"
-                                " [smtp] security (starttls, ssl or none)") from None
+            raise ProviderError(
+                f"SMTP server {self.host}:{self.port} does not support this: {exc}; check"
+                " [smtp] security (starttls, ssl or none)"
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise ProviderError(f"cannot reach SMTP server {self.host}:{self.port} ({exc}); check [smtp] host,"
-                                " port and security") from None
+            raise ProviderError(
+                f"cannot reach SMTP server {self.host}:{self.port} ({exc}); check [smtp] host, port and security"
+            ) from None
         self._conn = conn
         self.connections += 1
         return conn
@@ -102,8 +125,9 @@ class SmtpProvider:
     def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[EmailMessage]:
         return [build_message(mail, r, self.domain) for r in recipients]
 
-    def _writable(self, conn: smtplib.SMTP, recipients: list[Recipient],
-                  outcomes: dict[int, tuple[str, str | None]]) -> list[Recipient]:
+    def _writable(
+        self, conn: smtplib.SMTP, recipients: list[Recipient], outcomes: dict[int, tuple[str, str | None]]
+    ) -> list[Recipient]:
         """The recipients as this server can take them (IDNA domains without SMTPUTF8); the rest fail alone."""
         if conn.has_extn("smtputf8"):
             return recipients
@@ -112,8 +136,11 @@ class SmtpProvider:
             try:
                 out.append(r if r.email.isascii() else dataclasses.replace(r, email=ascii_address(r.email)))
             except ValueError as exc:
-                outcomes[r.subscriber_id] = ("failed", f"not sent: {exc} and SMTP server {self.host} does not support"
-                                             " SMTPUTF8; use a server that does, or ask for an ASCII address")
+                outcomes[r.subscriber_id] = (
+                    "failed",
+                    f"not sent: {exc} and SMTP server {self.host} does not support"
+                    " SMTPUTF8; use a server that does, or ask for an ASCII address",
+                )
         return out
 
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
@@ -132,18 +159,19 @@ class SmtpProvider:
             except smtplib.SMTPNotSupportedError as exc:  # refused before anything was sent: this one alone
                 outcomes[r.subscriber_id] = ("failed", f"not sent: {exc}")
             except smtplib.SMTPRecipientsRefused as exc:
-                outcomes[r.subscriber_id] = ("failed", "; ".join(
-                    f"{code} {_text(text)}" for code, text in exc.recipients.values()))
+                outcomes[r.subscriber_id] = (
+                    "failed",
+                    "; ".join(f"{code} {_text(text)}" for code, text in exc.recipients.values()),
+                )
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 outcomes[r.subscriber_id] = ("failed", f"{exc.smtp_code} {_text(exc.smtp_error)}")
             except (OSError, smtplib.SMTPException) as exc:  # the connection went: this one is unknown
                 self._drop()
                 outcomes[r.subscriber_id] = ("unknown", f"connection lost while sending: {exc}")
-                for rest in writable[i + 1:]:
+                for rest in writable[i + 1 :]:
                     outcomes[rest.subscriber_id] = ("failed", "not sent: the SMTP connection was lost")
                 break
-        if outcomes and all(status == "failed" for status, _ in outcomes.values()) and len(outcomes) == len(
-                recipients):
+        if outcomes and all(status == "failed" for status, _ in outcomes.values()) and len(outcomes) == len(recipients):
             return BatchResult("failed", error=next(iter(outcomes.values()))[1], outcomes=outcomes)
         return BatchResult("sent", outcomes=outcomes)
 

@@ -1,0 +1,92 @@
+"""digest doctor: ready-to-send checks, with secrets reported but never shown."""
+
+from __future__ import annotations
+
+import json
+
+from pytest_httpserver import HTTPServer
+
+from digest.config import load
+from digest.doctor import run_checks
+from digest.store import Store
+
+KEY = "SG.super-secret-value-123"
+
+
+def statuses(result) -> dict[str, dict]:
+    return {c["name"]: c for c in json.loads(result.stdout)}
+
+
+def test_outbox_newsletter_is_ready(cli, initialised) -> None:
+    cli("lists", "add", "main", "--address", "1 Example Street")
+    checks = statuses(cli("doctor", "--json"))
+    assert checks["provider"]["status"] == "ok"
+    assert checks["secrets"]["status"] == "ok"
+    assert checks["list main"]["status"] == "warn"  # no subscribers yet
+
+
+def test_sendgrid_without_key_fails_naming_the_variable(cli, initialised) -> None:
+    result = cli("doctor", "--provider", "sendgrid", "--json", code=1)
+    checks = statuses(result)
+    assert checks["secrets"]["status"] == "fail" and "SENDGRID_API_KEY" in checks["secrets"]["detail"]
+
+
+def test_sendgrid_key_checked_against_the_api_and_never_shown(
+    cli, initialised, monkeypatch, httpserver: HTTPServer
+) -> None:
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    monkeypatch.setenv("DIGEST_SECRET", "s" * 64)
+    monkeypatch.setenv("DIGEST_SENDGRID_HOST", httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request("/v3/scopes", headers={"Authorization": f"Bearer {KEY}"}).respond_with_json(
+        {"scopes": ["mail.send", "suppression.read"]}
+    )
+    result = cli("doctor", "--provider", "sendgrid")
+    assert KEY not in result.stdout + result.stderr
+    assert "accepts the key" in result.stdout
+    httpserver.clear()
+    httpserver.expect_request("/v3/scopes").respond_with_json({"errors": [{"message": "bad key"}]}, status=401)
+    refused = cli("doctor", "--provider", "sendgrid", "--json", code=1)
+    assert statuses(refused)["provider"]["status"] == "fail"
+    assert KEY not in refused.stdout + refused.stderr
+
+
+def test_sender_domain_records(initialised) -> None:
+    config = load(initialised)
+    with Store(config.db_path) as store:
+        store.add_list("main", from_email="news@good.example", address="1 Street")
+        store.add_list("other", from_email="news@bare.example", address="1 Street")
+        records = {"good.example": ["v=spf1 include:sendgrid.net ~all"], "_dmarc.good.example": ["v=DMARC1; p=none"]}
+        checks = {c.name: c for c in run_checks(config, store, resolver=lambda name: records.get(name, []))}
+    assert checks["SPF good.example"].status == "ok"
+    assert checks["DMARC good.example"].status == "ok"
+    assert checks["SPF bare.example"].status == "warn" and "v=spf1" in checks["SPF bare.example"].detail
+    assert checks["DMARC bare.example"].status == "warn"
+
+
+def test_smtp_reachability_through_the_provider(cli, initialised, monkeypatch) -> None:
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    def free_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("DIGEST_SECRET", "s" * 64)
+        monkeypatch.setenv("DIGEST_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("DIGEST_SMTP_PORT", str(port))
+        monkeypatch.setenv("DIGEST_SMTP_SECURITY", "none")
+        ok = statuses(cli("doctor", "--provider", "smtp", "--json"))
+        assert ok["provider"]["status"] == "ok", ok["provider"]
+    finally:
+        controller.stop()
+    free = free_port()  # nobody listens there
+    monkeypatch.setenv("DIGEST_SMTP_PORT", str(free))
+    down = statuses(cli("doctor", "--provider", "smtp", "--json", code=1))
+    assert down["provider"]["status"] == "fail" and f"127.0.0.1:{free}" in down["provider"]["detail"]
