@@ -42,7 +42,7 @@ def dns_txt(name: str) -> list[str]:
     return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
 
 
-def run_checks(config: Config, store: Store, provider: str | None = None, resolver: Resolver = dns_txt) -> list[Check]:
+def run_checks(store: Store, config: Config, provider: str | None = None, resolver: Resolver = dns_txt) -> list[Check]:
     chosen = provider or config.settings.send.provider
     checks = [
         Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),

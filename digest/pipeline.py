@@ -218,7 +218,7 @@ def run(
                 "edition": built.edition,
                 "date": built.date,
                 **sent.as_dict(),
-                "web_copy": str(write_web_copy(config, store, built.edition)),
+                "web_copy": str(write_web_copy(store, config, built.edition)),
             }
             report.lists.append(entry)
             for error in sent.errors[:10]:
@@ -252,9 +252,9 @@ def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt
     return f"nobody on '{name}' is owed edition {edition} ({who})"
 
 
-def write_web_copy(config: Config, store: Store, edition_id: int) -> Path:
+def write_web_copy(store: Store, config: Config, edition_id: int) -> Path:
     """The edition as a browser shows it (``outbox/edition-N.html``), for a look before or after sending."""
-    html, _ = render_edition(config, store, edition_id).fill(web_values(config, edition_id))
+    html, _ = render_edition(store, config, edition_id).fill(web_values(config, edition_id))
     path = config.outbox_dir / f"edition-{edition_id}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

@@ -22,7 +22,7 @@ def doctor(
     Exit code 1 when a check fails; warnings do not fail.
     """
     st = state(ctx)
-    checks = run_checks(st.config, st.store, provider)
+    checks = run_checks(st.store, st.config, provider)
     if json_out:
         out_json([c.as_dict() for c in checks])
     else:

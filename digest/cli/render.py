@@ -55,7 +55,7 @@ def render(
     edition = st.store.find_edition(list_row["id"], date)
     if edition is None:
         raise NotFoundError(f"no edition of '{list_row['name']}'{' on ' + date if date else ''}: run 'digest build'")
-    rendered = render_edition(st.config, st.store, edition["id"])
+    rendered = render_edition(st.store, st.config, edition["id"])
     mail = edition_mail(st.config, st.store, edition["id"], rendered)
     if as_email:
         from digest import tokens

@@ -119,7 +119,7 @@ def make_context(
     }
 
 
-def edition_context(config: Config, store: Store, edition_id: int) -> dict[str, Any]:
+def edition_context(store: Store, config: Config, edition_id: int) -> dict[str, Any]:
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition["list_id"])
     return make_context(config, list_row, edition_id, edition["date"], store.edition_stories(edition_id))
@@ -142,5 +142,5 @@ def render_context(config: Config, context: dict[str, Any]) -> Rendered:
     return Rendered(subject=subject, preheader=preheader, html=compiled, text=text, mjml=mjml_source)
 
 
-def render_edition(config: Config, store: Store, edition_id: int) -> Rendered:
-    return render_context(config, edition_context(config, store, edition_id))
+def render_edition(store: Store, config: Config, edition_id: int) -> Rendered:
+    return render_context(config, edition_context(store, config, edition_id))

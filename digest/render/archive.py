@@ -43,9 +43,9 @@ def index_page(config: Config, rows: list[dict[str, Any]], href: Callable[[dict[
     return render_template(environment(config), "archive.html.j2", context)
 
 
-def edition_page(config: Config, store: Store, edition_id: int, values: Values) -> str:
+def edition_page(store: Store, config: Config, edition_id: int, values: Values) -> str:
     """The edition as the web version shows it (nobody's personal links)."""
-    html, _ = render_edition(config, store, edition_id).fill(values(edition_id))
+    html, _ = render_edition(store, config, edition_id).fill(values(edition_id))
     return html
 
 
@@ -84,7 +84,7 @@ def write_archive(
     report = ArchiveReport(out=out, index=out / "index.html")
     for row in rows:
         page = pages_dir / f"{row['id']}.html"
-        _write(page, edition_page(config, store, row["id"], values))
+        _write(page, edition_page(store, config, row["id"], values))
         report.pages.append(page)
         if progress:
             progress(1)

@@ -75,7 +75,7 @@ def edition_mail(
 ) -> EditionMail:
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition["list_id"])
-    rendered = rendered or render_edition(config, store, edition_id)
+    rendered = rendered or render_edition(store, config, edition_id)
     domain = list_row["from_email"].rpartition("@")[2] or "digest.local"
     return EditionMail(
         edition_id=edition_id,

@@ -34,7 +34,7 @@ def routes(config: Config) -> list[BaseRoute]:
             return _problem(404, "No such edition.")
         with open_store(config) as store:
             try:
-                return HTMLResponse(edition_page(config, store, edition_id, values))
+                return HTMLResponse(edition_page(store, config, edition_id, values))
             except NotFoundError:
                 return _problem(404, "No such edition.")
             except DigestError as exc:

@@ -146,7 +146,7 @@ def _edition(
             edition = store.find_edition(list_row["id"], request.query_params.get("date") or None)
             if edition is None:
                 return None, [], None, f"No edition of '{list_row['name']}' yet: run 'digest build'."
-            return edition, store.edition_stories(edition["id"]), render_edition(config, store, edition["id"]), ""
+            return edition, store.edition_stories(edition["id"]), render_edition(store, config, edition["id"]), ""
     except DigestError as exc:
         return None, [], None, str(exc)
 

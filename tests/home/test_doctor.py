@@ -56,7 +56,7 @@ def test_sender_domain_records(initialised) -> None:
         store.add_list("main", from_email="news@good.example", address="1 Street")
         store.add_list("other", from_email="news@bare.example", address="1 Street")
         records = {"good.example": ["v=spf1 include:sendgrid.net ~all"], "_dmarc.good.example": ["v=DMARC1; p=none"]}
-        checks = {c.name: c for c in run_checks(config, store, resolver=lambda name: records.get(name, []))}
+        checks = {c.name: c for c in run_checks(store, config, resolver=lambda name: records.get(name, []))}
     assert checks["SPF good.example"].status == "ok"
     assert checks["DMARC good.example"].status == "ok"
     assert checks["SPF bare.example"].status == "warn" and "v=spf1" in checks["SPF bare.example"].detail

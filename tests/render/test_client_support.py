@@ -49,7 +49,7 @@ NOT_IN_CANIEMAIL = {"css-color", "css-supported-color-schemes", "css-pseudo-clas
 
 def test_the_digest_uses_nothing_unsupported_without_a_documented_reason(edition: Edition, corpus: Path) -> None:
     csv_path = corpus / "caniemail" / "support_flat.csv"
-    html, _ = render_edition(edition.config, edition.store, edition.edition_id).fill(
+    html, _ = render_edition(edition.store, edition.config, edition.edition_id).fill(
         web_values(edition.config, edition.edition_id)
     )
     used = scan(html)

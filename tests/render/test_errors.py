@@ -44,7 +44,7 @@ def test_an_undefined_value_names_file_and_line(edition: Edition) -> None:
     source = shipped("partials/footer.mjml.j2").replace("{{ list.address }}", "{{ list.adress }}")
     path = override(edition, "partials/footer.mjml.j2", source)
     with pytest.raises(TemplateError) as info:
-        render_edition(edition.config, edition.store, edition.edition_id)
+        render_edition(edition.store, edition.config, edition.edition_id)
     assert f"{path}:{line_of(source, 'list.adress')}" in str(info.value) and "adress" in str(info.value)
 
 
@@ -52,7 +52,7 @@ def test_an_mjml_error_with_a_byte_offset_names_file_and_line(edition: Edition) 
     source = shipped("partials/head.mjml.j2").replace("<mj-title>", "<mj-titel />\n    <mj-title>")
     path = override(edition, "partials/head.mjml.j2", source)
     with pytest.raises(TemplateError) as info:
-        render_edition(edition.config, edition.store, edition.edition_id)
+        render_edition(edition.store, edition.config, edition.edition_id)
     message = str(info.value)
     assert f"{path}:{line_of(source, '<mj-titel')}:" in message
     assert "MJML does not compile" in message and "rendered MJML line" in message and "position" not in message
@@ -105,16 +105,16 @@ def mjml_bin() -> str:
 
 
 def test_the_shipped_templates_pass_the_reference_compiler_in_strict_mode(edition: Edition, mjml_bin: str) -> None:
-    rendered = render_edition(edition.config, edition.store, edition.edition_id)
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
     html = validate_strict(rendered.mjml, mjml_bin)
     assert "Wayfarer browser finally drops third-party cookies" in html
     # The other branches: a lone lead story with no picture, summary, source or link.
     bare, _ = seed(edition.store, [{"title": "Only story"}], list_name="bare", config=edition.config)
-    assert "Only story" in validate_strict(render_edition(edition.config, edition.store, bare).mjml, mjml_bin)
+    assert "Only story" in validate_strict(render_edition(edition.store, edition.config, bare).mjml, mjml_bin)
 
 
 def test_strict_validation_rejects_a_bad_attribute_and_an_unknown_tag(edition: Edition, mjml_bin: str) -> None:
-    rendered = render_edition(edition.config, edition.store, edition.edition_id)
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
     bad_attribute = rendered.mjml.replace('<mj-text font-size="28px"', '<mj-text colour="red" font-size="28px"', 1)
     assert bad_attribute != rendered.mjml
     with pytest.raises(TemplateError, match="colour"):

@@ -42,7 +42,7 @@ REGEN = os.environ.get("DIGEST_REGEN_GOLDEN") == "1"  # read before conftest cle
 
 
 def test_golden_html_text_subject_and_preheader(edition: Edition) -> None:
-    rendered = render_edition(edition.config, edition.store, edition.edition_id)
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
     html, text = rendered.fill(web_values(edition.config, edition.edition_id))
     check_golden("edition.html", html)
     check_golden("edition.txt", text)
@@ -53,7 +53,7 @@ def test_golden_html_text_subject_and_preheader(edition: Edition) -> None:
 
 
 def test_the_digest_has_every_part_the_issue_asks_for(edition: Edition) -> None:
-    rendered = render_edition(edition.config, edition.store, edition.edition_id)
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
     html, text = rendered.fill(web_values(edition.config, edition.edition_id))
     doc = lxml.html.fromstring(html)
     assert doc.get("lang") == "en"
@@ -99,7 +99,7 @@ def test_the_digest_has_every_part_the_issue_asks_for(edition: Edition) -> None:
 def test_fill_puts_each_subscribers_values_in_escaped_without_recompiling(
     edition: Edition, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rendered = render_edition(edition.config, edition.store, edition.edition_id)
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
     for name in PLACEHOLDERS[:2]:
         assert f"%%digest.{name}%%" in rendered.html and f"%%digest.{name}%%" in rendered.text
     import digest.render.mjml as mjml_mod
@@ -148,7 +148,7 @@ def test_every_story_field_comes_out_escaped(initialised: Path) -> None:
         "also": [{"story_id": 1, "title": HOSTILE, "url": 'javascript:"<script>', "source": HOSTILE}],
     }
     edition_id, _ = seed(store, [hostile, {**hostile, "url": "https://evil.example/2"}])
-    rendered = render_edition(config, store, edition_id)
+    rendered = render_edition(store, config, edition_id)
     html, text = rendered.fill(web_values(config, edition_id))
     store.close()
     doc = lxml.html.fromstring(html)

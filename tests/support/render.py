@@ -163,7 +163,7 @@ def seed(
     if config is not None:
         from digest.render import render_edition
 
-        rendered = render_edition(config, store, edition_id)
+        rendered = render_edition(store, config, edition_id)
         edition_id = store.freeze_edition(lst["id"], date, rendered.subject, rendered.preheader, iso(NOW) or "", picked)
     return edition_id, lst["id"]
 

@@ -96,7 +96,7 @@ def check_layout(m: dict[str, Any], width: int) -> None:
 def test_the_email_stacks_on_a_phone_and_sits_side_by_side_on_a_desktop(
     browser: Any, pictured: Edition, width: int, tmp_path: Path
 ) -> None:
-    html, _ = render_edition(pictured.config, pictured.store, pictured.edition_id).fill(
+    html, _ = render_edition(pictured.store, pictured.config, pictured.edition_id).fill(
         web_values(pictured.config, pictured.edition_id)
     )
     email = tmp_path / "email.html"
@@ -160,7 +160,7 @@ def test_the_preview_reloads_when_a_template_or_the_store_changes(browser: Any, 
 
 
 def test_dark_mode_styles_apply_when_the_reader_prefers_dark(browser: Any, pictured: Edition, tmp_path: Path) -> None:
-    html, _ = render_edition(pictured.config, pictured.store, pictured.edition_id).fill(
+    html, _ = render_edition(pictured.store, pictured.config, pictured.edition_id).fill(
         web_values(pictured.config, pictured.edition_id)
     )
     email = tmp_path / "email.html"
