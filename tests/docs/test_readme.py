@@ -115,3 +115,44 @@ def test_wheel_ships_templates_and_runs_the_quick_start(tmp_path: Path) -> None:
     assert len(list((tmp_path / "news" / "outbox").glob("edition-*/*.eml"))) == 5
     again = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert again.returncode == 0 and "nothing sent" in again.stderr
+
+
+def test_the_library_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    section = re.search(r"^## Using digest from Python\n(.*?)(?=^## )", README, re.S | re.M)
+    assert section, "README has no '## Using digest from Python' section"
+    (code,) = re.findall(r"^```python\n(.*?)^```", section.group(1), re.S | re.M)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ new stories, sent 5, already had it 0", printed[-1])
+    from digest import Newsletter
+
+    with Newsletter.open(tmp_path / "my-digest") as news:
+        assert news.unsubscribe("ada@example.com") == []  # she had already left the list
+        again = news.send(news.build().edition, provider="outbox")
+        assert (again.sent, again.skipped) == (0, 5)
+
+
+def test_the_public_api_is_pinned() -> None:
+    import digest
+
+    assert digest.__all__ == ["Newsletter", "__version__"]
+    assert {name for name in vars(digest.Newsletter) if not name.startswith("_")} == {
+        "open",
+        "init",
+        "create",
+        "close",
+        "home",
+        "list_name",
+        "collect",
+        "rank",
+        "build",
+        "render",
+        "send",
+        "run",
+        "subscribe",
+        "import_subscribers",
+        "unsubscribe",
+    }

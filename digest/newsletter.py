@@ -1,0 +1,185 @@
+"""The public API: one newsletter's home, and everything digest does to it.
+
+``Newsletter.open(home)`` reads ``digest.toml`` (and ``DIGEST_*``) and opens the store; its methods
+are the pipeline's steps. The CLI and the web app are clients of this class, as a script is::
+
+    from digest import Newsletter
+
+    with Newsletter.open("~/my-digest") as news:
+        news.collect()
+        edition = news.build()
+        news.send(edition.edition, provider="outbox")
+
+Every argument that names a list defaults to ``default_list`` of ``digest.toml``; every "now" defaults
+to :func:`digest.clock.now`. The stage modules are imported when a method first needs them, so that
+opening a newsletter (and the CLI commands that only read settings) stays fast: a deliberate fast path.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from digest import clock
+from digest.config import Config, load
+from digest.store import Store
+
+if TYPE_CHECKING:
+    import threading
+
+    from digest.collect import CollectReport
+    from digest.home import InitReport
+    from digest.pipeline import BuildReport, RunReport
+    from digest.rank import RankResult
+    from digest.render import Rendered
+    from digest.send import SendReport
+    from digest.subscribers.importer import ImportReport
+
+
+class Newsletter:
+    """A newsletter's home (``digest.toml``, ``digest.db``, ``outbox/``) and what can be done with it."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, home: str | Path | None = None) -> Newsletter:
+        """The newsletter in ``home`` (default: ``DIGEST_HOME``, else the current directory); it must exist."""
+        config = load(Path(home).expanduser() if home is not None else None)
+        return cls(config, Store(config.db_path, create=False))
+
+    @classmethod
+    def init(cls, home: str | Path | None = None, *, example: bool = False, name: str = "My Digest") -> Newsletter:
+        """Create the home (safe to repeat) and open it; ``example`` adds sample sources, a list and readers."""
+        cls.create(home, example=example, name=name)
+        return cls.open(home)
+
+    @staticmethod
+    def create(home: str | Path | None = None, *, example: bool = False, name: str = "My Digest") -> InitReport:
+        """Create ``digest.toml`` and the store in ``home``; what was made."""
+        from digest.home import init_home
+
+        return init_home(Path(home).expanduser() if home is not None else None, example=example, name=name)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Newsletter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def home(self) -> Path:
+        return self.config.home
+
+    def list_name(self, given: str | None = None) -> str:
+        """``given``, or the configured default list."""
+        return given or self.config.settings.default_list
+
+    # -- stories ---------------------------------------------------------------------------
+    def collect(self, locations: list[str] | None = None, *, now: datetime | None = None) -> CollectReport:
+        """Fetch every source (or only ``locations``: files, folders or URLs) into the store."""
+        from digest.collect import collect
+
+        return collect(self.store, self.config, locations, now=now or clock.now())
+
+    def rank(
+        self,
+        list_name: str | None = None,
+        *,
+        now: datetime | None = None,
+        limit: int | None = None,
+        date: str | None = None,
+    ) -> RankResult:
+        """What the list's edition would hold as of ``now``; writes nothing."""
+        from digest.rank import rank
+
+        list_row = self.store.list_(list_name) if list_name else self.store.find_list(self.list_name())
+        return rank(self.store, self.config.settings.rank, now or clock.now(), list_row, limit=limit, date=date)
+
+    # -- editions --------------------------------------------------------------------------
+    def build(
+        self, list_name: str | None = None, *, date: str | None = None, now: datetime | None = None
+    ) -> BuildReport:
+        """Rank and freeze the list's edition for ``date`` (default: today in the configured timezone)."""
+        from digest.pipeline import build_edition
+
+        return build_edition(self.store, self.config, self.list_name(list_name), date=date, now=now or clock.now())
+
+    def render(self, edition_id: int) -> Rendered:
+        """The edition compiled once: subject, preheader, HTML and text with per-reader placeholders."""
+        from digest.render import render_edition
+
+        return render_edition(self.store, self.config, edition_id)
+
+    def send(
+        self,
+        edition_id: int,
+        *,
+        provider: str | None = None,
+        dry_run: bool = False,
+        retry_unknown: bool = False,
+        wait_s: float | None = None,
+        halt: threading.Event | None = None,
+    ) -> SendReport:
+        """Send the edition to everyone on its list who is owed it, exactly once each."""
+        from digest.send import send_edition
+
+        return send_edition(
+            self.store,
+            self.config,
+            edition_id,
+            provider=provider,
+            dry_run=dry_run,
+            retry_unknown=retry_unknown,
+            wait_s=wait_s,
+            halt=halt,
+        )
+
+    def run(
+        self,
+        *,
+        now: datetime | None = None,
+        provider: str | None = None,
+        dry_run: bool = False,
+        retry_unknown: bool = False,
+    ) -> RunReport:
+        """Collect, then build and send every list's edition: what cron runs. Safe to repeat."""
+        from digest import pipeline
+
+        return pipeline.run(
+            self.store,
+            self.config,
+            now=now or clock.now(),
+            provider=provider,
+            dry_run=dry_run,
+            retry_unknown=retry_unknown,
+        )
+
+    # -- people ----------------------------------------------------------------------------
+    def subscribe(self, email: str, list_name: str | None = None, *, name: str = "") -> str:
+        """Add one reader to a list under the import's consent rules; their status on it."""
+        from digest import subscribers
+
+        _, status = subscribers.add(self.store, email, self.list_name(list_name), name=name)
+        return status
+
+    def import_subscribers(self, path: str | Path, list_name: str | None = None) -> ImportReport:
+        """Import a roster CSV into a list: good rows land, each bad one is reported with its line."""
+        from digest.subscribers import import_csv
+
+        return import_csv(self.store, Path(path), self.list_name(list_name))
+
+    def unsubscribe(self, email: str, list_name: str | None = None) -> list[str]:
+        """Take the reader off one list (or every list); the lists they left."""
+        from digest import subscribers
+
+        return subscribers.unsubscribe(self.store, email, list_name)
+
+
+__all__ = ["Newsletter"]
