@@ -32,24 +32,12 @@ from digest import clock
 from digest.errors import SubscriberError
 from digest.models import iso
 from digest.store import Store
-from digest.store.base import dumps
 from digest.store.people import LEFT, STATUSES
 from digest.subscribers import csvfile
-from digest.subscribers.validate import clean_name, email_hash, normalize_email, parse_attributes
+from digest.subscribers.parallel import checked_records
+from digest.subscribers.validate import Checked, check_row, email_hash
 
 BATCH = 10_000
-# A status column's words: ours, plus listmonk's subscriber statuses.
-STATUS_WORDS: dict[str, str | None] = {
-    **{s: s for s in STATUSES},
-    "": None,
-    "enabled": None,
-    "active": None,
-    "subscribed": None,
-    "blocklisted": "unsubscribed",
-    "blacklisted": "unsubscribed",
-    "disabled": "unsubscribed",
-    "unsubscribe": "unsubscribed",
-}
 
 RejectSink = Callable[[int, str, str, list[str]], None]
 
@@ -84,29 +72,6 @@ def decide(current: str | None, wanted: str, *, force: bool) -> str:
     if wanted in LEFT or (current == "unconfirmed" and wanted == "confirmed"):
         return wanted
     return current
-
-
-# (normalised address, clean name, canonical attributes JSON or None, wanted status or None), or the reason
-Checked = tuple[str, str, str | None, str | None] | str
-
-
-def check_row(
-    email: str, name: str | None, attributes: str | None, status: str | None, check_deliverability: bool = False
-) -> Checked:
-    """Everything about one record that needs no store: pure, so it can run in a worker process."""
-    try:
-        address = normalize_email(email, check_deliverability=check_deliverability)
-        clean = clean_name(name) if name else ""
-        attrs = dumps(parse_attributes(attributes)) if attributes and attributes.strip() else None
-        wanted: str | None = None
-        if status:
-            word = status.strip().lower()
-            if word not in STATUS_WORDS:
-                raise SubscriberError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
-            wanted = STATUS_WORDS[word]
-    except SubscriberError as exc:
-        return str(exc)
-    return address, clean, attrs, wanted
 
 
 @dataclass(slots=True)
@@ -292,8 +257,6 @@ def import_csv(
     a spare core is parsed and checked in a reader process while this one writes (``worker``: force
     it on or off).
     """
-    from digest.subscribers.parallel import checked_records
-
     importer = Importer(store, list_name, force=force, status=status, check_deliverability=check_deliverability)
     if worker is None:
         worker = use_worker(path)

@@ -2,7 +2,7 @@
 
 :func:`checked_records` yields ``(columns, line, fields, checked)`` in file order. With ``worker``,
 a second process (``python -m digest.subscribers.parallel``) parses the CSV and runs
-:func:`~digest.subscribers.importer.check_row` on every record, streaming the results back in chunks,
+:func:`~digest.subscribers.validate.check_row` on every record, streaming the results back in chunks,
 while this process only writes to the store: the two halves of the work run on two cores.
 The pipe between them is the backpressure: when the store side is busy the reader blocks, so memory
 stays flat whatever the file size.
@@ -30,7 +30,7 @@ except ImportError:  # not on Windows
 
 from digest.errors import SubscriberError
 from digest.subscribers import csvfile
-from digest.subscribers.importer import Checked, check_row
+from digest.subscribers.validate import Checked, check_row
 
 CHUNK = 2000
 # (columns, line the record starts on, the raw email cell, the record's fields or None, the check)

@@ -36,6 +36,8 @@ from email_validator.rfc_constants import (
 )
 
 from digest.errors import SubscriberError
+from digest.store.base import dumps
+from digest.store.people import STATUSES
 
 POLICY = "conservative"
 MAX_NAME = 200
@@ -186,3 +188,40 @@ def parse_attributes(raw: str | None) -> dict[str, Any]:
 def email_hash(email: str) -> str:
     """The one-way hash an erasure keeps (of the normalised, lower-cased address)."""
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+# A status column's words: ours, plus listmonk's subscriber statuses.
+STATUS_WORDS: dict[str, str | None] = {
+    **{s: s for s in STATUSES},
+    "": None,
+    "enabled": None,
+    "active": None,
+    "subscribed": None,
+    "blocklisted": "unsubscribed",
+    "blacklisted": "unsubscribed",
+    "disabled": "unsubscribed",
+    "unsubscribe": "unsubscribed",
+}
+
+
+# (normalised address, clean name, canonical attributes JSON or None, wanted status or None), or the reason
+Checked = tuple[str, str, str | None, str | None] | str
+
+
+def check_row(
+    email: str, name: str | None, attributes: str | None, status: str | None, check_deliverability: bool = False
+) -> Checked:
+    """Everything about one record that needs no store: pure, so it can run in a worker process."""
+    try:
+        address = normalize_email(email, check_deliverability=check_deliverability)
+        clean = clean_name(name) if name else ""
+        attrs = dumps(parse_attributes(attributes)) if attributes and attributes.strip() else None
+        wanted: str | None = None
+        if status:
+            word = status.strip().lower()
+            if word not in STATUS_WORDS:
+                raise SubscriberError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+            wanted = STATUS_WORDS[word]
+    except SubscriberError as exc:
+        return str(exc)
+    return address, clean, attrs, wanted

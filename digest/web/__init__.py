@@ -12,27 +12,18 @@ import errno
 import logging
 import re
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from digest import tokens
 from digest.config import Config
 from digest.errors import ConfigError
-from digest.store import Store
-
-
-@contextmanager
-def open_store(config: Config) -> Iterator[Store]:
-    """One store connection per request (SQLite connections are cheap; threads never share one)."""
-    store = Store(config.db_path, create=False)
-    try:
-        yield store
-    finally:
-        store.close()
-
+from digest.web import archive, unsubscribe, webhooks
+from digest.web import preview as preview_routes
+from digest.web.common import open_store
 
 _TOKEN_PATH = re.compile(r"/(unsubscribe|confirm)/[^/?#\s\"]+")
 
@@ -67,17 +58,12 @@ def log_config() -> dict[str, Any]:
 
 def create_app(config: Config, *, preview: bool = False) -> Starlette:
     """The app; for serving (not preview) it refuses to start when sent links need a DIGEST_SECRET not set."""
-    from digest import tokens
-    from digest.web import archive, unsubscribe, webhooks
-
     if not preview:
         with open_store(config) as store:
             tokens.check_serving_key(store)
 
     routes: list[BaseRoute] = [*unsubscribe.routes(config), *webhooks.routes(config), *archive.routes(config)]
     if preview:
-        from digest.web import preview as preview_routes
-
         routes = [*preview_routes.routes(config), *routes]
     return Starlette(routes=routes)
 

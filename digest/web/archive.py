@@ -14,10 +14,10 @@ from digest.config import Config
 from digest.errors import DigestError, NotFoundError
 from digest.render.archive import edition_page, entries, index_page
 from digest.send import web_values
+from digest.web.common import open_store
 
 
 def routes(config: Config) -> list[BaseRoute]:
-    from digest.web import open_store
 
     def values(edition_id: int) -> dict[str, str]:
         return web_values(config, edition_id)

@@ -22,6 +22,7 @@ from digest.errors import DigestError
 from digest.render import Rendered, render_edition
 from digest.render.templates import default_templates_dir
 from digest.send import web_values
+from digest.web.common import open_store
 
 POLL_MS = 800
 
@@ -138,7 +139,6 @@ def _edition(
     config: Config, request: Request
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], Rendered | None, str]:
     """(edition, stories, rendered, error) for the request's ?list= and ?date=."""
-    from digest.web import open_store
 
     try:
         with open_store(config) as store:

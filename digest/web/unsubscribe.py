@@ -22,6 +22,7 @@ from digest import clock, subscribers, tokens
 from digest.config import Config
 from digest.errors import NotFoundError
 from digest.store import Store
+from digest.web.common import open_store
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -72,7 +73,6 @@ def _claims(
 
 
 def routes(config: Config) -> list[BaseRoute]:
-    from digest.web import open_store
 
     def bad_link() -> Response:
         return _page(

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.send.events import record_events
-from digest.web import open_store
+from digest.web.common import open_store
 
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
