@@ -40,11 +40,12 @@ def render(
         None,
         "--archive",
         help="Write a static web archive into this folder instead:"
-        " index.html and editions/<id>.html for every past edition (of --list if given).",
+        " index.html, editions/<id>.html for every edition sent to at least one reader (of --list if given),"
+        " and lists/<name>/index.html with its Atom feed lists/<name>/feed.atom.",
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " (with --archive)"),
 ) -> None:
-    """The edition as a subscriber would get it, or (--archive) a static archive of every edition."""
+    """The edition as a subscriber would get it, or (--archive) a static archive of every sent edition."""
     st = state(ctx)
     if archive is not None:
         _archive(st, archive, list_name, as_json)
@@ -90,10 +91,10 @@ def render(
 
 
 def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None:
-    from digest.render.archive import write_archive
+    from digest.render.archive import entries, write_archive
 
     list_id = st.store.list_(list_name)["id"] if list_name else None
-    count = len(st.store.editions(list_id))
+    count = len(entries(st.store, list_id))
     with progress() as bar:
         task = bar.add_task("Writing the archive", total=count)
         report = write_archive(
@@ -107,7 +108,8 @@ def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None
     if as_json:
         out_json(report.as_dict())
     else:
-        say(f"Wrote {len(report.pages)} edition page(s) and {report.index}")
+        lists = len(report.lists)
+        say(f"Wrote {len(report.pages)} sent edition page(s), {lists} list page(s) with feeds and {report.index}")
 
 
 def preview(

@@ -1,7 +1,10 @@
 """The web archive: an index of past editions and each edition's web copy.
 
-The same pages serve two ways: :func:`write_archive` writes them as static files
-(``digest render --archive DIR``), and ``digest.web.archive`` serves them at ``/editions``.
+Only editions that went to at least one reader and whose date has come are shown: a draft, or an
+edition built for a later date, never is. The same pages serve two ways: :func:`write_archive`
+writes them as static files (``digest render --archive DIR``), and ``digest.web.archive`` serves
+them at ``/editions`` and ``/lists/NAME/`` (with ``/lists/NAME/feed.atom``). Links between pages
+are relative, so the archive works under any sub-path of ``public_url``.
 """
 
 from __future__ import annotations
@@ -11,33 +14,52 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest import clock
 from digest.config import Config
 from digest.errors import DigestError
 from digest.render import render_edition
+from digest.render.feed import atom_feed
 from digest.render.templates import environment, long_date, render_template
 from digest.store import Store
 
 Values = Callable[[int], dict[str, str]]
 
 
+def today() -> str:
+    """The last date the archive shows: an edition dated later is not out yet, whatever was sent."""
+    return clock.now().date().isoformat()
+
+
 def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:
-    """Past editions, newest first, with what the index shows."""
+    """Editions that went out to at least one reader, newest first, with what the index shows."""
     return [
         {
             "id": e["id"],
             "date": e["date"],
             "date_long": long_date(e["date"]),
             "list": e["list"],
+            "list_title": e.get("list_title") or e["list"],
             "subject": e["subject"],
             "stories": e["stories"],
+            "sent_at": e["sent_at"],
+            "built_at": e["built_at"],
         }
-        for e in store.editions(list_id)
+        for e in store.published_editions(today(), list_id)
     ]
 
 
-def index_page(config: Config, rows: list[dict[str, Any]], href: Callable[[dict[str, Any]], str]) -> str:
+def index_page(
+    config: Config,
+    rows: list[dict[str, Any]],
+    href: Callable[[dict[str, Any]], str],
+    *,
+    title: str | None = None,
+    feed_href: str | None = None,
+) -> str:
     context = {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
+        "title": title,
+        "feed_href": feed_href,
         "editions": [{**r, "href": href(r)} for r in rows],
     }
     return render_template(environment(config), "archive.html.j2", context)
@@ -54,6 +76,7 @@ class ArchiveReport:
     out: Path
     index: Path
     pages: list[Path] = field(default_factory=list)
+    lists: list[Path] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +84,7 @@ class ArchiveReport:
             "index": str(self.index),
             "editions": len(self.pages),
             "pages": [str(p) for p in self.pages],
+            "lists": [str(p) for p in self.lists],
         }
 
 
@@ -72,7 +96,11 @@ def write_archive(
     list_id: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ArchiveReport:
-    """Write ``out/index.html`` and ``out/editions/<id>.html`` for every past edition."""
+    """Write the archive of every edition that went out as static files, all links relative.
+
+    ``out/index.html`` lists them all, ``out/editions/<id>.html`` is each web copy, and each list
+    gets ``out/lists/<name>/index.html`` and its Atom feed ``out/lists/<name>/feed.atom``.
+    """
     rows = entries(store, list_id)
     pages_dir = out / "editions"
     if out.exists() and not out.is_dir():
@@ -82,14 +110,37 @@ def write_archive(
     except OSError as exc:
         raise write_error(out, exc) from None
     report = ArchiveReport(out=out, index=out / "index.html")
+    pages: dict[int, str] = {}
     for row in rows:
         page = pages_dir / f"{row['id']}.html"
-        _write(page, edition_page(store, config, row["id"], values))
+        pages[row["id"]] = edition_page(store, config, row["id"], values)
+        _write(page, pages[row["id"]])
         report.pages.append(page)
         if progress:
             progress(1)
     _write(report.index, index_page(config, rows, lambda r: f"editions/{r['id']}.html"))
+    lists = [store.list_by_id(list_id)] if list_id is not None else store.lists()
+    for lst in lists:
+        mine = [r for r in rows if r["list"] == lst["name"]]
+        folder = out / "lists" / lst["name"]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(folder, exc) from None
+        _write(
+            folder / "index.html",
+            index_page(
+                config, mine, lambda r: f"../../editions/{r['id']}.html", title=list_title(lst), feed_href="feed.atom"
+            ),
+        )
+        _write(folder / "feed.atom", atom_feed(config, lst, mine, lambda eid: pages[eid]))
+        report.lists.append(folder)
     return report
+
+
+def list_title(lst: dict[str, Any]) -> str:
+    """What readers see for a list: its title, else its name."""
+    return str(lst.get("title") or lst["name"])
 
 
 def _write(path: Path, text: str) -> None:

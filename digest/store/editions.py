@@ -110,6 +110,34 @@ class EditionQueries(QueryBase):
             params.append(list_id)
         return self.rows(sql + " ORDER BY editions.date DESC, lists.name", params)
 
+    def published_editions(self, until: str, list_id: int | None = None) -> list[dict[str, Any]]:
+        """Editions that went to at least one reader, dated ``until`` or earlier, newest first.
+
+        Each row has ``sent_at``: when the first copy went. A draft (built, never sent) is not here,
+        and neither is a test copy (those are not in the ledger).
+        """
+        sql = (
+            "SELECT editions.*, lists.name AS list, (SELECT count(*) FROM edition_stories es"
+            " WHERE es.edition_id = editions.id) AS stories, (SELECT min(s.updated_at) FROM sends s"
+            " WHERE s.edition_id = editions.id AND s.status = 'sent') AS sent_at"
+            " FROM editions JOIN lists ON lists.id = editions.list_id WHERE editions.date <= ?"
+        )
+        params: list[Any] = [until]
+        if list_id is not None:
+            sql += " AND editions.list_id = ?"
+            params.append(list_id)
+        sql = f"SELECT * FROM ({sql}) WHERE sent_at IS NOT NULL"
+        return self.rows(sql + " ORDER BY date DESC, list, id DESC", params)
+
+    def is_published(self, edition_id: int, until: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT 1 FROM editions WHERE id = ? AND date <= ? AND EXISTS"
+                " (SELECT 1 FROM sends WHERE edition_id = editions.id AND status = 'sent')",
+                (edition_id, until),
+            )
+        )
+
     def edition_stories(self, edition_id: int) -> list[dict[str, Any]]:
         """The frozen stories of an edition, in rank order, with what rendering needs."""
         rows = self.rows(

@@ -14,9 +14,12 @@ import re
 import socket
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import tokens
 from digest.config import Config
@@ -56,6 +59,24 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+class SubPath:
+    """Answer ``/news/editions`` as ``/editions`` when ``public_url`` is ``https://host/news``.
+
+    A proxy may pass the sub-path on or strip it; either way the same routes answer.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and (path == self.prefix or path.startswith(self.prefix + "/")):
+            rest = path[len(self.prefix) :] or "/"
+            scope = {**scope, "path": rest, "root_path": scope.get("root_path", "") + self.prefix}
+        await self.app(scope, receive, send)
+
+
 def create_app(config: Config, *, preview: bool = False) -> Starlette:
     """The app; for serving (not preview) it refuses to start when sent links need a DIGEST_SECRET not set."""
     if not preview:
@@ -65,7 +86,9 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
     routes: list[BaseRoute] = [*unsubscribe.routes(config), *webhooks.routes(config), *archive.routes(config)]
     if preview:
         routes = [*preview_routes.routes(config), *routes]
-    return Starlette(routes=routes)
+    prefix = urlsplit(config.public_url).path.rstrip("/")
+    middleware = [Middleware(SubPath, prefix=prefix)] if prefix else []
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def bind(host: str, port: int) -> socket.socket:

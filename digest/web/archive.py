@@ -1,7 +1,10 @@
-"""The web archive on ``digest serve``: ``/editions`` (index) and ``/editions/{id}`` (the web version).
+"""The web archive on ``digest serve``: ``/editions`` (every list), ``/editions/{id}`` (the web version),
+``/lists/{name}/`` (one list) and ``/lists/{name}/feed.atom`` (its Atom feed).
 
+Only editions that went to at least one reader are shown (:func:`digest.render.archive.entries`).
 ``/editions/{id}`` is where every email's "View in your browser" link leads
-(``f"{public_url}/editions/{id}"``).
+(``f"{public_url}/editions/{id}"``). Links between pages are relative, so a proxy that serves the
+app under a sub-path of ``public_url`` needs no rewriting.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.errors import DigestError, NotFoundError
-from digest.render.archive import edition_page, entries, index_page
+from digest.render.archive import edition_page, entries, index_page, list_title, today
+from digest.render.feed import atom_feed
 from digest.send import web_values
 from digest.web.common import open_store
+
+NO_EDITION = "No such edition."
 
 
 def routes(config: Config) -> list[BaseRoute]:
@@ -24,23 +30,53 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def index(request: Request) -> Response:
         with open_store(config) as store:
-            page = index_page(config, entries(store), lambda r: f"/editions/{r['id']}")
+            page = index_page(config, entries(store), lambda r: f"editions/{r['id']}")
         return HTMLResponse(page)
 
     def edition(request: Request) -> Response:
         try:
             edition_id = int(request.path_params["edition_id"])
         except ValueError:
-            return _problem(404, "No such edition.")
+            return _problem(404, NO_EDITION)
         with open_store(config) as store:
+            if not store.is_published(edition_id, today()):
+                return _problem(404, NO_EDITION)
             try:
                 return HTMLResponse(edition_page(store, config, edition_id, values))
             except NotFoundError:
-                return _problem(404, "No such edition.")
+                return _problem(404, NO_EDITION)
             except DigestError as exc:
                 return _problem(500, f"This edition cannot be shown: {exc}")
 
-    return [Route("/editions", index, methods=["GET"]), Route("/editions/{edition_id}", edition, methods=["GET"])]
+    def one_list(request: Request) -> Response:
+        with open_store(config) as store:
+            lst = store.find_list(request.path_params["name"])
+            if lst is None:
+                return _problem(404, "No such list.")
+            rows = entries(store, lst["id"])
+            page = index_page(
+                config, rows, lambda r: f"../../editions/{r['id']}", title=list_title(lst), feed_href="feed.atom"
+            )
+        return HTMLResponse(page)
+
+    def feed(request: Request) -> Response:
+        with open_store(config) as store:
+            lst = store.find_list(request.path_params["name"])
+            if lst is None:
+                return _problem(404, "No such list.")
+            rows = entries(store, lst["id"])
+            try:
+                body = atom_feed(config, lst, rows, lambda eid: edition_page(store, config, eid, values))
+            except DigestError as exc:
+                return _problem(500, f"This feed cannot be shown: {exc}")
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return [
+        Route("/editions", index, methods=["GET"]),
+        Route("/editions/{edition_id}", edition, methods=["GET"]),
+        Route("/lists/{name}/", one_list, methods=["GET"]),
+        Route("/lists/{name}/feed.atom", feed, methods=["GET"]),
+    ]
 
 
 def _problem(status: int, message: str) -> HTMLResponse:

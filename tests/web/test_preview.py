@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from digest.models import Ranked
 from digest.web import create_app
+from tests.support.archive import send_to_a_reader
 from tests.support.render import HOSTILE, STORIES, Edition, edition_fixture, seed  # noqa: F401
 
 
@@ -89,11 +90,12 @@ def test_a_template_error_shows_on_the_page_instead_of_the_edition(edition: Edit
 
 
 def test_the_web_archive_serves_the_index_and_each_editions_web_version(edition: Edition) -> None:
+    send_to_a_reader(edition.store, edition.config, edition.edition_id)
     with client(edition, preview=False) as c:
         assert c.get("/").status_code == 404  # the preview is not part of 'digest serve'
         index = c.get("/editions")
         assert index.status_code == 200
-        assert f'href="/editions/{edition.edition_id}"' in index.text and "Wayfarer browser" in index.text
+        assert f'href="editions/{edition.edition_id}"' in index.text and "Wayfarer browser" in index.text
         page = c.get(f"/editions/{edition.edition_id}")
         assert page.status_code == 200 and "Wayfarer browser" in page.text and "%%digest" not in page.text
         assert f'href="https://news.example/editions/{edition.edition_id}"' in page.text
@@ -109,6 +111,8 @@ def test_render_archive_writes_an_index_and_one_page_per_edition(edition: Editio
         date="2026-11-20",
         config=edition.config,
     )
+    send_to_a_reader(edition.store, edition.config, edition.edition_id)
+    send_to_a_reader(edition.store, edition.config, other, "other")
     out = tmp_path / "site"
     report = json.loads(cli("render", "--archive", str(out), "--json").stdout)
     assert report["editions"] == 2 and Path(report["index"]) == out / "index.html"
