@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -73,3 +73,88 @@ class Ranked:
     also: list[dict[str, Any]] = field(default_factory=list)
     picked: bool = True
     reason: str | None = None  # why a runner-up lost
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A stored source: where stories come from, and how its last fetch went. Times are ISO strings."""
+
+    id: int
+    name: str
+    location: str
+    kind: str | None
+    weight: float
+    tags: tuple[str, ...]
+    created_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    last_attempt_at: str | None = None
+    last_success_at: str | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    last_warning: str | None = None
+    last_count: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The fields shown to people (``--json``): everything but the fetch bookkeeping."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "location": self.location,
+            "kind": self.kind,
+            "weight": self.weight,
+            "tags": list(self.tags),
+            "created_at": self.created_at,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "last_attempt_at": self.last_attempt_at,
+            "last_success_at": self.last_success_at,
+            "last_error": self.last_error,
+            "consecutive_failures": self.consecutive_failures,
+            "last_warning": self.last_warning,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStory:
+    """A story as the store holds it. ``source`` is the source's name (None once the source is removed)."""
+
+    id: int
+    identity: str
+    source_id: int | None
+    title: str
+    url: str | None
+    guid: str | None
+    author: str | None
+    published_at: str
+    collected_at: str
+    updated_at: str | None
+    summary: str
+    body_text: str
+    body_html: str
+    image_url: str | None
+    tags: tuple[str, ...]
+    language: str | None
+    comments: int | None
+    engagement: dict[str, int]
+    pinned: bool
+    source: str | None = None
+    source_weight: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (for templates, snapshots and ``--json``)."""
+        return asdict(self) | {"tags": list(self.tags)}
+
+
+@dataclass(frozen=True, slots=True)
+class StoryLine:
+    """One line of ``stories list``: a story without its text."""
+
+    id: int
+    title: str
+    url: str | None
+    published_at: str
+    collected_at: str
+    pinned: bool
+    source: str | None

@@ -81,9 +81,10 @@ def build_edition(
             f"nothing new for '{list_name}' on {day}: {len(result.picked)} new stories cleared the bar, at least"
             f" {wanted} wanted; collect more sources, or lower [rank] min_stories or min_score"
         )
-    stories = [store.story(r.story_id) for r in result.picked]
-    for s, r in zip(stories, result.picked, strict=True):
-        s.update(rank=0, score=r.score, why=r.why, also=r.also)
+    stories = [
+        store.story(r.story_id).as_dict() | {"rank": 0, "score": r.score, "why": r.why, "also": r.also}
+        for r in result.picked
+    ]
     context = make_context(config, list_row, 0, day, stories)
     rendered = render_context(config, context)
     edition_id = store.freeze_edition(

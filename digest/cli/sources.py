@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -42,9 +43,9 @@ def sources_add(
             raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
         location = str(path.resolve())
     name = name or _default_name(location)
-    row = st.store.add_source(name, location, weight=weight, tags=tag)
+    source = st.store.add_source(name, location, weight=weight, tags=tag)
     if json_out:
-        out_json({k: v for k, v in row.items() if k != "content_hash"})
+        out_json(source.public())
     say(f"Added source '{name}' ({location})")
 
 
@@ -65,12 +66,9 @@ def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
     """
     store = state(ctx).store
     counts = store.source_story_counts()
-    rows = []
-    for row in store.sources():
-        row["stories"] = counts.get(row["id"], 0)
-        rows.append(row)
+    rows = [s.public() | {"stories": counts.get(s.id, 0)} for s in store.sources()]
     if json_out:
-        out_json([{k: v for k, v in r.items() if k != "content_hash"} for r in rows])
+        out_json(rows)
         return
     for r in rows:
         r["tags"] = ",".join(r["tags"])
@@ -135,7 +133,7 @@ def stories_list(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List stories, newest first."""
-    rows = state(ctx).store.stories(parse_now(since, "--since"), limit)
+    rows = [asdict(s) for s in state(ctx).store.stories(parse_now(since, "--since"), limit)]
     if json_out:
         out_json(rows)
         return
@@ -149,7 +147,7 @@ def stories_show(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show one story."""
-    row = state(ctx).store.story(story_id)
+    row = state(ctx).store.story(story_id).as_dict()
     if json_out:
         out_json(row)
         return

@@ -193,19 +193,14 @@ def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
 
 def _jobs(store: Store, locations: list[str] | None) -> list[_Job]:
     if not locations:
-        return [
-            _Job(s["name"], s["location"], s["id"], s["etag"], s["last_modified"], s["content_hash"])
-            for s in store.sources()
-        ]
+        return [_Job(s.name, s.location, s.id, s.etag, s.last_modified, s.content_hash) for s in store.sources()]
     jobs = []
     for location in locations:
         if not is_url(location) and Path(location).expanduser().exists():
             location = str(Path(location).expanduser().resolve())
         known = store.source_by_location(location)
         if known:
-            jobs.append(
-                _Job(known["name"], location, known["id"], known["etag"], known["last_modified"], known["content_hash"])
-            )
+            jobs.append(_Job(known.name, location, known.id, known.etag, known.last_modified, known.content_hash))
         else:
             jobs.append(_Job(location if is_url(location) else Path(location).name, location, None))
     return jobs

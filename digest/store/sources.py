@@ -7,13 +7,29 @@ from typing import Any
 
 from digest import clock
 from digest.errors import NotFoundError, SourceError
-from digest.models import iso
+from digest.models import Source, iso
 from digest.store.base import QueryBase, dumps, loads
 
 
-def _source(row: dict[str, Any]) -> dict[str, Any]:
-    row["tags"] = loads(row["tags"], [])
-    return row
+def _source(row: dict[str, Any]) -> Source:
+    return Source(
+        id=row["id"],
+        name=row["name"],
+        location=row["location"],
+        kind=row["kind"],
+        weight=row["weight"],
+        tags=tuple(loads(row["tags"], [])),
+        created_at=row["created_at"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        content_hash=row["content_hash"],
+        last_attempt_at=row["last_attempt_at"],
+        last_success_at=row["last_success_at"],
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"],
+        last_warning=row["last_warning"],
+        last_count=row["last_count"],
+    )
 
 
 class SourceQueries(QueryBase):
@@ -25,7 +41,7 @@ class SourceQueries(QueryBase):
         kind: str | None = None,
         weight: float = 1.0,
         tags: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Source:
         if self.scalar("SELECT 1 FROM sources WHERE name = ?", (name,)):
             raise SourceError(f"a source named '{name}' exists already; pick another --name")
         taken = self.scalar("SELECT name FROM sources WHERE location = ?", (location,))
@@ -37,26 +53,26 @@ class SourceQueries(QueryBase):
         )
         return self.source(name)
 
-    def source(self, name: str) -> dict[str, Any]:
+    def source(self, name: str) -> Source:
         row = self.row("SELECT * FROM sources WHERE name = ?", (name,))
         if row is None:
             raise NotFoundError(f"no source named '{name}': see 'digest sources list'")
         return _source(row)
 
-    def source_by_location(self, location: str) -> dict[str, Any] | None:
+    def source_by_location(self, location: str) -> Source | None:
         row = self.row("SELECT * FROM sources WHERE location = ?", (location,))
         return _source(row) if row else None
 
-    def sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[Source]:
         return [_source(r) for r in self.rows("SELECT * FROM sources ORDER BY name")]
 
-    def remove_source(self, name: str) -> dict[str, Any]:
+    def remove_source(self, name: str) -> Source:
         """Forget a source; its stories stay in the store (editions may point at them)."""
         source = self.source(name)
         with self.transaction():
-            self.conn.execute("UPDATE stories SET source_id = NULL WHERE source_id = ?", (source["id"],))
-            self.conn.execute("UPDATE story_identities SET source_id = NULL WHERE source_id = ?", (source["id"],))
-            self.conn.execute("DELETE FROM sources WHERE id = ?", (source["id"],))
+            self.conn.execute("UPDATE stories SET source_id = NULL WHERE source_id = ?", (source.id,))
+            self.conn.execute("UPDATE story_identities SET source_id = NULL WHERE source_id = ?", (source.id,))
+            self.conn.execute("DELETE FROM sources WHERE id = ?", (source.id,))
         return source
 
     def source_story_count(self, source_id: int) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from digest import clock
 from digest.errors import NotFoundError
-from digest.models import StoryIn, iso
+from digest.models import StoredStory, StoryIn, StoryLine, iso
 from digest.store.base import QueryBase, dumps, loads
 
 STORY_FIELDS = (
@@ -47,10 +47,30 @@ def content_hash(story: StoryIn) -> str:
     return h.hexdigest()
 
 
-def _story(row: dict[str, Any]) -> dict[str, Any]:
-    row["tags"] = loads(row.get("tags"), [])
-    row["engagement"] = loads(row.get("engagement"), {})
-    return row
+def _story(row: dict[str, Any]) -> StoredStory:
+    return StoredStory(
+        id=row["id"],
+        identity=row["identity"],
+        source_id=row["source_id"],
+        title=row["title"],
+        url=row["url"],
+        guid=row["guid"],
+        author=row["author"],
+        published_at=row["published_at"],
+        collected_at=row["collected_at"],
+        updated_at=row["updated_at"],
+        summary=row["summary"],
+        body_text=row["body_text"],
+        body_html=row["body_html"],
+        image_url=row["image_url"],
+        tags=tuple(loads(row["tags"], [])),
+        language=row["language"],
+        comments=row["comments"],
+        engagement=loads(row["engagement"], {}),
+        pinned=bool(row["pinned"]),
+        source=row["source"],
+        source_weight=row["source_weight"],
+    )
 
 
 class StoryQueries(QueryBase):
@@ -139,7 +159,7 @@ class StoryQueries(QueryBase):
                     updated += 1
         return new, updated, unchanged
 
-    def story(self, story_id: int) -> dict[str, Any]:
+    def story(self, story_id: int) -> StoredStory:
         row = self.row(
             "SELECT stories.*, sources.name AS source, sources.weight AS source_weight FROM stories"
             " LEFT JOIN sources ON sources.id = stories.source_id WHERE stories.id = ?",
@@ -149,7 +169,7 @@ class StoryQueries(QueryBase):
             raise NotFoundError(f"no story with id {story_id}: see 'digest stories list'")
         return _story(row)
 
-    def stories(self, since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def stories(self, since: datetime | None = None, limit: int | None = None) -> list[StoryLine]:
         sql = (
             "SELECT stories.id, stories.title, stories.url, stories.published_at, stories.collected_at,"
             " stories.pinned, sources.name AS source FROM stories"
@@ -163,7 +183,12 @@ class StoryQueries(QueryBase):
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
-        return self.rows(sql, params)
+        return [
+            StoryLine(
+                r["id"], r["title"], r["url"], r["published_at"], r["collected_at"], bool(r["pinned"]), r["source"]
+            )
+            for r in self.rows(sql, params)
+        ]
 
     def story_count(self) -> int:
         return int(self.scalar("SELECT count(*) FROM stories"))

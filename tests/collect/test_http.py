@@ -55,10 +55,10 @@ def test_several_sources_at_once_with_one_that_hangs_and_one_that_fails(
         assert by_name["boom"].error and "HTTP 500" in by_name["boom"].error
         assert report.failed == 2 and store.story_count() == 5
         assert server.hits_for("/a.xml")[0].headers["user-agent"] == "digest-test/1.0 (+https://example.test)"
-        health = {s["name"]: s for s in store.sources()}
-        assert health["boom"]["consecutive_failures"] == 1 and "HTTP 500" in health["boom"]["last_error"]
-        assert health["a"]["last_success_at"] and health["a"]["consecutive_failures"] == 0
-        assert health["a"]["kind"] == "rss"
+        health = {s.name: s for s in store.sources()}
+        assert health["boom"].consecutive_failures == 1 and "HTTP 500" in (health["boom"].last_error or "")
+        assert health["a"].last_success_at and health["a"].consecutive_failures == 0
+        assert health["a"].kind == "rss"
 
 
 def test_cli_collect_exit_codes_and_json(initialised: Path, cli, fast: None) -> None:  # noqa: ANN001
@@ -120,9 +120,9 @@ def test_redirects_are_followed_and_the_final_url_is_the_base(store: Store, init
         store.add_source("moved", server.url("/old"))
         report = collect(store, load(initialised), now=NOW)
         assert report.new == 1, report.sources[0].error
-        story = store.story(store.stories()[0]["id"])
-        assert story["url"] == server.url("/moved/posts/1")
-        assert f'href="{server.url("/about")}"' in story["body_html"]
+        story = store.story(store.stories()[0].id)
+        assert story.url == server.url("/moved/posts/1")
+        assert f'href="{server.url("/about")}"' in story.body_html
 
 
 def test_redirect_loops_and_the_size_cap_are_clear_errors(
@@ -167,13 +167,13 @@ def test_an_article_page_over_http_becomes_one_clean_story(store: Store, initial
         server.routes["/news/harbour.html?utm_source=tw"] = Route(page, content_type="text/html; charset=utf-8")
         report = collect(store, load(initialised), [server.url("/news/harbour.html?utm_source=tw")], now=NOW)
         assert report.new == 1, report.sources[0]
-        story = store.story(store.stories()[0]["id"])
-        assert story["title"].startswith("Harbour reopens")
-        assert story["url"] == server.url("/news/harbour.html")
-        assert "Paragraph 7" in story["body_text"] and "alert" not in story["body_text"]
-        assert "Top Stories" not in story["body_text"] and "Home | World" not in story["body_text"]
-        assert story["image_url"] == server.url("/img/lead.jpg")
-        assert story["language"] == "en"
+        story = store.story(store.stories()[0].id)
+        assert story.title.startswith("Harbour reopens")
+        assert story.url == server.url("/news/harbour.html")
+        assert "Paragraph 7" in story.body_text and "alert" not in story.body_text
+        assert "Top Stories" not in story.body_text and "Home | World" not in story.body_text
+        assert story.image_url == server.url("/img/lead.jpg")
+        assert story.language == "en"
 
 
 def test_a_server_trickling_bytes_cannot_hold_the_run(

@@ -34,8 +34,8 @@ def test_collecting_twice_adds_nothing_and_a_changed_item_is_updated(
     third = collect(store, config, now=NOW)
     assert (third.new, third.updated, third.unchanged) == (0, 1, 2)
     assert store.story_count() == 3
-    two = next(s for s in store.stories() if s["title"] == "Two")
-    assert "correction" in store.story(two["id"])["body_text"]
+    two = next(s for s in store.stories() if s.title == "Two")
+    assert "correction" in store.story(two.id).body_text
 
 
 def test_same_url_from_two_feeds_of_one_site_is_one_story(store: Store, initialised: Path, tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_same_url_from_two_feeds_of_one_site_is_one_story(store: Store, initiali
     config = load(initialised)
     report = collect(store, config, now=NOW)
     assert report.new == 3 and report.unchanged == 2
-    assert sorted(s["title"] for s in store.stories()) == ["Linked", "Only in JSON", "Shared post"]
+    assert sorted(s.title for s in store.stories()) == ["Linked", "Only in JSON", "Shared post"]
     # and again, after both feeds changed their bytes but not those stories: still nothing new
     write(atom, atom.read_text().replace("<title>Site</title>", "<title>Site!</title>"))
     write(json_feed, json_feed.read_text().replace('"title": "Site"', '"title": "Site!"'))
@@ -119,7 +119,7 @@ def test_folders_of_articles_and_files_given_directly(store: Store, initialised:
     [result] = report.sources
     assert result.new == 2 and result.error is None
     assert result.warning and "broken.json" in result.warning and "1 file(s) skipped" in result.warning
-    titles = sorted(s["title"] for s in store.stories())
+    titles = sorted(s.title for s in store.stories())
     assert titles == ["Second Story", "The mayor opened the new bridge on Monday"]
 
 

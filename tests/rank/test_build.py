@@ -83,7 +83,7 @@ def test_build_json_shape_and_frozen_parts(cli, store: Store) -> None:
         {
             "story_id": first + 1,
             "title": "Storm: harbour crane collapses",
-            "url": store.story(first + 1)["url"],
+            "url": store.story(first + 1).url,
             "source": "beta",
         }
     ]

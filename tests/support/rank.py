@@ -16,7 +16,7 @@ LEAD = "{}."
 
 def source(store: Store, name: str, weight: float = 1.0, location: str | None = None) -> int:
     """A source; its location is never fetched unless a test collects (then give a local ``location``)."""
-    return int(store.add_source(name, location or f"https://{name}.example/feed", weight=weight)["id"])
+    return int(store.add_source(name, location or f"https://{name}.example/feed", weight=weight).id)
 
 
 def story(

@@ -135,9 +135,9 @@ def seed(
     for i, s in enumerate(stories):
         name = s.get("source") or ""
         if name and name not in sources:
-            existing = next((r for r in store.sources() if r["name"] == name), None)
+            existing = next((r for r in store.sources() if r.name == name), None)
             location = "https://" + "".join(c for c in name.lower() if c.isalnum())[:40] + ".example/feed"
-            sources[name] = (existing or store.add_source(name, location))["id"]
+            sources[name] = (existing or store.add_source(name, location)).id
         story = StoryIn(
             title=s["title"],
             url=s.get("url"),
