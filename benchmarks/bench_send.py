@@ -79,7 +79,7 @@ def populate(home: Path, n: int) -> int:
                 store.conn.executemany(
                     "INSERT INTO subscriptions(subscriber_id, list_id, status, created_at, updated_at)"
                     " VALUES (?, ?, 'confirmed', ?, ?)",
-                    ((i, lst["id"], now, now) for i in ids),
+                    ((i, lst.id, now, now) for i in ids),
                 )
         when = datetime(2026, 11, 24, 6, tzinfo=UTC)
         stories = [
@@ -107,7 +107,7 @@ def populate(home: Path, n: int) -> int:
             )
             for k, s in stories
         ]
-        return store.freeze_edition(lst["id"], "2026-11-24", "Bench digest", "ten stories", now, picked)
+        return store.freeze_edition(lst.id, "2026-11-24", "Bench digest", "ten stories", now, picked)
 
 
 # -- the measured phases (each in its own process) -------------------------------------------

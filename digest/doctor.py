@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
+from digest import consent
 from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
 from digest.store import Store
@@ -54,13 +55,15 @@ def run_checks(store: Store, config: Config, provider: str | None = None, resolv
     lists = store.lists()
     if not lists:
         checks.append(Check("lists", "warn", "no lists yet: create one with 'digest lists add NAME'"))
+    counts = store.status_counts()
     for row in lists:
-        detail = f"{row['active']} active subscribers, from {row['from_email']}"
-        status = "ok" if row["active"] else "warn"
-        if not row["address"] or row["address"].startswith("(set"):
+        receiving = consent.receivers(row, counts.get(row.id, {}))
+        detail = f"{receiving} receiving subscribers, from {row.from_email}"
+        status = "ok" if receiving else "warn"
+        if not row.address or row.address.startswith("(set"):
             status, detail = "warn", detail + "; no postal address for the footer ('digest lists add --address')"
-        checks.append(Check(f"list {row['name']}", status, detail))
-    for domain in sorted({row["from_email"].rpartition("@")[2] for row in lists}):
+        checks.append(Check(f"list {row.name}", status, detail))
+    for domain in sorted({row.from_email.rpartition("@")[2] for row in lists}):
         checks.extend(_domain_checks(domain, resolver))
     return checks
 

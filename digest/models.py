@@ -158,3 +158,75 @@ class StoryLine:
     collected_at: str
     pinned: bool
     source: str | None
+
+
+# -- people: lists, subscribers, their subscriptions and suppressions ---------------------------------------
+
+STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")  # the store's CHECK constraint
+
+
+@dataclass(frozen=True, slots=True)
+class MailingList:
+    """A subscriber list with its sender settings and editor keywords."""
+
+    id: int
+    name: str
+    from_email: str
+    from_name: str = ""
+    reply_to: str = ""
+    subject_prefix: str = ""
+    address: str = ""
+    double_opt_in: bool = False
+    boost: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+    created_at: str = ""
+    title: str = ""  # what readers see (the name when empty)
+    description: str = ""
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One person (an address is on file once, whatever lists it is on)."""
+
+    id: int
+    email: str
+    name: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One person's standing on one list."""
+
+    subscriber_id: int
+    list_id: int
+    list: str  # the list's name
+    status: str
+    created_at: str = ""
+    updated_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A row of ``subscribers list``: a person with one of their subscriptions (or none)."""
+
+    id: int
+    email: str
+    name: str
+    created_at: str
+    list: str | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An address (its one-way hash) that no list takes back without new consent."""
+
+    email_hash: str
+    reason: str
+    suppressed_at: str

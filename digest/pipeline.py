@@ -71,7 +71,7 @@ def build_edition(
     except ValueError:
         raise ConfigError(f"--date {day!r} is not a date; use YYYY-MM-DD") from None
     list_row = store.list_(list_name)
-    existing = store.find_edition(list_row["id"], day)
+    existing = store.find_edition(list_row.id, day)
     if existing and sum(store.send_counts(existing["id"]).values()):
         return _report(store, existing["id"], frozen=True)
     result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
@@ -88,7 +88,7 @@ def build_edition(
     context = make_context(config, list_row, 0, day, stories)
     rendered = render_context(config, context)
     edition_id = store.freeze_edition(
-        list_row["id"], day, rendered.subject, rendered.preheader, iso(now) or "", result.picked, stories
+        list_row.id, day, rendered.subject, rendered.preheader, iso(now) or "", result.picked, stories
     )
     return _report(store, edition_id)
 
@@ -177,9 +177,9 @@ def run(
         today = local_date(config, now)
         week_ago = (date_type.fromisoformat(today) - timedelta(days=7)).isoformat()
         for list_row in store.lists():
-            name = list_row["name"]
+            name = list_row.name
             # never silently: recipients an earlier edition still owes are said every run, for a week
-            for left in store.unfinished_editions(list_row["id"], today, week_ago):
+            for left in store.unfinished_editions(list_row.id, today, week_ago):
                 report.unfinished.append({"list": name, **left})
                 tell_error(
                     f"{name}: edition {left['edition']} of {left['date']} still has {left['failed']} failed"
@@ -224,7 +224,7 @@ def run(
             report.lists.append(entry)
             for error in sent.errors[:10]:
                 tell_error(f"{name}: provider said: {error}")
-            say(send_summary(name, built.edition, built.date, sent, bool(list_row["double_opt_in"])))
+            say(send_summary(name, built.edition, built.date, sent, bool(list_row.double_opt_in)))
     except BaseException as exc:
         _log(config, now, report, error=str(exc) or type(exc).__name__)
         raise

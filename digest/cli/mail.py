@@ -99,10 +99,10 @@ def send(
             raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     list_row = st.store.list_(list_name or st.config.settings.default_list)
     day = date or local_date(st.config, clock.now())
-    edition = st.store.find_edition(list_row["id"], day)
+    edition = st.store.find_edition(list_row.id, day)
     if edition is None:
         hint = "" if date else " (or pass --date)"
-        raise NotFoundError(f"no edition of '{list_row['name']}' for {day}: run 'digest build'{hint}")
+        raise NotFoundError(f"no edition of '{list_row.name}' for {day}: run 'digest build'{hint}")
     warning = st.config.local_links_warning(provider)
     if warning and not to:
         err(warning)

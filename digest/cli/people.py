@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from digest import subscribers, tokens
+from digest import consent, subscribers, tokens
 from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, state, table
 from digest.errors import NotFoundError, SubscriberError
 from digest.store.people import check_list_name
@@ -75,9 +76,9 @@ def lists_add(
         block=_keywords(block),
     )
     if json_out:
-        out_json(row)
+        out_json(asdict(row))
     else:
-        say(f"Created list '{name}' (from {row['from_email']}{', double opt-in' if double_opt_in else ''})")
+        say(f"Created list '{name}' (from {row.from_email}{', double opt-in' if double_opt_in else ''})")
 
 
 def _keywords(words: list[str]) -> list[str]:
@@ -104,20 +105,33 @@ def lists_keywords(
     else:
         row = st.store.list_(name)
     if json_out:
-        out_json({"list": row["name"], "boost": row["boost"], "block": row["block"]})
+        out_json({"list": row.name, "boost": list(row.boost), "block": list(row.block)})
         return
-    typer.echo(f"boost: {', '.join(row['boost']) or '(none)'}")
-    typer.echo(f"block: {', '.join(row['block']) or '(none)'}")
+    typer.echo(f"boost: {', '.join(row.boost) or '(none)'}")
+    typer.echo(f"block: {', '.join(row.block) or '(none)'}")
 
 
 @lists_app.command("list")
 def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """List the lists with their sender settings and active subscriber counts."""
-    rows = state(ctx).store.lists()
+    """List the lists with their sender settings and how many get the next edition.
+
+    ``active`` counts those who receive (on a double opt-in list, only the confirmed); ``pending``
+    those waiting for their confirmation click.
+    """
+    store = state(ctx).store
+    counts = store.status_counts()
+    rows = [
+        {
+            **asdict(lst),
+            "active": consent.receivers(lst, counts.get(lst.id, {})),
+            "pending": consent.pending(lst, counts.get(lst.id, {})),
+        }
+        for lst in store.lists()
+    ]
     if json_out:
         out_json(rows)
         return
-    table(rows, ["name", "active", "from_email", "from_name", "reply_to", "subject_prefix", "double_opt_in"])
+    table(rows, ["name", "active", "pending", "from_email", "from_name", "reply_to", "subject_prefix", "double_opt_in"])
 
 
 # -- one person ---------------------------------------------------------------------------
@@ -149,12 +163,13 @@ def subs_add(
     lst = st.store.list_(lname)
     link = None
     if got == "unconfirmed":
-        link = tokens.link(st.config.public_url, tokens.signing_key(st.store), "confirm", sid, lst["id"])
-    person = st.store.subscriber_by_id(sid) or {}
+        link = tokens.link(st.config.public_url, tokens.signing_key(st.store), "confirm", sid, lst.id)
+    person = st.store.subscriber_by_id(sid)
+    address = person.email if person else email
     if json_out:
-        out_json({"id": sid, "email": person.get("email"), "list": lname, "status": got, "confirm_url": link})
+        out_json({"id": sid, "email": address, "list": lname, "status": got, "confirm_url": link})
         return
-    say(f"{person.get('email')}: {got} on '{lname}'")
+    say(f"{address}: {got} on '{lname}'")
     if link:
         say("They get no mail until they confirm; send them this link:")
         typer.echo(link)
@@ -238,16 +253,23 @@ def subs_list(
     status: str = typer.Option(None, "--status", help="Only this status: " + ", ".join(subscribers.STATUSES) + "."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """List subscribers and their status per list."""
+    """List subscribers and their status per list; ``receives`` says whether they get the next edition."""
     st = state(ctx)
-    if status is not None and status not in subscribers.STATUSES:
-        raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(subscribers.STATUSES)}")
-    list_id = st.store.list_(list_name)["id"] if list_name else None
-    rows = st.store.subscribers(list_id, status)
+    if status is not None:
+        consent.check_status(status)
+    list_id = st.store.list_(list_name).id if list_name else None
+    lists = {lst.name: lst for lst in st.store.lists()}
+    rows = [
+        {**asdict(m), "receives": m.list is not None and consent.receives(lists[m.list], m.status)}
+        for m in st.store.subscribers(list_id, status)
+    ]
     if json_out:
         out_json(rows)
         return
-    table(rows, ["email", "name", "list", "status"])
+    table(
+        [{**r, "receives": "yes" if r["receives"] else "no"} for r in rows],
+        ["email", "name", "list", "status", "receives"],
+    )
 
 
 # -- files --------------------------------------------------------------------------------

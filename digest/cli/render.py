@@ -53,16 +53,16 @@ def render(
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     list_row = st.store.list_(list_name or st.config.settings.default_list)
-    edition = st.store.find_edition(list_row["id"], date)
+    edition = st.store.find_edition(list_row.id, date)
     if edition is None:
-        raise NotFoundError(f"no edition of '{list_row['name']}'{' on ' + date if date else ''}: run 'digest build'")
+        raise NotFoundError(f"no edition of '{list_row.name}'{' on ' + date if date else ''}: run 'digest build'")
     rendered = render_edition(st.store, st.config, edition["id"])
     mail = edition_mail(st.config, st.store, edition["id"], rendered)
     if as_email:
         from digest import tokens
 
         who = st.store.subscriber(as_email)
-        r = recipient(st.config, tokens.signing_key(st.store), mail, who["id"], who["email"], who["name"])
+        r = recipient(st.config, tokens.signing_key(st.store), mail, who.id, who.email, who.name)
         values = r.values
     else:
         values = web_values(st.config, edition["id"])
@@ -93,7 +93,7 @@ def render(
 def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None:
     from digest.render.archive import entries, write_archive
 
-    list_id = st.store.list_(list_name)["id"] if list_name else None
+    list_id = st.store.list_(list_name).id if list_name else None
     count = len(entries(st.store, list_id))
     with progress() as bar:
         task = bar.add_task("Writing the archive", total=count)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from digest.config import RankSettings
-from digest.models import Ranked, iso
+from digest.models import MailingList, Ranked, iso
 from digest.rank.cluster import cluster
 from digest.rank.score import Keywords, Window, coverage, parts
 from digest.store import Store
@@ -79,23 +79,23 @@ def rank(
     store: Store,
     settings: RankSettings,
     now: datetime,
-    list_row: dict[str, Any] | None = None,
+    list_row: MailingList | None = None,
     limit: int | None = None,
     date: str | None = None,
 ) -> RankResult:
     """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``."""
     max_n = limit or settings.max_stories
     day = date or now.date().isoformat()
-    boost = Keywords((list_row or {}).get("boost") or settings.boost)
-    block = Keywords((list_row or {}).get("block") or settings.block)
+    boost = Keywords(list(list_row.boost if list_row else ()) or settings.boost)
+    block = Keywords(list(list_row.block if list_row else ()) or settings.block)
     history: dict[int, tuple[int, str]] = {}
     if list_row is not None:
         since = (date_type.fromisoformat(day) - timedelta(days=settings.history_days)).isoformat()
-        history = store.sent_history(list_row["id"], day, since)
+        history = store.sent_history(list_row.id, day, since)
     w = Window.from_chunks(
         store.rank_window(now - timedelta(hours=settings.window_hours), now, extra_ids=history, hint_terms=boost.terms)
     )
-    result = RankResult(considered=len(w), list=list_row["name"] if list_row else None, now=iso(now))
+    result = RankResult(considered=len(w), list=list_row.name if list_row else None, now=iso(now))
     if not len(w):
         return result
     p = parts(w, settings)

@@ -17,6 +17,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import ConfigError
+from digest.models import MailingList
 from digest.render.mjml import compile_mjml
 from digest.render.templates import TOKEN, Slot, environment, long_date, render_template
 from digest.store import Store
@@ -98,7 +99,7 @@ def _split(compiled: str) -> list[str]:
 
 
 def make_context(
-    config: Config, list_row: dict[str, Any], edition_id: int, day: str, stories: list[dict[str, Any]]
+    config: Config, list_row: MailingList, edition_id: int, day: str, stories: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """What the templates see; per-subscriber values are placeholders filled after compiling."""
     if len(stories) > MAX_STORIES:
@@ -108,7 +109,7 @@ def make_context(
         )
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
-        "list": {k: list_row[k] for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
+        "list": {k: getattr(list_row, k) for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
         "edition": {"id": edition_id, "date": day, "date_long": long_date(day)},
         "stories": stories,
         "lead": stories[0] if stories else None,

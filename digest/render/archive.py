@@ -17,6 +17,7 @@ from typing import Any
 from digest import clock
 from digest.config import Config
 from digest.errors import DigestError
+from digest.models import MailingList
 from digest.render import render_edition
 from digest.render.feed import atom_feed
 from digest.render.templates import environment, long_date, render_template
@@ -121,8 +122,8 @@ def write_archive(
     _write(report.index, index_page(config, rows, lambda r: f"editions/{r['id']}.html"))
     lists = [store.list_by_id(list_id)] if list_id is not None else store.lists()
     for lst in lists:
-        mine = [r for r in rows if r["list"] == lst["name"]]
-        folder = out / "lists" / lst["name"]
+        mine = [r for r in rows if r["list"] == lst.name]
+        folder = out / "lists" / lst.name
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -138,9 +139,9 @@ def write_archive(
     return report
 
 
-def list_title(lst: dict[str, Any]) -> str:
+def list_title(lst: MailingList) -> str:
     """What readers see for a list: its title, else its name."""
-    return str(lst.get("title") or lst["name"])
+    return lst.display_title
 
 
 def _write(path: Path, text: str) -> None:

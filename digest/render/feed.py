@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 from digest import clock
 from digest.config import Config
-from digest.models import iso, parse_iso
+from digest.models import MailingList, iso, parse_iso
 
 ATOM = "http://www.w3.org/2005/Atom"
 
@@ -18,13 +18,13 @@ def _stamp(value: str | None) -> str:
     return iso(parse_iso(value) or clock.now())
 
 
-def atom_feed(config: Config, lst: dict[str, Any], rows: list[dict[str, Any]], page: Callable[[int], str]) -> str:
+def atom_feed(config: Config, lst: MailingList, rows: list[dict[str, Any]], page: Callable[[int], str]) -> str:
     """The feed for ``lst`` over ``rows`` (archive entries, newest first); ``page(id)`` is an edition's HTML.
 
     Every link is absolute under ``public_url``: feed readers resolve nothing relative reliably.
     """
     base = config.public_url
-    title = str(lst.get("title") or lst["name"])
+    title = lst.display_title
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
 
@@ -34,13 +34,13 @@ def atom_feed(config: Config, lst: dict[str, Any], rows: list[dict[str, Any]], p
             el.text = text
         return el
 
-    sub(feed, "id", f"{base}/lists/{lst['name']}/feed.atom")
+    sub(feed, "id", f"{base}/lists/{lst.name}/feed.atom")
     sub(feed, "title", f"{config.settings.name}: {title}" if title != config.settings.name else title)
     sub(feed, "updated", _stamp(rows[0]["sent_at"]) if rows else _stamp(None))
     author = sub(feed, "author")
     sub(author, "name", config.settings.name)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/lists/{lst['name']}/feed.atom")
-    sub(feed, "link", rel="alternate", type="text/html", href=f"{base}/lists/{lst['name']}/")
+    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/lists/{lst.name}/feed.atom")
+    sub(feed, "link", rel="alternate", type="text/html", href=f"{base}/lists/{lst.name}/")
     for row in rows:
         entry = sub(feed, "entry")
         url = f"{base}/editions/{row['id']}"

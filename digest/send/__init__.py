@@ -26,9 +26,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from digest import tokens
+from digest import consent, tokens
 from digest.config import Config, secret
 from digest.errors import LockedError, ProviderError
+from digest.models import MailingList
 from digest.render import Rendered, render_edition
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
@@ -76,16 +77,16 @@ def edition_mail(
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition["list_id"])
     rendered = rendered or render_edition(store, config, edition_id)
-    domain = list_row["from_email"].rpartition("@")[2] or "digest.local"
+    domain = list_row.from_email.rpartition("@")[2] or "digest.local"
     return EditionMail(
         edition_id=edition_id,
-        list_id=list_row["id"],
-        list_name=list_row["name"],
+        list_id=list_row.id,
+        list_name=list_row.name,
         subject=edition["subject"],
-        from_email=list_row["from_email"],
-        from_name=list_row["from_name"],
-        reply_to=list_row["reply_to"],
-        list_id_header=f"{list_row['name']} <{list_row['name']}.{domain}>",
+        from_email=list_row.from_email,
+        from_name=list_row.from_name,
+        reply_to=list_row.reply_to,
+        list_id_header=f"{list_row.name} <{list_row.name}.{domain}>",
         rendered=rendered,
         categories=list(config.settings.sendgrid.categories),
         test=test,
@@ -333,15 +334,15 @@ def _ledger_batches(
     store: Store,
     provider: str,
     edition_id: int,
-    list_row: dict[str, Any],
+    list_row: MailingList,
     size: int,
     retry_unknown: bool,
     report: SendReport,
     run_id: str,
 ) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
-    active = _active(list_row)
-    for kind, rows in store.owed_again(edition_id, list_row["id"], active, retry_unknown, size):
+    active = consent.receiving(list_row)
+    for kind, rows in store.owed_again(edition_id, list_row.id, active, retry_unknown, size):
         restarted = store.restart_batch(edition_id, provider, rows, run_id=run_id, unknown_retry=kind == "unknown")
         if restarted is None:
             continue
@@ -350,16 +351,11 @@ def _ledger_batches(
         yield restarted
     after = 0
     while True:
-        claimed = store.claim_new_batch(edition_id, provider, list_row["id"], active, after, size, run_id)
+        claimed = store.claim_new_batch(edition_id, provider, list_row.id, active, after, size, run_id)
         if claimed is None:
             return
         yield claimed
         after = claimed[1][-1][0]
-
-
-def _active(list_row: dict[str, Any]) -> tuple[str, ...]:
-    """Who receives: confirmed subscribers, and unconfirmed ones too on single opt-in lists."""
-    return ("confirmed",) if list_row["double_opt_in"] else ("confirmed", "unconfirmed")
 
 
 def _dry_run_key(store: Store) -> bytes:
@@ -373,7 +369,7 @@ def _dry_run(
     config: Config,
     impl: Provider,
     edition_id: int,
-    list_row: dict[str, Any],
+    list_row: MailingList,
     key: bytes,
     report: SendReport,
     progress: Callable[[int], None] | None,
@@ -383,8 +379,8 @@ def _dry_run(
     it would leave (bodies, messages); send nothing, write nothing."""
     mail = edition_mail(config, store, edition_id)
     report.skipped = store.send_counts(edition_id)["sent"]
-    size, active = max(1, impl.batch_size), _active(list_row)
-    again = store.owed_again(edition_id, list_row["id"], active, retry_unknown, size)
+    size, active = max(1, impl.batch_size), consent.receiving(list_row)
+    again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
     retried = 0
 
     def chunks() -> Iterator[list[tuple[int, str, str]]]:
@@ -392,7 +388,7 @@ def _dry_run(
         for kind, rows in again:
             retried += len(rows) if kind == "unknown" else 0
             yield rows
-        yield from store.owed_new(list_row["id"], edition_id, active, size)
+        yield from store.owed_new(list_row.id, edition_id, active, size)
 
     for chunk in chunks():
         batch = [recipient(config, key, mail, sid, email, name) for sid, email, name in chunk]
@@ -420,7 +416,7 @@ def send_test(
         key = _dry_run_key(store) if dry_run else tokens.signing_key(store)
         mail = edition_mail(config, store, edition_id, test=True)
         found = store.find_subscriber(email)
-        r = recipient(config, key, mail, found["id"] if found else 0, email, found["name"] if found else "")
+        r = recipient(config, key, mail, found.id if found else 0, email, found.name if found else "")
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
         if dry_run:
             impl.prepare(mail, [r])

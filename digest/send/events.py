@@ -15,8 +15,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from digest.consent import email_hash, leave_address
 from digest.store import Store
-from digest.subscribers.validate import email_hash
 
 TRACKED = (
     "processed",
@@ -109,9 +109,7 @@ def record_events(store: Store, events: list[Any]) -> dict[str, int]:
             list_id = _int(event.get("list_id")) or (store.edition_list_id(edition_id) if edition_id else None)
             if one_list and list_id is None:
                 continue  # a group unsubscribe we cannot place: leave the subscriptions alone
-            if not one_list:
-                store.suppress(email_hash(email), status)
-            summary["status_changes"] += store.leave(email, status, list_id if one_list else None)
+            summary["status_changes"] += leave_address(store, email, status, list_id if one_list else None)
     return summary
 
 
@@ -124,8 +122,7 @@ def sync_suppressions(store: Store, provider: Any) -> dict[str, dict[str, int]]:
         with store.transaction(immediate=True):
             for entry in entries:
                 email = str(entry.get("email") or "").strip() if isinstance(entry, dict) else ""
-                if email:
-                    store.suppress(email_hash(email), status)  # also addresses not (yet) in the store
-                    changed += store.leave(email, status)
+                if email:  # suppressed even when the address is not (yet) in the store
+                    changed += leave_address(store, email, status)
         report[kind] = {"listed": len(entries), "changed": changed}
     return report

@@ -7,7 +7,6 @@ from typing import Any
 from digest import clock
 from digest.models import iso
 from digest.store.base import QueryBase, dumps
-from digest.store.people import ACTIVE
 
 
 class EventQueries(QueryBase):
@@ -48,18 +47,6 @@ class EventQueries(QueryBase):
 
     def edition_list_id(self, edition_id: int) -> int | None:
         return self.scalar("SELECT list_id FROM editions WHERE id = ?", (edition_id,))
-
-    def leave(self, email: str, status: str, list_id: int | None = None) -> int:
-        """Move an address's active subscriptions (on one list, or all) to ``status``; returns how many changed."""
-        sql = (
-            f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE status IN ({', '.join('?' * len(ACTIVE))})"
-            " AND subscriber_id = (SELECT id FROM subscribers WHERE email = ?)"
-        )
-        params: list[Any] = [status, iso(clock.now()), *ACTIVE, email]
-        if list_id is not None:
-            sql += " AND list_id = ?"
-            params.append(list_id)
-        return self.conn.execute(sql, params).rowcount
 
     def edition_stats(self, edition_id: int | None = None) -> list[dict[str, Any]]:
         """Per edition: sent, failed, unknown (the ledger) and distinct people per delivery event."""

@@ -9,21 +9,35 @@ from typing import Any
 
 from digest import clock
 from digest.errors import NotFoundError, SubscriberError
-from digest.models import iso
+from digest.models import STATUSES, MailingList, Member, Subscriber, Subscription, Suppression, iso
 from digest.store.base import QueryBase, dumps, loads
 
-STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
-LEFT = ("unsubscribed", "bounced", "complained")
-ACTIVE = ("unconfirmed", "confirmed")  # the one definition; digest.store.events and digest.subscribers use it
 LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a list's name goes into the List-Id header as is
 _CHUNK = 900  # bound parameters per IN (...) query
 
 
-def _list(row: dict[str, Any]) -> dict[str, Any]:
-    row["double_opt_in"] = bool(row["double_opt_in"])
-    row["boost"] = loads(row["boost"], [])
-    row["block"] = loads(row["block"], [])
-    return row
+def _list(row: dict[str, Any]) -> MailingList:
+    return MailingList(
+        id=row["id"],
+        name=row["name"],
+        from_email=row["from_email"],
+        from_name=row["from_name"],
+        reply_to=row["reply_to"],
+        subject_prefix=row["subject_prefix"],
+        address=row["address"],
+        double_opt_in=bool(row["double_opt_in"]),
+        boost=tuple(loads(row["boost"], [])),
+        block=tuple(loads(row["block"], [])),
+        created_at=row["created_at"],
+        title=row.get("title") or "",
+        description=row.get("description") or "",
+    )
+
+
+def _subscriber(row: dict[str, Any] | None) -> Subscriber | None:
+    if row is None:
+        return None
+    return Subscriber(row["id"], row["email"], row["name"], loads(row["attributes"], {}), row["created_at"])
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -52,7 +66,7 @@ class PeopleQueries(QueryBase):
         double_opt_in: bool = False,
         boost: list[str] | None = None,
         block: list[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> MailingList:
         check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
             raise SubscriberError(f"a list named '{name}' exists already; see 'digest lists list'")
@@ -74,78 +88,78 @@ class PeopleQueries(QueryBase):
         )
         return self.list_(name)
 
-    def list_(self, name: str) -> dict[str, Any]:
+    def list_(self, name: str) -> MailingList:
         row = self.row("SELECT * FROM lists WHERE name = ?", (name,))
         if row is None:
-            known = ", ".join(r["name"] for r in self.lists()) or "none yet"
+            known = ", ".join(lst.name for lst in self.lists()) or "none yet"
             raise NotFoundError(f"no list named '{name}' (lists: {known}); create it with 'digest lists add {name}'")
         return _list(row)
 
     def set_list_keywords(
         self, name: str, *, boost: list[str] | None = None, block: list[str] | None = None
-    ) -> dict[str, Any]:
+    ) -> MailingList:
         """Replace a list's editor keywords (None leaves that side as it is)."""
         row = self.list_(name)
         self.conn.execute(
             "UPDATE lists SET boost = ?, block = ? WHERE id = ?",
             (
-                dumps(row["boost"] if boost is None else boost),
-                dumps(row["block"] if block is None else block),
-                row["id"],
+                dumps(list(row.boost) if boost is None else boost),
+                dumps(list(row.block) if block is None else block),
+                row.id,
             ),
         )
         return self.list_(name)
 
-    def find_list(self, name: str) -> dict[str, Any] | None:
+    def find_list(self, name: str) -> MailingList | None:
         row = self.row("SELECT * FROM lists WHERE name = ?", (name,))
         return _list(row) if row else None
 
-    def list_by_id(self, list_id: int) -> dict[str, Any]:
+    def list_by_id(self, list_id: int) -> MailingList:
         row = self.row("SELECT * FROM lists WHERE id = ?", (list_id,))
         if row is None:
             raise NotFoundError(f"no list with id {list_id}")
         return _list(row)
 
-    def lists(self) -> list[dict[str, Any]]:
-        return [
-            _list(r)
-            for r in self.rows(
-                "SELECT lists.*, (SELECT count(*) FROM subscriptions s WHERE s.list_id = lists.id"
-                " AND s.status IN ('confirmed', 'unconfirmed')) AS active FROM lists ORDER BY name"
-            )
-        ]
+    def lists(self) -> list[MailingList]:
+        return [_list(r) for r in self.rows("SELECT * FROM lists ORDER BY name")]
+
+    def status_counts(self) -> dict[int, dict[str, int]]:
+        """list id -> status -> how many subscriptions (who that makes receivers is digest.consent's call)."""
+        counts: dict[int, dict[str, int]] = {}
+        for list_id, status, n in self.conn.execute(
+            "SELECT list_id, status, count(*) FROM subscriptions GROUP BY list_id, status"
+        ):
+            counts.setdefault(list_id, {})[status] = n
+        return counts
 
     # -- subscribers ---------------------------------------------------------------------
-    def subscriber(self, email: str) -> dict[str, Any]:
+    def subscriber(self, email: str) -> Subscriber:
         row = self.find_subscriber(email)
         if row is None:
             raise NotFoundError(f"no subscriber {email}: see 'digest subscribers list'")
         return row
 
-    def find_subscriber(self, email: str) -> dict[str, Any] | None:
-        row = self.row("SELECT * FROM subscribers WHERE email = ?", (email,))
-        if row is not None:
-            row["attributes"] = loads(row["attributes"], {})
-        return row
+    def find_subscriber(self, email: str) -> Subscriber | None:
+        return _subscriber(self.row("SELECT * FROM subscribers WHERE email = ?", (email,)))
 
-    def subscriber_by_id(self, subscriber_id: int) -> dict[str, Any] | None:
-        row = self.row("SELECT * FROM subscribers WHERE id = ?", (subscriber_id,))
-        if row is not None:
-            row["attributes"] = loads(row["attributes"], {})
-        return row
+    def subscriber_by_id(self, subscriber_id: int) -> Subscriber | None:
+        return _subscriber(self.row("SELECT * FROM subscribers WHERE id = ?", (subscriber_id,)))
 
     def subscription(self, subscriber_id: int, list_id: int) -> str | None:
         return self.scalar(
             "SELECT status FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
         )
 
-    def subscriptions_of(self, subscriber_id: int) -> list[dict[str, Any]]:
-        return self.rows(
-            "SELECT lists.name AS list, subscriptions.status, subscriptions.created_at, subscriptions.updated_at"
-            " FROM subscriptions JOIN lists ON lists.id = subscriptions.list_id"
-            " WHERE subscriptions.subscriber_id = ? ORDER BY lists.name",
-            (subscriber_id,),
-        )
+    def subscriptions_of(self, subscriber_id: int) -> list[Subscription]:
+        return [
+            Subscription(*row)
+            for row in self.conn.execute(
+                "SELECT s.subscriber_id, s.list_id, lists.name, s.status, s.created_at, s.updated_at"
+                " FROM subscriptions s JOIN lists ON lists.id = s.list_id"
+                " WHERE s.subscriber_id = ? ORDER BY lists.name",
+                (subscriber_id,),
+            )
+        ]
 
     def _set_subscription(self, subscriber_id: int, list_id: int, status: str) -> None:
         if status not in STATUSES:
@@ -168,7 +182,21 @@ class PeopleQueries(QueryBase):
         )
         return cur.rowcount > 0
 
-    def subscribers(self, list_id: int | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    def change_subscriptions_of(
+        self, email: str, status: str, *, only_from: Sequence[str], list_id: int | None = None
+    ) -> int:
+        """Move an address's subscriptions (on one list, or all) in ``only_from`` to ``status``; how many moved."""
+        sql = (
+            f"UPDATE subscriptions SET status = ?, updated_at = ? WHERE status IN ({', '.join('?' * len(only_from))})"
+            " AND subscriber_id = (SELECT id FROM subscribers WHERE email = ?)"
+        )
+        params: list[Any] = [status, iso(clock.now()), *only_from, email]
+        if list_id is not None:
+            sql += " AND list_id = ?"
+            params.append(list_id)
+        return self.conn.execute(sql, params).rowcount
+
+    def subscribers(self, list_id: int | None = None, status: str | None = None) -> list[Member]:
         sql = (
             "SELECT subscribers.id, subscribers.email, subscribers.name, subscribers.created_at,"
             " lists.name AS list, subscriptions.status FROM subscribers"
@@ -182,7 +210,7 @@ class PeopleQueries(QueryBase):
         if status is not None:
             sql += " AND subscriptions.status = ?"
             params.append(status)
-        return self.rows(sql + " ORDER BY subscribers.email, lists.name", params)
+        return [Member(*row) for row in self.conn.execute(sql + " ORDER BY subscribers.email, lists.name", params)]
 
     def export_rows(self, list_id: int | None = None) -> Iterator[tuple[str, str, str, str | None]]:
         """(email, name, attributes JSON, status on the list or None) in id order, streamed."""
@@ -320,6 +348,12 @@ class PeopleQueries(QueryBase):
                 )
             )
         return got
+
+    def suppression(self, hashed: str) -> Suppression | None:
+        row = self.conn.execute(
+            "SELECT email_hash, reason, suppressed_at FROM suppressions WHERE email_hash = ?", (hashed,)
+        ).fetchone()
+        return Suppression(*row) if row else None
 
     def forget_suppressions(self, hashes: Iterable[str]) -> None:
         self.conn.executemany("DELETE FROM suppressions WHERE email_hash = ?", ((h,) for h in hashes))

@@ -1,24 +1,26 @@
 """People and lists: validated addresses, consent kept, CSV import that loses nothing good.
 
 ``validate`` decides what may enter the store, ``csvfile`` reads and writes the roster format,
-``importer`` applies records in batches under the consent rules. This module holds the one-person
-operations the CLI and the web pages call: add, unsubscribe, confirm, remove (erasure), show, and
-``sync`` of a roster folder.
+``importer`` applies records in batches under the consent rules of :mod:`digest.consent`. This module
+holds the one-person operations the CLI and the web pages call: add, unsubscribe, confirm, remove
+(erasure), show, and ``sync`` of a roster folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from digest import consent
+from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
+from digest.models import Subscriber
 from digest.store import Store
 from digest.store.base import dumps
-from digest.store.people import ACTIVE, LEFT, STATUSES
 from digest.subscribers.csvfile import safe_cell, write_roster
-from digest.subscribers.importer import Importer, ImportReport, decide, import_csv
-from digest.subscribers.validate import POLICY, clean_name, email_hash, normalize_email, parse_attributes
+from digest.subscribers.importer import Importer, ImportReport, import_csv
+from digest.subscribers.validate import POLICY, clean_name, normalize_email, parse_attributes
 
 __all__ = [
     "ACTIVE",
@@ -64,10 +66,10 @@ def add(
     if report.rejected:
         raise SubscriberError(report.rejected[0]["reason"])
     found = store.subscriber(normalize_email(email))
-    return int(found["id"]), store.subscription(found["id"], importer.list["id"]) or ""
+    return found.id, store.subscription(found.id, importer.list.id) or ""
 
 
-def _person(store: Store, email: str) -> dict[str, Any]:
+def _person(store: Store, email: str) -> Subscriber:
     try:
         address = normalize_email(email)
     except SubscriberError:
@@ -80,33 +82,24 @@ def _person(store: Store, email: str) -> dict[str, Any]:
 
 def unsubscribe(store: Store, email: str, list_name: str | None = None, *, status: str = "unsubscribed") -> list[str]:
     """Move the person out of one list (or every list); the names of the lists they left."""
-    if status not in LEFT:
-        raise SubscriberError(f"'{status}' is not a way of leaving; use one of {', '.join(LEFT)}")
     person = _person(store, email)
-    lists = (
-        [store.list_(list_name)]
-        if list_name
-        else [store.list_(s["list"]) for s in store.subscriptions_of(person["id"])]
-    )
-    left = []
-    with store.transaction(immediate=True):
-        for lst in lists:
-            if store.change_subscription(person["id"], lst["id"], status, only_from=ACTIVE):
-                left.append(lst["name"])
-    return left
+    if list_name:
+        lists = [store.list_(list_name)]
+    else:
+        lists = [store.list_by_id(s.list_id) for s in store.subscriptions_of(person.id)]
+    return consent.leave(store, person, lists, status)
 
 
 def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:
     """Double opt-in: confirm an unconfirmed subscription; False when it was not unconfirmed."""
-    with store.transaction(immediate=True):
-        return store.change_subscription(subscriber_id, list_id, "confirmed", only_from=("unconfirmed",))
+    return consent.confirm(store, subscriber_id, list_id)
 
 
 def remove(store: Store, email: str) -> str:
     """Erase the person (right to erasure), keeping only a one-way hash of the address; the address."""
     person = _person(store, email)
-    store.erase_subscriber(person["id"], person["email"], email_hash(person["email"]))
-    return str(person["email"])
+    consent.erase(store, person)
+    return person.email
 
 
 def show(store: Store, email: str) -> dict[str, Any]:
@@ -122,14 +115,18 @@ def show(store: Store, email: str) -> dict[str, Any]:
             "message_id": s["message_id"],
             "at": s["updated_at"],
         }
-        for s in store.sends_for(person["id"])
+        for s in store.sends_for(person.id)
     ]
-    return {**person, "subscriptions": store.subscriptions_of(person["id"]), "sent": sent}
+    subscriptions = [
+        {"list": s.list, "status": s.status, "created_at": s.created_at, "updated_at": s.updated_at}
+        for s in store.subscriptions_of(person.id)
+    ]
+    return {**asdict(person), "subscriptions": subscriptions, "sent": sent}
 
 
 def write_export(store: Store, out: IO[str], list_name: str | None = None) -> int:
     """Stream the roster (with each person's status when a list is given) to ``out``; rows written."""
-    list_id = store.list_(list_name)["id"] if list_name else None
+    list_id = store.list_(list_name).id if list_name else None
     return write_roster(out, store.export_rows(list_id), with_status=list_id is not None)
 
 

@@ -5,7 +5,8 @@ batch that is written in one write transaction: one lookup of who exists already
 inserts and updates. A crash loses at most the batch in hand, and because importing the same rows
 again changes nothing, running the import again finishes the job.
 
-The consent rules (the same for ``subscribers add``, ``import`` and ``sync``), in :func:`decide`:
+The consent rules (the same for ``subscribers add``, ``import`` and ``sync``; they live in
+:mod:`digest.consent`, this module applies them a batch at a time):
 
 * nobody who unsubscribed, bounced, complained or was erased is subscribed again, unless
   ``force`` (``--force-resubscribe``) says they gave new consent; an address that bounced, complained
@@ -29,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from digest import clock
+from digest.consent import LEFT, check_status, decide, default_status, email_hash
 from digest.errors import SubscriberError
 from digest.models import iso
 from digest.store import Store
-from digest.store.people import LEFT, STATUSES
 from digest.subscribers import csvfile
 from digest.subscribers.parallel import checked_records
-from digest.subscribers.validate import Checked, check_row, email_hash
+from digest.subscribers.validate import Checked, check_row
 
 BATCH = 10_000
 
@@ -57,21 +58,6 @@ class ImportReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
-
-
-def decide(current: str | None, wanted: str, *, force: bool) -> str:
-    """The subscription's status after a row asks for ``wanted``; :class:`SubscriberError` if refused."""
-    if current is None:
-        return wanted
-    if current in LEFT:
-        if wanted in LEFT:
-            return current
-        if force:
-            return wanted
-        raise SubscriberError(f"{current} on this list; not re-subscribed without new consent (--force-resubscribe)")
-    if wanted in LEFT or (current == "unconfirmed" and wanted == "confirmed"):
-        return wanted
-    return current
 
 
 @dataclass(slots=True)
@@ -101,9 +87,7 @@ class Importer:
     ) -> None:
         self.store = store
         self.list = store.list_(list_name)
-        if status is not None and status not in STATUSES:
-            raise SubscriberError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
-        self.default_status = status or ("unconfirmed" if self.list["double_opt_in"] else "confirmed")
+        self.default_status = check_status(status) if status is not None else default_status(self.list)
         self.force = force
         self.check_deliverability = check_deliverability
         self.on_reject = on_reject
@@ -147,7 +131,7 @@ class Importer:
         batch, self._batch = self._batch, {}
         if not batch:
             return
-        store, list_id, report = self.store, self.list["id"], self.report
+        store, list_id, report = self.store, self.list.id, self.report
         new_subs: list[tuple[int, str, str, str, str]] = []
         changed_subs: list[tuple[str, str, int]] = []
         new_links: list[tuple[int, str]] = []

@@ -21,7 +21,6 @@ large set of generated near-misses.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from functools import lru_cache
@@ -36,8 +35,8 @@ from email_validator.rfc_constants import (
 )
 
 from digest.errors import SubscriberError
+from digest.models import STATUSES
 from digest.store.base import dumps
-from digest.store.people import STATUSES
 
 POLICY = "conservative"
 MAX_NAME = 200
@@ -183,11 +182,6 @@ def parse_attributes(raw: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SubscriberError('attributes must be a JSON object like {"city": "Oslo"}')
     return value
-
-
-def email_hash(email: str) -> str:
-    """The one-way hash an erasure keeps (of the normalised, lower-cased address)."""
-    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
 # A status column's words: ours, plus listmonk's subscriber statuses.

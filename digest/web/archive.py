@@ -53,7 +53,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lst = store.find_list(request.path_params["name"])
             if lst is None:
                 return _problem(404, "No such list.")
-            rows = entries(store, lst["id"])
+            rows = entries(store, lst.id)
             page = index_page(
                 config, rows, lambda r: f"../../editions/{r['id']}", title=list_title(lst), feed_href="feed.atom"
             )
@@ -64,7 +64,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lst = store.find_list(request.path_params["name"])
             if lst is None:
                 return _problem(404, "No such list.")
-            rows = entries(store, lst["id"])
+            rows = entries(store, lst.id)
             try:
                 body = atom_feed(config, lst, rows, lambda eid: edition_page(store, config, eid, values))
             except DigestError as exc:

@@ -143,9 +143,9 @@ def _edition(
     try:
         with open_store(config) as store:
             list_row = store.list_(request.query_params.get("list") or config.settings.default_list)
-            edition = store.find_edition(list_row["id"], request.query_params.get("date") or None)
+            edition = store.find_edition(list_row.id, request.query_params.get("date") or None)
             if edition is None:
-                return None, [], None, f"No edition of '{list_row['name']}' yet: run 'digest build'."
+                return None, [], None, f"No edition of '{list_row.name}' yet: run 'digest build'."
             return edition, store.edition_stories(edition["id"]), render_edition(store, config, edition["id"]), ""
     except DigestError as exc:
         return None, [], None, str(exc)

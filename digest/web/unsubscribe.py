@@ -10,7 +10,6 @@ says how to unsubscribe.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment
@@ -18,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from digest import clock, subscribers, tokens
+from digest import consent, tokens
 from digest.config import Config
 from digest.errors import NotFoundError
+from digest.models import MailingList, Subscriber
 from digest.store import Store
 from digest.web.common import open_store
 
@@ -46,9 +46,9 @@ def _page(config: Config, status: int, title: str, *paragraphs: str, button: str
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
-def _newsletter(config: Config, lst: dict[str, Any]) -> str:
+def _newsletter(config: Config, lst: MailingList) -> str:
     """What a reader calls it: the newsletter's name, with the list's short name as detail."""
-    return f"{config.settings.name} (list {lst['name']})"
+    return f"{config.settings.name} (list {lst.name})"
 
 
 def _mask(email: str) -> str:
@@ -59,7 +59,7 @@ def _mask(email: str) -> str:
 
 def _claims(
     store: Store, token: str, purpose: str
-) -> tuple[tokens.TokenClaims, dict[str, Any] | None, dict[str, Any] | None] | None:
+) -> tuple[tokens.TokenClaims, Subscriber | None, MailingList | None] | None:
     try:
         claims = tokens.verify(tokens.signing_key(store), token, purpose)
     except tokens.BadToken:
@@ -104,15 +104,13 @@ def routes(config: Config) -> list[BaseRoute]:
                 return _page(config, 200, "You are not subscribed", "There is nothing to unsubscribe from.")
             status = store.subscription(claims.subscriber_id, claims.list_id)
         what = _newsletter(config, lst)
-        if status not in subscribers.ACTIVE:
-            return _page(
-                config, 200, "You are unsubscribed", f"{_mask(person['email'])} gets no more mail from {what}."
-            )
+        if status not in consent.ACTIVE:
+            return _page(config, 200, "You are unsubscribed", f"{_mask(person.email)} gets no more mail from {what}.")
         return _page(
             config,
             200,
             f"Unsubscribe from {what}?",
-            f"Press the button to stop {what} mail to {_mask(person['email'])}.",
+            f"Press the button to stop {what} mail to {_mask(person.email)}.",
             button="Unsubscribe",
         )
 
@@ -124,23 +122,7 @@ def routes(config: Config) -> list[BaseRoute]:
                 return bad_link()
             claims, person, lst = found
             if person is not None and lst is not None:
-                with store.transaction(immediate=True):
-                    moved = store.change_subscription(
-                        claims.subscriber_id, claims.list_id, "unsubscribed", only_from=subscribers.ACTIVE
-                    )
-                    if moved:
-                        # the latest edition of this list they were sent: the one whose link they most
-                        # likely used, so `digest stats` counts the unsubscribe against it
-                        edition_id = store.latest_edition_sent_to(claims.subscriber_id, claims.list_id)
-                        store.record_event(
-                            f"unsubscribe:{claims.subscriber_id}:{claims.list_id}:{_now_key()}",
-                            "unsubscribe",
-                            email=None,
-                            edition_id=edition_id,
-                            subscriber_id=claims.subscriber_id,
-                            occurred_at=None,
-                            data={"via": "one-click" if one_click else "page", "list": lst["name"]},
-                        )
+                consent.leave_by_link(store, claims.subscriber_id, lst, via="one-click" if one_click else "page")
         if one_click:
             return Response("unsubscribed\n", media_type="text/plain", headers=_HEADERS)
         return _page(
@@ -168,7 +150,7 @@ def routes(config: Config) -> list[BaseRoute]:
             config,
             200,
             f"Confirm your subscription to {what}",
-            f"Press the button to start getting {what} at {_mask(person['email'])}.",
+            f"Press the button to start getting {what} at {_mask(person.email)}.",
             button="Confirm subscription",
         )
 
@@ -180,7 +162,7 @@ def routes(config: Config) -> list[BaseRoute]:
             claims, person, lst = found
             if person is None or lst is None:
                 return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
-            subscribers.confirm(store, claims.subscriber_id, claims.list_id)
+            consent.confirm(store, claims.subscriber_id, claims.list_id)
             status = store.subscription(claims.subscriber_id, claims.list_id)
         if status == "confirmed":
             return _page(config, 200, "Subscription confirmed", f"Welcome to {_newsletter(config, lst)}.")
@@ -210,9 +192,3 @@ async def _one_click(request: Request, limit: int = 65_536) -> bool:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return b'name="List-Unsubscribe"' in body and b"One-Click" in body
     return parse_qs(body[:limit].decode("latin-1")).get("List-Unsubscribe") == ["One-Click"]
-
-
-def _now_key() -> str:
-    from digest.models import iso
-
-    return iso(clock.now())

@@ -13,7 +13,7 @@ import pytest
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from digest import subscribers, tokens
+from digest import consent, subscribers, tokens
 from digest.config import load
 from digest.errors import ConfigError, SubscriberError
 from digest.send.events import record_events, sync_suppressions
@@ -44,7 +44,7 @@ def test_serve_refuses_to_start_without_the_secret_a_real_send_signed_with(
     cli("send", "--json")
     with open_store(initialised) as store:
         assert store.meta_get(tokens.KIND_KEY) == "env"
-        sid, list_id = store.subscribers()[0]["id"], store.list_("main")["id"]
+        sid, list_id = store.subscribers()[0].id, store.list_("main").id
     token = tokens.sign(SECRET.encode(), "unsubscribe", sid, list_id)
 
     monkeypatch.delenv("DIGEST_SECRET")
@@ -89,7 +89,7 @@ def test_a_global_event_keeps_the_address_off_every_list(two_lists: Store, event
     record_events(store, [{**event, "email": "bob@example.org", "sg_event_id": "x1"}])
     with pytest.raises(SubscriberError, match="--force-resubscribe"):
         subscribers.add(store, "bob@example.org", "weekly")
-    assert [s["list"] for s in store.subscriptions_of(store.subscriber("bob@example.org")["id"])] == ["main"]
+    assert [s.list for s in store.subscriptions_of(store.subscriber("bob@example.org").id)] == ["main"]
     _, status = subscribers.add(store, "bob@example.org", "weekly", force=True)  # new consent: forgets it
     assert status == "confirmed"
     assert not store.has_suppressions()
@@ -98,7 +98,7 @@ def test_a_global_event_keeps_the_address_off_every_list(two_lists: Store, event
 def test_a_list_specific_unsubscribe_stays_list_specific(two_lists: Store) -> None:
     store = two_lists
     subscribers.add(store, "bob@example.org", "main")
-    main_id = store.list_("main")["id"]
+    main_id = store.list_("main").id
     record_events(
         store,
         [{"event": "group_unsubscribe", "email": "bob@example.org", "sg_event_id": "g1", "list_id": str(main_id)}],
@@ -223,10 +223,13 @@ def test_list_names_outside_the_rule_are_refused_by_the_store(store: Store, name
 
 
 def test_list_names_inside_the_rule_are_taken(store: Store) -> None:
-    assert store.add_list("Main-2_x", from_email="news@example.com")["name"] == "Main-2_x"
+    assert store.add_list("Main-2_x", from_email="news@example.com").name == "Main-2_x"
 
 
-# -- one definition of the active statuses; no consent bypass in the public API ---------------------
-def test_active_statuses_have_one_definition() -> None:
-    assert store_events.ACTIVE is store_people.ACTIVE is subscribers.ACTIVE
+# -- one home for the consent rules; no consent bypass in the public API -----------------------------
+def test_consent_rules_live_only_in_digest_consent() -> None:
+    assert subscribers.ACTIVE is consent.ACTIVE and subscribers.LEFT is consent.LEFT
+    assert subscribers.decide is consent.decide
+    for module in (store_events, store_people):  # the store keeps data, not rules
+        assert not hasattr(module, "ACTIVE") and not hasattr(module, "LEFT")
     assert not hasattr(Store, "set_subscription")

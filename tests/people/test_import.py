@@ -32,7 +32,7 @@ def write(tmp_path: Path, text: str, name: str = "in.csv", *, bom: bool = False,
 
 def status_of(store: Store, email: str, list_name: str = "main") -> str | None:
     person = store.find_subscriber(email)
-    return store.subscription(person["id"], store.list_(list_name)["id"]) if person else None
+    return store.subscription(person.id, store.list_(list_name).id) if person else None
 
 
 @pytest.mark.parametrize("bom", [False, True])
@@ -63,8 +63,8 @@ def test_bom_crlf_and_quoted_line_breaks_with_physical_line_numbers(
     assert lines == [3, 5, 8, 9]
     reasons = [r["reason"] for r in report.rejected]
     assert "line break" in reasons[0] and "name" in reasons[1] and "attributes" in reasons[3]
-    assert lists.subscriber("ada@example.com")["attributes"] == {"team": "engines"}
-    assert lists.subscriber("kat@example.net")["name"] == 'Katherine "KJ" Johnson'
+    assert lists.subscriber("ada@example.com").attributes == {"team": "engines"}
+    assert lists.subscriber("kat@example.net").name == 'Katherine "KJ" Johnson'
     assert lists.find_subscriber("grace@example.com") is None
 
 
@@ -81,8 +81,8 @@ def test_reimport_changes_nothing_and_updates_are_counted(lists: Store, tmp_path
     changed = write(tmp_path, "email,name\nADA@EXAMPLE.COM,Ada Lovelace\nbob@example.org,\n", "b.csv")
     third = subscribers.import_csv(lists, changed, "main")
     assert (third.added, third.updated, third.unchanged) == (0, 1, 1)
-    assert lists.subscriber("ada@example.com")["name"] == "Ada Lovelace"
-    assert lists.subscriber("bob@example.org")["attributes"] == {"a": 1}
+    assert lists.subscriber("ada@example.com").name == "Ada Lovelace"
+    assert lists.subscriber("bob@example.org").attributes == {"a": 1}
     assert lists.scalar("SELECT count(*) FROM subscribers") == 2
 
 
@@ -106,20 +106,20 @@ def test_duplicates_within_a_file_and_across_batches_count_once(lists: Store) ->
             (7, "duplicate of line 2"),
         ]
         assert (report.added, report.updated, report.unchanged) == ((4, 0, 0) if run == 0 else (0, 0, 4))
-        assert lists.subscriber("a@example.com")["name"] == "A1"
+        assert lists.subscriber("a@example.com").name == "A1"
 
 
 @pytest.mark.parametrize("left", ["unsubscribed", "bounced", "complained"])
 def test_people_who_left_are_not_resubscribed_without_force(lists: Store, tmp_path: Path, left: str) -> None:
     sid, _ = subscribers.add(lists, "ada@example.com", "main", name="Ada")
-    lists._set_subscription(sid, lists.list_("main")["id"], left)
+    lists._set_subscription(sid, lists.list_("main").id, left)
     path = write(tmp_path, "email,name\nada@example.com,Ada Again\n")
     report = subscribers.import_csv(lists, path, "main")
     assert report.added == report.updated == 0
     assert report.rejected[0]["line"] == 2 and left in report.rejected[0]["reason"]
     assert "--force-resubscribe" in report.rejected[0]["reason"]
     assert status_of(lists, "ada@example.com") == left
-    assert lists.subscriber("ada@example.com")["name"] == "Ada"  # nothing about them changed
+    assert lists.subscriber("ada@example.com").name == "Ada"  # nothing about them changed
     with pytest.raises(SubscriberError, match=left):
         subscribers.add(lists, "ada@example.com", "main")
     forced = subscribers.import_csv(lists, path, "main", force=True)
@@ -157,7 +157,7 @@ def test_ids_are_never_reused_after_an_erasure(lists: Store) -> None:
     subscribers.add(lists, "dee@example.com", "main")
     subscribers.remove(lists, "dee@example.com")
     imported = subscribers.import_csv(lists, write(lists.path.parent, "email\neve@example.com\n"), "main")
-    assert imported.added == 1 and lists.subscriber("eve@example.com")["id"] > newcomer + 1
+    assert imported.added == 1 and lists.subscriber("eve@example.com").id > newcomer + 1
 
 
 def test_remove_scrubs_the_send_ledger(lists: Store) -> None:
@@ -244,7 +244,7 @@ def test_export_is_formula_safe_and_round_trips(lists: Store, tmp_path: Path) ->
     lists.add_list("copy", from_email="news@example.com")
     back = subscribers.import_csv(lists, write(tmp_path, buf.getvalue(), "export.csv"), "copy")
     assert (back.added, back.rejected) == (3, [])
-    assert lists.subscriber("=sum@example.com")["attributes"] == {"k": "=1+1", "n": 1}
+    assert lists.subscriber("=sum@example.com").attributes == {"k": "=1+1", "n": 1}
     assert status_of(lists, "plain@example.com", "copy") == "unsubscribed"
     assert subscribers.export_csv(lists, "copy").splitlines()[1:] == buf.getvalue().splitlines()[1:]
 

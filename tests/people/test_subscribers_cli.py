@@ -110,8 +110,8 @@ def test_double_opt_in_add_prints_a_working_confirmation_link(cli, main_list: Pa
     assert link.startswith("http://127.0.0.1:8000/confirm/")
     with Store(load(main_list).db_path) as store:
         claims = tokens.verify(tokens.signing_key(store), link.rsplit("/", 1)[1], "confirm")
-        assert claims.subscriber_id == store.subscriber("cy@example.com")["id"]
-        assert claims.list_id == store.list_("doi")["id"]
+        assert claims.subscriber_id == store.subscriber("cy@example.com").id
+        assert claims.list_id == store.list_("doi").id
     again = json.loads(cli("subscribers", "add", "cy@example.com", "--list", "doi", "--json").stdout)
     assert again["status"] == "unconfirmed" and again["confirm_url"] == link
 
@@ -156,7 +156,7 @@ def test_import_corpus_vectors_accepts_exactly_the_valid_ones(cli, main_list: Pa
     assert all(r["reason"].startswith("duplicate of line ") for r in data["rejected"] if r["email"] in again)
     assert data["added"] + data["updated"] + data["unchanged"] == len(valid) - len(again)
     with Store(load(main_list).db_path) as store:
-        stored = {r["email"].lower() for r in store.subscribers()}
+        stored = {r.email.lower() for r in store.subscribers()}
         assert stored == {normalize_email(a).lower() for a in valid}
         # line numbers are physical lines where each record starts (quoted fields span lines)
         with path.open(encoding="utf-8-sig", newline="") as fh:

@@ -44,10 +44,10 @@ def world(initialised: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
     monkeypatch.setenv("DIGEST_SENDGRID_WEBHOOK_PUBLIC_KEY", public)
     with open_store(initialised) as store:
         edition = make_edition(store, 8)
-        ids = {r["email"]: r["id"] for r in store.subscribers(store.list_("main")["id"])}
+        ids = {r.email: r.id for r in store.subscribers(store.list_("main").id)}
         batch = store.start_batch(edition, "sendgrid", [(ids[email_of(i)], email_of(i)) for i in range(1, 9)])
         store.finish_batch(batch, "sent", message_id="m1")
-        list_id = store.list_("main")["id"]
+        list_id = store.list_("main").id
     config = load(initialised)
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -91,7 +91,7 @@ def event(world: dict[str, Any], kind: str, i: int, **extra: Any) -> dict[str, A
 
 def statuses(world: dict[str, Any]) -> dict[str, str]:
     with open_store(world["home"]) as store:
-        return {r["email"]: r["status"] for r in store.subscribers(world["list_id"])}
+        return {r.email: r.status for r in store.subscribers(world["list_id"])}
 
 
 def event_count(world: dict[str, Any]) -> int:
@@ -209,7 +209,7 @@ def test_sync_suppressions_pulls_every_page(initialised: Path, cli, monkeypatch:
         ("spam_reports", "0"),
     ]
     with open_store(initialised) as store:
-        got = {r["email"]: r["status"] for r in store.subscribers(store.list_("main")["id"])}
+        got = {r.email: r.status for r in store.subscribers(store.list_("main").id)}
     assert (got[email_of(1)], got[email_of(2)], got[email_of(3)], got[email_of(4)]) == (
         "unsubscribed",
         "bounced",

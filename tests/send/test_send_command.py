@@ -124,7 +124,7 @@ def test_sendgrid_connection_refused_is_failed_and_says_where(
     assert f"cannot reach SendGrid at {host}: connection refused" in result.stderr
     assert "DIGEST_SENDGRID_HOST" in result.stderr and "Traceback" not in result.stderr
     with open_store(initialised) as store:
-        edition = store.find_edition(store.list_("main")["id"])
+        edition = store.find_edition(store.list_("main").id)
         assert edition is not None
         counts = store.send_counts(edition["id"])
     assert counts["unknown"] == 0 and counts["sent"] == 0
@@ -153,7 +153,7 @@ def test_smtp_server_unreachable_is_failed_and_names_host_and_port(
     result = cli("send", code=1)
     assert f"cannot reach SMTP server 127.0.0.1:{port}" in result.stderr and "[smtp]" in result.stderr
     with open_store(initialised) as store:
-        edition = store.find_edition(store.list_("main")["id"])
+        edition = store.find_edition(store.list_("main").id)
         assert edition is not None
         counts = store.send_counts(edition["id"])
     assert counts["unknown"] == 0 and counts["sent"] == 0

@@ -66,8 +66,8 @@ def test_2500_subscribers_make_3_requests_each_recipient_once_with_a_working_uns
     key = SECRET.encode()
     urls = set()
     with open_store(initialised) as store:
-        list_id = store.list_("main")["id"]
-        ids = {r["email"]: r["id"] for r in store.subscribers(list_id)}
+        list_id = store.list_("main").id
+        ids = {r.email: r.id for r in store.subscribers(list_id)}
     for p, _ in standin.deliveries():
         email = p["to"][0]["email"]
         assert len(p["to"]) == 1 and "cc" not in p and "bcc" not in p  # nobody sees another address

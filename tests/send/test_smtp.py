@@ -152,8 +152,8 @@ def test_one_multipart_alternative_message_per_recipient_over_one_connection(
 ) -> None:
     with open_store(initialised) as store:
         edition = make_edition(store, 150)
-        list_id = store.list_("main")["id"]
-        ids = {r["email"]: r["id"] for r in store.subscribers(list_id)}
+        list_id = store.list_("main").id
+        ids = {r.email: r.id for r in store.subscribers(list_id)}
     report = json.loads(cli("send", "--json").stdout)
     assert (report["provider"], report["sent"], report["failed"], report["unknown"]) == ("smtp", 150, 0, 0)
     assert smtp.sessions == 1  # one connection reused for both batches of 100 and 50

@@ -13,6 +13,6 @@ def send_to_a_reader(store: Store, config: Config, edition_id: int, list_name: s
     with store.transaction(immediate=True):
         sid = store.next_subscriber_id()
         store.insert_subscribers([(sid, f"reader{sid}@example.org", "", "{}", "2026-11-01T00:00:00+00:00")])
-        store.insert_subscriptions(lst["id"], [(sid, "confirmed")], "2026-11-01T00:00:00+00:00")
+        store.insert_subscriptions(lst.id, [(sid, "confirmed")], "2026-11-01T00:00:00+00:00")
     report = send_edition(store, config, edition_id, provider="outbox")
     assert report.sent == 1

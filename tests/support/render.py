@@ -159,13 +159,13 @@ def seed(
                 also=s.get("also", []),
             )
         )
-    edition_id = store.freeze_edition(lst["id"], date, "", "", iso(NOW) or "", picked)
+    edition_id = store.freeze_edition(lst.id, date, "", "", iso(NOW) or "", picked)
     if config is not None:
         from digest.render import render_edition
 
         rendered = render_edition(store, config, edition_id)
-        edition_id = store.freeze_edition(lst["id"], date, rendered.subject, rendered.preheader, iso(NOW) or "", picked)
-    return edition_id, lst["id"]
+        edition_id = store.freeze_edition(lst.id, date, rendered.subject, rendered.preheader, iso(NOW) or "", picked)
+    return edition_id, lst.id
 
 
 @pytest.fixture(name="edition")

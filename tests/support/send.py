@@ -39,7 +39,7 @@ def make_edition(
         store.insert_subscribers(
             (sid, email_of(i), names.get(i, f"Reader {i}"), "{}", created) for i, sid in enumerate(people, 1)
         )
-        store.insert_subscriptions(lst["id"], ((sid, "confirmed") for sid in people), created)
+        store.insert_subscriptions(lst.id, ((sid, "confirmed") for sid in people), created)
     when = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     stories = [
         (
@@ -66,7 +66,7 @@ def make_edition(
         )
         for n, (ident, s) in enumerate(stories, 1)
     ]
-    return store.freeze_edition(lst["id"], date, "Today's digest", "three stories", "2026-11-24T07:00:00Z", picked)
+    return store.freeze_edition(lst.id, date, "Today's digest", "three stories", "2026-11-24T07:00:00Z", picked)
 
 
 def open_store(home: Path) -> Store:

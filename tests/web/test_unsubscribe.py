@@ -68,11 +68,11 @@ def people(store: Store) -> Store:
 
 
 def token(store: Store, purpose: str, who: str, list_name: str) -> str:
-    return tokens.sign(tokens.signing_key(store), purpose, store.subscriber(who)["id"], store.list_(list_name)["id"])
+    return tokens.sign(tokens.signing_key(store), purpose, store.subscriber(who).id, store.list_(list_name).id)
 
 
 def status(store: Store, who: str, list_name: str) -> str | None:
-    return store.subscription(store.subscriber(who)["id"], store.list_(list_name)["id"])
+    return store.subscription(store.subscriber(who).id, store.list_(list_name).id)
 
 
 def snapshot(store: Store) -> list[dict[str, object]]:
@@ -125,8 +125,8 @@ def test_rfc8058_one_click_as_multipart_form_data(server: str, http: httpx.Clien
 def test_forged_or_altered_tokens_get_400_and_change_nothing(server: str, http: httpx.Client, people: Store) -> None:
     good = token(people, "unsubscribe", "ada@example.com", "main")
     payload, mac = good.split(".")
-    bob_id = people.subscriber("bob@example.com")["id"]
-    other_payload = tokens._b64(f"unsubscribe:{bob_id}:{people.list_('main')['id']}".encode())
+    bob_id = people.subscriber("bob@example.com").id
+    other_payload = tokens._b64(f"unsubscribe:{bob_id}:{people.list_('main').id}".encode())
     forged = [
         f"{other_payload}.{mac}",  # someone else's id under Ada's signature
         f"{payload}.{mac[:-2]}AA",  # altered signature
@@ -274,7 +274,7 @@ def test_tokens_are_accepted_only_in_their_canonical_spelling(server: str, http:
     for bad in (*same_bytes, good + "=="):
         with pytest.raises(tokens.BadToken):
             tokens.verify(tokens.signing_key(people), bad, "unsubscribe")
-    assert tokens.verify(tokens.signing_key(people), good, "unsubscribe").list_id == people.list_("main")["id"]
+    assert tokens.verify(tokens.signing_key(people), good, "unsubscribe").list_id == people.list_("main").id
     assert http.get(f"{server}/unsubscribe/{good}").status_code == 200
 
 
