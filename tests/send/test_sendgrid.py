@@ -328,7 +328,7 @@ def test_the_ledger_lists_sends_per_subscriber(initialised: Path, cli, standin: 
     edition = setup_edition(initialised, 3)
     send_json(cli)
     with Store(initialised / "digest.db") as store:
-        sid = store.subscriber(email_of(2))["id"]
+        sid = store.subscriber(email_of(2)).id
         (row,) = store.sends_for(sid)
         assert row["edition_id"] == edition and row["status"] == "sent"
         assert re.fullmatch(r"standin-\d+", row["message_id"])
