@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
+# A subscription's statuses (the store owns the rules; the CLI's help lists them without loading the store).
+STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
+
 
 @overload
 def iso(dt: datetime) -> str: ...

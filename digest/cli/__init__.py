@@ -3,6 +3,9 @@
 Each command parses its options, calls the library, and prints. A :class:`DigestError` becomes
 one line on stderr and exit code 1 (see :class:`DigestGroup`); anything else is a bug and keeps
 its traceback.
+
+Fast path, on purpose: command modules import the library inside each command function, so
+`digest --version` and `digest --help` load no stage (tests/cli/test_fast_start.py keeps it so).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from digest import clock
 from digest import config as config_mod
-from digest.store import Store
+
+if TYPE_CHECKING:
+    from digest.store import Store
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -33,6 +35,8 @@ class State:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from digest.store import Store
+
             self._store = Store(self.config.db_path, create=False)
         return self._store
 

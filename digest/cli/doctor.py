@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, state, table
-from digest.doctor import run_checks
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +20,8 @@ def doctor(
 
     Exit code 1 when a check fails; warnings do not fail.
     """
+    from digest.doctor import run_checks
+
     st = state(ctx)
     checks = run_checks(st.store, st.config, provider)
     if json_out:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from digest import clock, pipeline
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
-from digest.models import Ranked
-from digest.rank import rank as rank_stories
+
+if TYPE_CHECKING:
+    from digest.models import Ranked
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +37,9 @@ def rank(
 
     Stories about one event (several outlets, or one site's RSS, Atom and JSON feeds) are one entry, "also covered by" the others. --json always carries the parts ("why") and the runners-up with the reason each lost.
     """  # noqa: E501
+    from digest import clock, pipeline
+    from digest.rank import rank as rank_stories
+
     st = state(ctx)
     store, settings = st.store, st.config.settings
     list_row = store.list_(list_name) if list_name else store.find_list(settings.default_list)
@@ -85,6 +90,8 @@ def build(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Freeze the edition for a list and date, so preview, render and send use exactly it."""
+    from digest import pipeline
+
     st = state(ctx)
     report = pipeline.build_edition(
         st.store, st.config, list_name or st.config.settings.default_list, date=date, now=parse_now(now)

@@ -13,16 +13,12 @@ import typer
 
 from digest import clock
 from digest.cli.common import JSON_HELP, err, out_json, progress, say, state, table
-from digest.cli.people import subs_app
 from digest.errors import ConfigError, NotFoundError
-from digest.pipeline import local_date
-from digest.send import send_edition, send_test
-from digest.send.events import sync_suppressions
-from digest.send.providers.sendgrid import SendGridProvider
-from digest.subscribers import normalize_email
 
 
 def register(app: typer.Typer) -> None:
+    from digest.cli.people import subs_app
+
     app.command()(send)
     app.command()(stats)
     subs_app.command("sync-suppressions")(subs_sync_suppressions)
@@ -89,6 +85,10 @@ def send(
 
     Exit code 1: the provider refused the run (e.g. a bad API key) or another process is sending the edition.
     """
+    from digest.pipeline import local_date
+    from digest.send import send_edition, send_test
+    from digest.subscribers import normalize_email
+
     st = state(ctx)
     if to:
         to = normalize_email(to)  # SubscriberError (exit 1) saying why it is not an address
@@ -184,6 +184,9 @@ def subs_sync_suppressions(
 
     Needs SENDGRID_API_KEY with read access to suppressions (DIGEST_SENDGRID_HOST points elsewhere).
     """
+    from digest.send.events import sync_suppressions
+    from digest.send.providers.sendgrid import SendGridProvider
+
     st = state(ctx)
     provider = SendGridProvider.from_config(st.config)
     report = sync_suppressions(st.store, provider)

@@ -9,10 +9,9 @@ from typing import Any
 
 import typer
 
-from digest import consent, subscribers, tokens
 from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, state, table
 from digest.errors import NotFoundError, SubscriberError
-from digest.store.people import check_list_name
+from digest.models import STATUSES
 
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
 subs_app = typer.Typer(
@@ -60,6 +59,9 @@ def lists_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create a list with its sender settings (and, optionally, its editor keywords)."""
+    from digest import subscribers
+    from digest.store.people import check_list_name
+
     st = state(ctx)
     sender = st.config.settings.sender
     check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
@@ -118,6 +120,8 @@ def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
     ``active`` counts those who receive (on a double opt-in list, only the confirmed); ``pending``
     those waiting for their confirmation click.
     """
+    from digest import consent
+
     store = state(ctx).store
     counts = store.status_counts()
     rows = [
@@ -148,6 +152,8 @@ def subs_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
+    from digest import subscribers, tokens
+
     st = state(ctx)
     lname = _list_name(st, list_name)
     sid, got = subscribers.add(
@@ -183,6 +189,8 @@ def subs_unsubscribe(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Unsubscribe someone (kept on file as unsubscribed, so no import adds them back)."""
+    from digest import subscribers
+
     left = subscribers.unsubscribe(state(ctx).store, email, list_name)
     if json_out:
         out_json({"email": email, "unsubscribed": left})
@@ -201,6 +209,8 @@ def subs_remove(
 
     Only a one-way hash of the address is kept, so an import cannot add them back by accident.
     """
+    from digest import subscribers
+
     st = state(ctx)
     if not yes:
         try:
@@ -233,6 +243,8 @@ def subs_show(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """One person: name, attributes, subscriptions and every edition they were sent."""
+    from digest import subscribers
+
     info = subscribers.show(state(ctx).store, email)
     if json_out:
         out_json(info)
@@ -250,10 +262,12 @@ def subs_show(
 def subs_list(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="Only this list."),
-    status: str = typer.Option(None, "--status", help="Only this status: " + ", ".join(subscribers.STATUSES) + "."),
+    status: str = typer.Option(None, "--status", help="Only this status: " + ", ".join(STATUSES) + "."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List subscribers and their status per list; ``receives`` says whether they get the next edition."""
+    from digest import consent
+
     st = state(ctx)
     if status is not None:
         consent.check_status(status)
@@ -294,6 +308,8 @@ def subs_import(
 
     Importing the same file again changes nothing. Exit code 3 when some rows were refused.
     """
+    from digest import subscribers
+
     st = state(ctx)
     if file.is_dir():
         raise SubscriberError(
@@ -341,6 +357,8 @@ def subs_export(
 
     Cells a spreadsheet would run as a formula get a leading ' (import removes it again).
     """
+    from digest import subscribers
+
     st = state(ctx)
     if out is None:
         subscribers.write_export(st.store, sys.stdout, list_name)
@@ -366,6 +384,8 @@ def subs_sync(
 
     Adds and updates; nobody missing from a file is unsubscribed. Exit code 3 when a file or a row failed.
     """
+    from digest import subscribers
+
     st = state(ctx)
     report = subscribers.sync(st.store, folder or st.config.subscribers_dir, force=force_resubscribe)
     if json_out:

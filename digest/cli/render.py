@@ -11,8 +11,6 @@ import typer
 
 from digest.cli.common import JSON_HELP, State, out_json, progress, say, state
 from digest.errors import ConfigError, NotFoundError
-from digest.render import render_edition
-from digest.send import edition_mail, recipient, web_values
 
 FORMATS = ("html", "text", "eml", "mjml")
 
@@ -46,6 +44,9 @@ def render(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " (with --archive)"),
 ) -> None:
     """The edition as a subscriber would get it, or (--archive) a static archive of every sent edition."""
+    from digest.render import render_edition
+    from digest.send import edition_mail, recipient, web_values
+
     st = state(ctx)
     if archive is not None:
         _archive(st, archive, list_name, as_json)
@@ -92,6 +93,7 @@ def render(
 
 def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None:
     from digest.render.archive import entries, write_archive
+    from digest.send import web_values
 
     list_id = st.store.list_(list_name).id if list_name else None
     count = len(entries(st.store, list_id))

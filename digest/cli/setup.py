@@ -6,10 +6,7 @@ import shlex
 
 import typer
 
-from digest import pipeline
-from digest import schedule as schedule_mod
 from digest.cli.common import JSON_HELP, err, out_json, parse_now, say, state
-from digest.home import init_home
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +22,8 @@ def init(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat."""
+    from digest.home import init_home
+
     report = init_home(state(ctx).home, example=example, name=name)
     if json_out:
         out_json(
@@ -66,6 +65,7 @@ def run(
 
     Each run appends one JSON line to digest.log in the home.
     """
+    from digest import pipeline
     from digest.cli.mail import graceful_stop
 
     st = state(ctx)
@@ -107,6 +107,8 @@ def schedule(
 
     Installing again replaces the older line for this home; other crontab lines are kept.
     """
+    from digest import schedule as schedule_mod
+
     config = state(ctx).config
     line = schedule_mod.cron_line(config, at)
     if install:

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from digest.cli.common import JSON_HELP, err, out_json, parse_now, progress, say, state, table
-from digest.collect import collect as collect_stories
 from digest.errors import NotFoundError
 
 sources_app = typer.Typer(
@@ -98,6 +97,8 @@ def collect(
     A broken source is reported (partial ingests are said so) and the others are still stored.
     Exit code 3 when some sources failed (the others are stored), 1 when all of them did.
     """
+    from digest.collect import collect as collect_stories
+
     st = state(ctx)
     with progress() as bar:
         total = len(locations) if locations else len(st.store.sources())

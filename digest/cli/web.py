@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from digest import tokens
 from digest.cli.common import say, state
-from digest.web import serve as serve_app
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +21,9 @@ def serve(
     Binds 127.0.0.1 unless told otherwise; set public_url (or DIGEST_PUBLIC_URL) to the address people
     reach it at, since every email's unsubscribe and confirm links start with it.
     """
+    from digest import tokens
+    from digest.web import serve as serve_app
+
     st = state(ctx)
     settings = st.config.settings.serve
     tokens.check_serving_key(st.store)  # fails early, with a clear line, when the home is not initialised too
