@@ -14,7 +14,25 @@ import typer
 from typer.core import TyperGroup
 
 from digest import __version__
-from digest.cli import doctor, editions, mail, people, render, setup, sources, web
+from digest.cli import (
+    build,
+    collect,
+    doctor,
+    init,
+    lists,
+    preview,
+    rank,
+    render,
+    run,
+    schedule,
+    send,
+    serve,
+    sources,
+    stats,
+    stories,
+    subscribers,
+    templates,
+)
 from digest.cli.common import State, err
 from digest.errors import DigestError
 
@@ -60,14 +78,24 @@ def main_options(
     ctx.obj = State(home)
 
 
-setup.register(app)
+# One module per command (group), registered in the order --help lists them.
+init.register(app)
+run.register(app)
+schedule.register(app)
 sources.register(app)
-editions.register(app)
+collect.register(app)
+stories.register(app)
+rank.register(app)
+build.register(app)
 render.register(app)
-web.register(app)
+preview.register(app)
+templates.register(app)
+serve.register(app)
 doctor.register(app)
-people.register(app)
-mail.register(app)
+lists.register(app)
+subscribers.register(app)
+send.register(app)
+stats.register(app)
 
 
 def main() -> None:

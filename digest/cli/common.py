@@ -1,11 +1,16 @@
-"""What every command shares: the home, the store, JSON output, stderr, progress bars."""
+"""What every command shares: the home, the store, JSON output, stderr, progress bars, stopping on SIGTERM."""
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -96,3 +101,29 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@contextmanager
+def graceful_stop() -> Iterator[threading.Event]:
+    """SIGTERM (cron's timeout, systemd) or Ctrl-C: stop starting batches, let those in flight finish.
+
+    A second signal stops at once (batches then in flight are reported unknown on the next run).
+    """
+    halt = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if halt.is_set():
+            raise KeyboardInterrupt
+        halt.set()
+        err("Stopping after the batches in flight (again to stop at once; they would then be unknown).")
+
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread (e.g. under a test runner's thread): no handlers
+        yield halt
+        return
+    try:
+        yield halt
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

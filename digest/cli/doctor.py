@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, state, table
 
-
-def register(app: typer.Typer) -> None:
-    app.command()(doctor)
+if TYPE_CHECKING:
+    pass
 
 
 def doctor(
@@ -30,3 +31,7 @@ def doctor(
         table([c.as_dict() for c in checks], ["status", "name", "detail"])
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(doctor)

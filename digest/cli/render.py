@@ -1,28 +1,20 @@
-"""Commands that show the edition: render (and the static archive), preview, templates."""
+"""The render command: the edition as a subscriber gets it, or the static archive."""
 
 from __future__ import annotations
 
-import threading
-import webbrowser
 from pathlib import Path
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
 
 import typer
 
 from digest.cli.common import JSON_HELP, State, out_json, progress, say, state
 from digest.errors import ConfigError, NotFoundError
 
+if TYPE_CHECKING:
+    pass
+
+
 FORMATS = ("html", "text", "eml", "mjml")
-
-templates_app = typer.Typer(
-    help="The email templates: copy the defaults into your home to edit them.", no_args_is_help=True
-)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(render)
-    app.command()(preview)
-    app.add_typer(templates_app, name="templates")
 
 
 def render(
@@ -114,84 +106,5 @@ def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None
         say(f"Wrote {len(report.pages)} sent edition page(s), {lists} list page(s) with feeds and {report.index}")
 
 
-def preview(
-    ctx: typer.Context,
-    port: int = typer.Option(8001, "--port", help="Port on 127.0.0.1."),
-    open_browser: bool = typer.Option(False, "--open", help="Open the preview in your web browser."),
-    list_name: str = typer.Option(None, "--list", help="The list (default: [default_list] in digest.toml)."),
-    date: str = typer.Option(None, "--date", help="The edition's date (default: the latest edition)."),
-) -> None:
-    """Serve the edition on 127.0.0.1 for a browser, live-reloading.
-
-    One page shows the subject and preheader, the email in desktop (600 px) and mobile (375 px) frames,
-    the plain-text part and why each story was picked; it reloads when a template or the store changes.
-    """
-    from digest.web import serve
-
-    st = state(ctx)
-    st.store  # noqa: B018 - fail early, with a clear line, when the home is not initialised
-    query = urlencode({k: v for k, v in (("list", list_name), ("date", date)) if v})
-
-    def ready(base: str) -> None:  # the socket is bound: the real port is known and the page will answer
-        url = f"{base}/" + (f"?{query}" if query else "")
-        say(f"Previewing on {url} (Ctrl-C to stop)")
-        if open_browser:
-            threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-
-    serve(st.config, "127.0.0.1", port, preview=True, ready=ready)
-
-
-@templates_app.command("init")
-def templates_init(
-    ctx: typer.Context,
-    force: bool = typer.Option(False, "--force", help="Overwrite files you already have in templates/."),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Copy the default templates into the home's templates/ folder, where they override the defaults."""
-    from digest.render.templates import copy_defaults
-
-    st = state(ctx)
-    written, kept = copy_defaults(st.config, force=force)
-    if as_json:
-        out_json(
-            {
-                "templates_dir": str(st.config.templates_dir),
-                "written": [str(p) for p in written],
-                "kept": [str(p) for p in kept],
-            }
-        )
-        return
-    for path in written:
-        say(f"Wrote {path}")
-    if kept:
-        say(f"Kept {len(kept)} file(s) you already have (use --force to overwrite them)")
-    say(f"Edit the files in {st.config.templates_dir}; 'digest preview' shows your changes as you save.")
-
-
-@templates_app.command("list")
-def templates_list(
-    ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Each template and whether your home's templates/ overrides it."""
-    from digest.render.templates import default_templates_dir, template_files
-
-    st = state(ctx)
-    rows = [
-        {
-            "template": str(rel),
-            "overridden": (st.config.templates_dir / rel).is_file(),
-            "path": str(
-                st.config.templates_dir / rel
-                if (st.config.templates_dir / rel).is_file()
-                else default_templates_dir() / rel
-            ),
-        }
-        for rel in template_files()
-    ]
-    if as_json:
-        out_json(rows)
-        return
-    from digest.cli.common import table
-
-    table(rows, ["template", "overridden", "path"])
+def register(app: typer.Typer) -> None:
+    app.command()(render)

@@ -1,25 +1,22 @@
-"""Commands about stories coming in: sources, collect, stories."""
+"""The sources group: where stories come from."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, err, out_json, parse_now, progress, say, state, table
+from digest.cli.common import JSON_HELP, out_json, say, state, table
 from digest.errors import NotFoundError
+
+if TYPE_CHECKING:
+    pass
+
 
 sources_app = typer.Typer(
     help="Manage where stories come from (feed URLs or files, article files or folders).", no_args_is_help=True
 )
-stories_app = typer.Typer(help="What is in the store.", no_args_is_help=True)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(sources_app, name="sources")
-    app.command()(collect)
-    app.add_typer(stories_app, name="stories")
 
 
 @sources_app.command("add")
@@ -85,86 +82,5 @@ def sources_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The
     say(f"Removed source '{name}'")
 
 
-def collect(
-    ctx: typer.Context,
-    locations: list[str] = typer.Argument(None, help="Files, folders or URLs to ingest (default: every source)."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Fetch every source, or ingest the given files, folders or URLs.
-
-    Formats are detected from the content: RSS, Atom, JSON Feed, HTML article pages, plain-text or
-    Markdown articles. Unchanged sources (HTTP 304, or the same bytes) cost one request and add nothing.
-    A broken source is reported (partial ingests are said so) and the others are still stored.
-    Exit code 3 when some sources failed (the others are stored), 1 when all of them did.
-    """
-    from digest.collect import collect as collect_stories
-
-    st = state(ctx)
-    with progress() as bar:
-        total = len(locations) if locations else len(st.store.sources())
-        fetching = bar.add_task("fetching", total=total)
-        storing = bar.add_task("storing", total=total)
-        report = collect_stories(
-            st.store,
-            st.config,
-            locations or None,
-            fetched=lambda _name: bar.advance(fetching),
-            progress=lambda _r: bar.advance(storing),
-        )
-    if not report.sources:
-        err("no sources to collect: add one with 'digest sources add LOCATION' or name files, folders or URLs")
-    if json_out:
-        out_json(report.as_dict())
-    else:
-        for s in report.sources:
-            if s.error:
-                err(f"failed: {s.name}: {s.error}")
-            elif s.warning:
-                err(f"warning: {s.name}: {s.warning}")
-        say(f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, {report.failed} failed")
-    if report.failed:
-        raise typer.Exit(1 if report.failed == len(report.sources) else 3)
-
-
-@stories_app.command("list")
-def stories_list(
-    ctx: typer.Context,
-    since: str = typer.Option(None, "--since", help="Only stories published since this date or ISO time."),
-    limit: int = typer.Option(50, "--limit", min=1, help="At most this many."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """List stories, newest first."""
-    rows = [asdict(s) for s in state(ctx).store.stories(parse_now(since, "--since"), limit)]
-    if json_out:
-        out_json(rows)
-        return
-    table(rows, ["id", "published_at", "source", "title"])
-
-
-@stories_app.command("show")
-def stories_show(
-    ctx: typer.Context,
-    story_id: int = typer.Argument(..., help="The story's id."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Show one story."""
-    row = state(ctx).store.story(story_id).as_dict()
-    if json_out:
-        out_json(row)
-        return
-    for key in ("id", "title", "url", "source", "author", "published_at", "collected_at", "summary"):
-        typer.echo(f"{key}: {row.get(key) or ''}")
-    typer.echo("")
-    typer.echo("body:")
-    typer.echo(row["body_text"])
-
-
-@stories_app.command("pin")
-def stories_pin(
-    ctx: typer.Context,
-    story_id: int = typer.Argument(..., help="The story's id."),
-    off: bool = typer.Option(False, "--off", help="Unpin instead."),
-) -> None:
-    """Pin a story to the top of the next edition (or unpin it with --off)."""
-    state(ctx).store.set_pinned(story_id, not off)
-    say(f"{'Unpinned' if off else 'Pinned'} story {story_id}")
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")

@@ -132,7 +132,7 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(
     cli,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import digest.cli.render as render_cli
+    import digest.cli.preview as preview_cli
     import digest.web
 
     served: list[tuple[str, int, bool]] = []
@@ -144,7 +144,7 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(
             ready(f"http://{host}:{port}")
 
     monkeypatch.setattr(digest.web, "serve", fake_serve)
-    monkeypatch.setattr(render_cli.webbrowser, "open", opened.append)
+    monkeypatch.setattr(preview_cli.webbrowser, "open", opened.append)
 
     class Now:
         def __init__(self, delay: float, fn, args=()) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +153,7 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(
         def start(self) -> None:
             self.fn(*self.args)
 
-    monkeypatch.setattr(render_cli.threading, "Timer", Now)
+    monkeypatch.setattr(preview_cli.threading, "Timer", Now)
     result = cli("preview", "--port", "8123", "--open", "--list", "golden")
     assert served == [("127.0.0.1", 8123, True)]
     assert opened == ["http://127.0.0.1:8123/?list=golden"]

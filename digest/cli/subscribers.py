@@ -1,11 +1,11 @@
-"""Commands about people: lists and subscribers."""
+"""The subscribers group: add, import, export, sync, unsubscribe, remove people."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,132 +13,39 @@ from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, st
 from digest.errors import NotFoundError, SubscriberError
 from digest.models import STATUSES
 
-lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
+if TYPE_CHECKING:
+    pass
+
+
 subs_app = typer.Typer(
     help="Manage people: add, import, export, sync, unsubscribe, remove (erase). Nobody who left is"
     " subscribed again without --force-resubscribe.",
     no_args_is_help=True,
 )
 
+
 FORCE_HELP = (
     "Subscribe again people who unsubscribed, bounced, complained or were erased (and forget the"
     " erasure). Use it only when they gave new consent, e.g. signed up again."
 )
+
+
 LIST_HELP = "The list (default: default_list in digest.toml)."
+
+
 DELIVERABILITY_HELP = "Also ask DNS whether each domain accepts mail (slow; off by default)."
+
+
 STATUS_HELP = (
     "Status for new subscriptions: confirmed or unconfirmed (default: unconfirmed on double opt-in"
     " lists, else confirmed)."
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(lists_app, name="lists")
-    app.add_typer(subs_app, name="subscribers")
-
-
 def _list_name(st: State, given: str | None) -> str:
     return given or st.config.settings.default_list
 
 
-# -- lists --------------------------------------------------------------------------------
-@lists_app.command("add")
-def lists_add(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="The list's name, e.g. 'main'."),
-    from_email: str = typer.Option(None, "--from-email", help="Sender address (default: [sender] from_email)."),
-    from_name: str = typer.Option(None, "--from-name", help="Sender name (default: [sender] from_name)."),
-    reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
-    subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
-    address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
-    double_opt_in: bool = typer.Option(
-        False, "--double-opt-in", help="New subscribers get a confirmation link and no mail until they use it."
-    ),
-    boost: list[str] = typer.Option([], "--boost", help="A word or phrase that lifts a story for this list; repeat."),
-    block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Create a list with its sender settings (and, optionally, its editor keywords)."""
-    from digest import subscribers
-    from digest.store.people import check_list_name
-
-    st = state(ctx)
-    sender = st.config.settings.sender
-    check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
-    reply = reply_to if reply_to is not None else sender.reply_to
-    row = st.store.add_list(
-        name,
-        from_email=subscribers.normalize_email(from_email or sender.from_email),
-        from_name=subscribers.clean_name(from_name if from_name is not None else sender.from_name),
-        reply_to=subscribers.normalize_email(reply) if reply else "",
-        subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
-        address=subscribers.clean_name(address if address is not None else sender.address),
-        double_opt_in=double_opt_in,
-        boost=_keywords(boost),
-        block=_keywords(block),
-    )
-    if json_out:
-        out_json(asdict(row))
-    else:
-        say(f"Created list '{name}' (from {row.from_email}{', double opt-in' if double_opt_in else ''})")
-
-
-def _keywords(words: list[str]) -> list[str]:
-    return list(dict.fromkeys(w.strip() for w in words if w.strip()))
-
-
-@lists_app.command("keywords")
-def lists_keywords(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="The list's name."),
-    boost: list[str] = typer.Option(None, "--boost", help="Words or phrases that lift a story; repeat. Replaces."),
-    block: list[str] = typer.Option(None, "--block", help="Words or phrases that keep a story out; repeat. Replaces."),
-    clear: bool = typer.Option(False, "--clear", help="Remove every boost and block of the list."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Show or set a list's editor keywords (they replace [rank] boost/block for this list)."""
-    st = state(ctx)
-    if clear:
-        row = st.store.set_list_keywords(name, boost=[], block=[])
-    elif boost or block:
-        row = st.store.set_list_keywords(
-            name, boost=_keywords(boost) if boost else None, block=_keywords(block) if block else None
-        )
-    else:
-        row = st.store.list_(name)
-    if json_out:
-        out_json({"list": row.name, "boost": list(row.boost), "block": list(row.block)})
-        return
-    typer.echo(f"boost: {', '.join(row.boost) or '(none)'}")
-    typer.echo(f"block: {', '.join(row.block) or '(none)'}")
-
-
-@lists_app.command("list")
-def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
-    """List the lists with their sender settings and how many get the next edition.
-
-    ``active`` counts those who receive (on a double opt-in list, only the confirmed); ``pending``
-    those waiting for their confirmation click.
-    """
-    from digest import consent
-
-    store = state(ctx).store
-    counts = store.status_counts()
-    rows = [
-        {
-            **asdict(lst),
-            "active": consent.receivers(lst, counts.get(lst.id, {})),
-            "pending": consent.pending(lst, counts.get(lst.id, {})),
-        }
-        for lst in store.lists()
-    ]
-    if json_out:
-        out_json(rows)
-        return
-    table(rows, ["name", "active", "pending", "from_email", "from_name", "reply_to", "subject_prefix", "double_opt_in"])
-
-
-# -- one person ---------------------------------------------------------------------------
 @subs_app.command("add")
 def subs_add(
     ctx: typer.Context,
@@ -286,7 +193,6 @@ def subs_list(
     )
 
 
-# -- files --------------------------------------------------------------------------------
 @subs_app.command("import")
 def subs_import(
     ctx: typer.Context,
@@ -397,3 +303,29 @@ def subs_sync(
         _print_import(report.total.as_dict(), False, "")
     if report.failed or report.total.rejected:
         raise typer.Exit(3)
+
+
+@subs_app.command("sync-suppressions")
+def subs_sync_suppressions(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Pull SendGrid's global unsubscribes, bounces and spam reports into subscription statuses.
+
+    Needs SENDGRID_API_KEY with read access to suppressions (DIGEST_SENDGRID_HOST points elsewhere).
+    """
+    from digest.send.events import sync_suppressions
+    from digest.send.providers.sendgrid import SendGridProvider
+
+    st = state(ctx)
+    provider = SendGridProvider.from_config(st.config)
+    report = sync_suppressions(st.store, provider)
+    if json_out:
+        out_json(report)
+        return
+    for kind, counts in report.items():
+        say(f"{kind}: {counts['listed']} at SendGrid, {counts['changed']} subscription(s) changed")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(subs_app, name="subscribers")

@@ -1,14 +1,15 @@
-"""Commands that run the web app: serve (and preview, in render)."""
+"""The serve command: the web app (unsubscribe, confirm, webhooks, archive)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import typer
 
 from digest.cli.common import say, state
 
-
-def register(app: typer.Typer) -> None:
-    app.command()(serve)
+if TYPE_CHECKING:
+    pass
 
 
 def serve(
@@ -32,3 +33,7 @@ def serve(
     if bind not in ("127.0.0.1", "localhost", "::1"):
         say(f"Note: binding {bind} makes these pages reachable from other machines; put a TLS proxy in front")
     serve_app(st.config, bind, chosen, ready=lambda url: say(f"Serving on {url} (Ctrl-C to stop)"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

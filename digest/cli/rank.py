@@ -1,4 +1,4 @@
-"""Commands that choose the stories: rank, build."""
+"""The rank command: what would be picked now, and why."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from digest import clock
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
 
 if TYPE_CHECKING:
     from digest.models import Ranked
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(rank)
-    app.command()(build)
 
 
 def rank(
@@ -37,7 +33,7 @@ def rank(
 
     Stories about one event (several outlets, or one site's RSS, Atom and JSON feeds) are one entry, "also covered by" the others. --json always carries the parts ("why") and the runners-up with the reason each lost.
     """  # noqa: E501
-    from digest import clock, pipeline
+    from digest import pipeline
     from digest.rank import rank as rank_stories
 
     st = state(ctx)
@@ -82,24 +78,5 @@ def _explain(r: Ranked) -> None:
         typer.echo("              also covered by: " + ", ".join(a["source"] or a["title"] for a in r.also))
 
 
-def build(
-    ctx: typer.Context,
-    list_name: str = typer.Option(None, "--list", help="The list (default: default_list in digest.toml)."),
-    date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: today)."),
-    now: str = typer.Option(None, "--now", help="Rank as of this ISO time (default: now)."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Freeze the edition for a list and date, so preview, render and send use exactly it."""
-    from digest import pipeline
-
-    st = state(ctx)
-    report = pipeline.build_edition(
-        st.store, st.config, list_name or st.config.settings.default_list, date=date, now=parse_now(now)
-    )
-    if json_out:
-        out_json(report.as_dict())
-        return
-    note = " (already sent or sending: kept as it was)" if report.frozen else ""
-    say(f"Edition {report.edition} for '{report.list}' on {report.date}{note}: {report.subject}")
-    for s in report.stories:
-        typer.echo(f"{s['rank']:>2}. {s['title']}")
+def register(app: typer.Typer) -> None:
+    app.command()(rank)

@@ -1,53 +1,18 @@
-"""Commands that send and report on sending: send, stats, subscribers sync-suppressions."""
+"""The send command: send an edition to everyone on its list who has not had it."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date as date_type
-from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from digest import clock
-from digest.cli.common import JSON_HELP, err, out_json, progress, say, state, table
+from digest.cli.common import JSON_HELP, err, graceful_stop, out_json, progress, say, state
 from digest.errors import ConfigError, NotFoundError
 
-
-def register(app: typer.Typer) -> None:
-    from digest.cli.people import subs_app
-
-    app.command()(send)
-    app.command()(stats)
-    subs_app.command("sync-suppressions")(subs_sync_suppressions)
-
-
-@contextmanager
-def graceful_stop() -> Iterator[threading.Event]:
-    """SIGTERM (cron's timeout, systemd) or Ctrl-C: stop starting batches, let those in flight finish.
-
-    A second signal stops at once (batches then in flight are reported unknown on the next run).
-    """
-    halt = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if halt.is_set():
-            raise KeyboardInterrupt
-        halt.set()
-        err("Stopping after the batches in flight (again to stop at once; they would then be unknown).")
-
-    try:
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    except ValueError:  # not the main thread (e.g. under a test runner's thread): no handlers
-        yield halt
-        return
-    try:
-        yield halt
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+if TYPE_CHECKING:
+    pass
 
 
 def send(
@@ -141,57 +106,5 @@ def send(
         raise typer.Exit(3)
 
 
-def stats(
-    ctx: typer.Context,
-    edition: int = typer.Option(None, "--edition", help="One edition's id (default: every edition)."),
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Per edition: sent, failed, unknown (the ledger) and people delivered, bounced, opened, clicked, unsubscribed.
-
-    Delivery figures come from SendGrid's Event Webhook, received by 'digest serve' at /webhooks/sendgrid.
-    """
-    st = state(ctx)
-    rows = st.store.edition_stats(edition)
-    if edition is not None and not rows:
-        raise NotFoundError(f"no edition with id {edition}: see 'digest stats' for the editions")
-    if json_out:
-        out_json(rows)
-        return
-    table(
-        rows,
-        [
-            "edition",
-            "list",
-            "date",
-            "sent",
-            "failed",
-            "unknown",
-            "delivered",
-            "bounced",
-            "opened",
-            "clicked",
-            "unsubscribed",
-            "complained",
-        ],
-    )
-
-
-def subs_sync_suppressions(
-    ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
-) -> None:
-    """Pull SendGrid's global unsubscribes, bounces and spam reports into subscription statuses.
-
-    Needs SENDGRID_API_KEY with read access to suppressions (DIGEST_SENDGRID_HOST points elsewhere).
-    """
-    from digest.send.events import sync_suppressions
-    from digest.send.providers.sendgrid import SendGridProvider
-
-    st = state(ctx)
-    provider = SendGridProvider.from_config(st.config)
-    report = sync_suppressions(st.store, provider)
-    if json_out:
-        out_json(report)
-        return
-    for kind, counts in report.items():
-        say(f"{kind}: {counts['listed']} at SendGrid, {counts['changed']} subscription(s) changed")
+def register(app: typer.Typer) -> None:
+    app.command()(send)

@@ -1,0 +1,119 @@
+"""The lists group: subscriber lists and their sender settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+import typer
+
+from digest.cli.common import JSON_HELP, out_json, say, state, table
+
+if TYPE_CHECKING:
+    pass
+
+
+lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
+
+
+@lists_app.command("add")
+def lists_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The list's name, e.g. 'main'."),
+    from_email: str = typer.Option(None, "--from-email", help="Sender address (default: [sender] from_email)."),
+    from_name: str = typer.Option(None, "--from-name", help="Sender name (default: [sender] from_name)."),
+    reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
+    subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
+    address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
+    double_opt_in: bool = typer.Option(
+        False, "--double-opt-in", help="New subscribers get a confirmation link and no mail until they use it."
+    ),
+    boost: list[str] = typer.Option([], "--boost", help="A word or phrase that lifts a story for this list; repeat."),
+    block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Create a list with its sender settings (and, optionally, its editor keywords)."""
+    from digest import subscribers
+    from digest.store.people import check_list_name
+
+    st = state(ctx)
+    sender = st.config.settings.sender
+    check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
+    reply = reply_to if reply_to is not None else sender.reply_to
+    row = st.store.add_list(
+        name,
+        from_email=subscribers.normalize_email(from_email or sender.from_email),
+        from_name=subscribers.clean_name(from_name if from_name is not None else sender.from_name),
+        reply_to=subscribers.normalize_email(reply) if reply else "",
+        subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
+        address=subscribers.clean_name(address if address is not None else sender.address),
+        double_opt_in=double_opt_in,
+        boost=_keywords(boost),
+        block=_keywords(block),
+    )
+    if json_out:
+        out_json(asdict(row))
+    else:
+        say(f"Created list '{name}' (from {row.from_email}{', double opt-in' if double_opt_in else ''})")
+
+
+def _keywords(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(w.strip() for w in words if w.strip()))
+
+
+@lists_app.command("keywords")
+def lists_keywords(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The list's name."),
+    boost: list[str] = typer.Option(None, "--boost", help="Words or phrases that lift a story; repeat. Replaces."),
+    block: list[str] = typer.Option(None, "--block", help="Words or phrases that keep a story out; repeat. Replaces."),
+    clear: bool = typer.Option(False, "--clear", help="Remove every boost and block of the list."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show or set a list's editor keywords (they replace [rank] boost/block for this list)."""
+    st = state(ctx)
+    if clear:
+        row = st.store.set_list_keywords(name, boost=[], block=[])
+    elif boost or block:
+        row = st.store.set_list_keywords(
+            name, boost=_keywords(boost) if boost else None, block=_keywords(block) if block else None
+        )
+    else:
+        row = st.store.list_(name)
+    if json_out:
+        out_json({"list": row.name, "boost": list(row.boost), "block": list(row.block)})
+        return
+    typer.echo(f"boost: {', '.join(row.boost) or '(none)'}")
+    typer.echo(f"block: {', '.join(row.block) or '(none)'}")
+
+
+@lists_app.command("list")
+def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """List the lists with their sender settings and how many get the next edition.
+
+    ``active`` counts those who receive (on a double opt-in list, only the confirmed); ``pending``
+    those waiting for their confirmation click.
+    """
+    from digest import consent
+
+    store = state(ctx).store
+    counts = store.status_counts()
+    rows = [
+        {
+            **asdict(lst),
+            "active": consent.receivers(lst, counts.get(lst.id, {})),
+            "pending": consent.pending(lst, counts.get(lst.id, {})),
+        }
+        for lst in store.lists()
+    ]
+    if json_out:
+        out_json(rows)
+        return
+    table(rows, ["name", "active", "pending", "from_email", "from_name", "reply_to", "subject_prefix", "double_opt_in"])
+
+
+# -- one person ---------------------------------------------------------------------------
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lists_app, name="lists")

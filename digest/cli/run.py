@@ -1,0 +1,65 @@
+"""The run command: collect, build and send every list (what cron calls)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from digest.cli.common import JSON_HELP, err, graceful_stop, out_json, parse_now, say, state
+
+if TYPE_CHECKING:
+    pass
+
+
+def run(
+    ctx: typer.Context,
+    now: str = typer.Option(None, "--now", help="Pretend it is this ISO time (for reruns and tests)."),
+    provider: str = typer.Option(None, "--provider", help="Override [send] provider: sendgrid, smtp or outbox."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Build everything, send nothing."),
+    retry_unknown: bool = typer.Option(
+        False, "--retry-unknown", help="Also re-send recipients a crash left unknown (each at most once)."
+    ),
+    wait: float = typer.Option(
+        None, "--wait", metavar="SECONDS", help="Wait this long for another process sending the same edition."
+    ),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Collect, build and send every list: the one command cron calls. Safe to re-run.
+
+    Exit codes: 0 done (or nothing new to send); 1 an error to fix (e.g. a refused API key).
+
+    Exit code 3: partly done (some sources or recipients failed, some are unknown, or SIGTERM stopped it early).
+
+    Each run appends one JSON line to digest.log in the home.
+    """
+    from digest import pipeline
+
+    st = state(ctx)
+    with graceful_stop() as halt:
+        report = pipeline.run(
+            st.store,
+            st.config,
+            now=parse_now(now),
+            provider=provider,
+            dry_run=dry_run,
+            retry_unknown=retry_unknown,
+            wait_s=wait,
+            halt=halt,
+            on_event=None if json_out else say,
+            on_error=None if json_out else err,
+        )
+    if json_out:
+        out_json(report.as_dict())
+    else:
+        for entry in report.lists:
+            if entry.get("error"):
+                err(f"Error: {entry['list']}: {entry['error']}")
+            if entry.get("web_copy"):
+                say(f"Open the rendered digest in a browser: {entry['web_copy']}")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
