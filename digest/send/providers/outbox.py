@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from email.message import EmailMessage
 from pathlib import Path
 
-from digest.send.message import build_message
+from digest.send.message import MessageTemplate
 from digest.send.providers.base import BatchResult, EditionMail, Recipient
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 
 
 class OutboxProvider:
@@ -18,23 +19,30 @@ class OutboxProvider:
     def __init__(self, directory: Path, batch_size: int = 1000) -> None:
         self.directory = directory
         self.batch_size = batch_size
+        self._template: MessageTemplate | None = None
 
     def folder(self, mail: EditionMail) -> Path:
         return self.directory / (f"test-{mail.edition_id}" if mail.test else f"edition-{mail.edition_id}")
 
-    def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[EmailMessage]:
-        return [build_message(mail, r, "digest.local") for r in recipients]
+    def template(self, mail: EditionMail) -> MessageTemplate:
+        """The edition's shared parts, encoded once for all its batches."""
+        if self._template is None or self._template.mail is not mail:
+            self._template = MessageTemplate(mail, "digest.local")
+        return self._template
+
+    def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[bytes]:
+        return self.template(mail).render_batch(recipients)
 
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
         folder = self.folder(mail)
         folder.mkdir(parents=True, exist_ok=True)
-        for r, msg in zip(recipients, self.prepare(mail, recipients), strict=True):
-            safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", r.email)
-            path = folder / f"{r.subscriber_id:08d}-{safe}.eml"
-            tmp = path.with_suffix(".eml.tmp")
-            tmp.write_bytes(bytes(msg))
+        for r, data in zip(recipients, self.prepare(mail, recipients), strict=True):
+            path = os.path.join(folder, f"{r.subscriber_id:08d}-{_UNSAFE.sub('_', r.email)}.eml")
+            tmp = path + ".tmp"  # written whole, then renamed: a reader of the folder never sees half a message
+            with open(tmp, "wb") as fh:
+                fh.write(data)
             os.replace(tmp, path)
         return BatchResult("sent", message_id=f"outbox:{folder.name}")
 
     def close(self) -> None:
-        return None
+        self._template = None
