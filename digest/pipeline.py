@@ -6,6 +6,7 @@ sending stays frozen, and the ledger sends nobody the same edition twice.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import threading
@@ -20,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
-from digest.errors import ConfigError, DigestError, NothingToSendError
-from digest.models import iso
+from digest.errors import ConfigError, DigestError, NothingToSendError, TemplateError
+from digest.models import MailingList, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, send_edition, web_values
@@ -49,6 +50,7 @@ class BuildReport:
     subject: str
     stories: Rows  # (the field ``list`` shadows the builtin inside the class)
     frozen: bool = False  # True when the edition had started sending and was kept as it was
+    warnings: builtins.list[str] = field(default_factory=list)  # stories left out because they would not render
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class BuildReport:
             "date": self.date,
             "subject": self.subject,
             "stories": self.stories,
+            "warnings": self.warnings,
         }
 
 
@@ -85,12 +88,34 @@ def build_edition(
         store.story(r.story_id).as_dict() | {"rank": 0, "score": r.score, "why": r.why, "also": r.also}
         for r in result.picked
     ]
-    context = make_context(config, list_row, 0, day, stories)
-    rendered = render_context(config, context)
+    picked = result.picked
+    warnings: list[str] = []
+    try:
+        rendered = render_context(config, make_context(config, list_row, 0, day, stories))
+    except TemplateError:
+        # one story's text must not stop the edition: find the stories that cannot render on their own
+        bad = [i for i, s in enumerate(stories) if not _renders(config, list_row, day, s)]
+        if not bad or len(bad) == len(stories):
+            raise  # the template itself is at fault
+        for i in bad:
+            warnings.append(f"story {stories[i]['id']} ({stories[i]['title'][:60]!r}) left out: it does not render")
+        stories = [s for i, s in enumerate(stories) if i not in bad]
+        picked = [r for i, r in enumerate(picked) if i not in bad]
+        rendered = render_context(config, make_context(config, list_row, 0, day, stories))
     edition_id = store.freeze_edition(
-        list_row.id, day, rendered.subject, rendered.preheader, iso(now) or "", result.picked, stories
+        list_row.id, day, rendered.subject, rendered.preheader, iso(now) or "", picked, stories
     )
-    return _report(store, edition_id)
+    report = _report(store, edition_id)
+    report.warnings = warnings
+    return report
+
+
+def _renders(config: Config, list_row: MailingList, day: str, story: dict[str, Any]) -> bool:
+    try:
+        render_context(config, make_context(config, list_row, 0, day, [story]))
+    except TemplateError:
+        return False
+    return True
 
 
 def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
@@ -199,6 +224,8 @@ def run(
                 report.lists.append({"list": name, "error": str(exc)})
                 say(f"{name}: not built: {exc}")
                 continue
+            for warning in built.warnings:
+                say(f"{name}: warning: {warning}")
             try:
                 sent: SendReport = send_edition(
                     store,

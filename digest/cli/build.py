@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
+from digest.cli.common import JSON_HELP, err, out_json, parse_now, say, state
 
 if TYPE_CHECKING:
     pass
@@ -26,6 +26,8 @@ def build(
     report = pipeline.build_edition(
         st.store, st.config, list_name or st.config.settings.default_list, date=date, now=parse_now(now)
     )
+    for warning in report.warnings:
+        err(f"warning: {warning}")
     if json_out:
         out_json(report.as_dict())
         return

@@ -132,6 +132,16 @@ def html_to_text(fragment: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+# C0/C1 controls (but tab and newline), and the bidi embeddings, overrides and isolates that can reorder
+# a title or a subject line in a reader's mail client
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and newline kept) or bidi formatting characters."""
+    return _CONTROLS.sub("", text) if text else text
+
+
 def plain_title(raw: str | None) -> str:
     """A one-line title: markup removed, entities decoded, whitespace folded."""
     if not raw:

@@ -44,7 +44,30 @@ def sniff(data: bytes) -> str:
 
 
 def parse_document(data: bytes, base_url: str | None = None) -> ParsedDocument:
-    """Parse a fetched or read document; raises :class:`SourceError` when nothing is readable."""
+    """Parse a fetched or read document; raises :class:`SourceError` when nothing is readable.
+
+    Whatever the format, control and bidi-override characters never get past here.
+    """
+    doc = _parse_document(data, base_url)
+    for story in doc.stories:
+        _strip_controls(story)
+    doc.title = clean.strip_controls(doc.title) if doc.title else doc.title
+    return doc
+
+
+def _strip_controls(story: StoryIn) -> None:
+    strip = clean.strip_controls
+    story.title = strip(story.title).strip() or "Untitled"
+    story.summary, story.body_text, story.body_html = (
+        strip(story.summary),
+        strip(story.body_text),
+        strip(story.body_html),
+    )
+    story.author = strip(story.author) if story.author else story.author
+    story.tags = [t for t in (strip(tag).strip() for tag in story.tags) if t]
+
+
+def _parse_document(data: bytes, base_url: str | None) -> ParsedDocument:
     if not data.strip():
         raise SourceError("the document is empty")
     kind = sniff(data)
