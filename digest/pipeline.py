@@ -6,7 +6,6 @@ sending stays frozen, and the ledger sends nobody the same edition twice.
 
 from __future__ import annotations
 
-import builtins
 import json
 import os
 import threading
@@ -40,6 +39,7 @@ def local_date(config: Config, now: datetime) -> str:
 
 
 Rows = list[dict[str, Any]]
+Notes = list[str]
 
 
 @dataclass
@@ -50,7 +50,7 @@ class BuildReport:
     subject: str
     stories: Rows  # (the field ``list`` shadows the builtin inside the class)
     frozen: bool = False  # True when the edition had started sending and was kept as it was
-    warnings: builtins.list[str] = field(default_factory=list)  # stories left out because they would not render
+    warnings: Notes = field(default_factory=Notes)  # stories left out because they would not render
 
     def as_dict(self) -> dict[str, Any]:
         return {
