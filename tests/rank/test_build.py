@@ -72,7 +72,8 @@ def test_build_json_shape_and_frozen_parts(cli, store: Store) -> None:
     first = story(store, a, "Harbour crane collapses during storm", hours_ago=1, comments=12)
     story(store, b, "Storm: harbour crane collapses", hours_ago=2)
     built = json.loads(cli("build", "--now", DAY1, "--json").stdout)
-    assert set(built) == {"edition", "list", "date", "subject", "stories"}
+    assert set(built) == {"edition", "list", "date", "subject", "stories", "warnings"}
+    assert built["warnings"] == []
     assert built["list"] == "main" and built["date"] == NOW.date().isoformat()
     [entry] = built["stories"]
     assert {"rank", "story_id", "title", "url", "score", "why"} <= set(entry)
