@@ -10,6 +10,8 @@ Fast path, on purpose: command modules import the library inside each command fu
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from typer.core import TyperGroup
 
@@ -34,11 +36,16 @@ from digest.cli import (
     templates,
 )
 from digest.cli.common import State, err
+from digest.cli.helptext import humanize
 from digest.errors import DigestError
 
 
 class DigestGroup(TyperGroup):
-    """Turns user errors into one line on stderr and their exit code."""
+    """Turns user errors into one line on stderr and their exit code; help reads as written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        humanize(self)  # the whole tree is built by now: sub-commands are in self.commands
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
@@ -53,7 +60,6 @@ app = typer.Typer(
     help="Collect stories, rank a Top Stories digest, render it through MJML and send it to your lists.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
 )
 
 

@@ -19,7 +19,13 @@ def build(
     now: str = typer.Option(None, "--now", help="Rank as of this ISO time (default: now)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Freeze the edition for a list and date, so preview, render and send use exactly it."""
+    """Freeze the edition for a list and date, so preview, render and send use exactly it.
+
+    Examples:
+
+        digest build
+        digest build --list weekly --date 2026-11-24 --json
+    """
     from digest import pipeline
 
     st = state(ctx)

@@ -23,6 +23,11 @@ def collect(
     Markdown articles. Unchanged sources (HTTP 304, or the same bytes) cost one request and add nothing.
     A broken source is reported (partial ingests are said so) and the others are still stored.
     Exit code 3 when some sources failed (the others are stored), 1 when all of them did.
+
+    Examples:
+
+        digest collect
+        digest collect ~/articles/ https://example.org/feed.xml --json
     """
     from digest.collect import collect as collect_stories
 

@@ -20,6 +20,11 @@ def doctor(
     """Check configuration, secrets (set or not, never shown), the provider, and SPF/DMARC records.
 
     Exit code 1 when a check fails; warnings do not fail.
+
+    Examples:
+
+        digest doctor
+        digest doctor --provider sendgrid --json
     """
     from digest.doctor import run_checks
 

@@ -19,7 +19,13 @@ def init(
     name: str = typer.Option("My Digest", "--name", help="The newsletter's name, shown in every email."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat."""
+    """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat.
+
+    Examples:
+
+        digest --home my-digest init --example
+        digest init --name "Harbor Weekly"
+    """
     from digest.home import init_home
 
     report = init_home(state(ctx).home, example=example, name=name)

@@ -32,6 +32,11 @@ def rank(
     score = source factor x (recency + engagement + coverage + keywords) + pinned, each part weighted in the rank section of digest.toml.
 
     Stories about one event (several outlets, or one site's RSS, Atom and JSON feeds) are one entry, "also covered by" the others. --json always carries the parts ("why") and the runners-up with the reason each lost.
+
+    Examples:
+
+        digest rank --explain
+        digest rank --list weekly --now 2026-11-24T07:00 --json
     """  # noqa: E501
     from digest import pipeline
     from digest.rank import rank as rank_stories

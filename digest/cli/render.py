@@ -35,7 +35,14 @@ def render(
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " (with --archive)"),
 ) -> None:
-    """The edition as a subscriber would get it, or (--archive) a static archive of every sent edition."""
+    """The edition as a subscriber would get it, or (--archive) a static archive of every sent edition.
+
+    Examples:
+
+        digest render --out edition.html
+        digest render --format eml --as ada@example.com
+        digest render --archive site/
+    """
     from digest.render import render_edition
     from digest.send import edition_mail, recipient, web_values
 

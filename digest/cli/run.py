@@ -32,6 +32,11 @@ def run(
     Exit code 3: partly done (some sources or recipients failed, some are unknown, or SIGTERM stopped it early).
 
     Each run appends one JSON line to digest.log in the home.
+
+    Examples:
+
+        digest run
+        digest run --dry-run --json
     """
     from digest import pipeline
 

@@ -24,6 +24,11 @@ def schedule(
     (digest.log keeps one JSON line per run).
 
     Installing again replaces the older line for this home; other crontab lines are kept.
+
+    Examples:
+
+        digest schedule --at 06:30
+        digest schedule --at 06:30 --install
     """
     from digest import schedule as schedule_mod
 

@@ -49,6 +49,12 @@ def send(
     Exit codes: 0 done; 3 some failed or unknown, or stopped early (SIGTERM, Ctrl-C).
 
     Exit code 1: the provider refused the run (e.g. a bad API key) or another process is sending the edition.
+
+    Examples:
+
+        digest send --to me@example.org
+        digest send --provider sendgrid --dry-run
+        digest send --json
     """
     from digest.pipeline import local_date
     from digest.send import send_edition, send_test

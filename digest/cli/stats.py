@@ -21,6 +21,11 @@ def stats(
     """Per edition: sent, failed, unknown (the ledger) and people delivered, bounced, opened, clicked, unsubscribed.
 
     Delivery figures come from SendGrid's Event Webhook, received by 'digest serve' at /webhooks/sendgrid.
+
+    Examples:
+
+        digest stats
+        digest stats --edition 3 --json
     """
     st = state(ctx)
     rows = st.store.edition_stats(edition)

@@ -1,0 +1,121 @@
+"""Help that reads well: literal brackets, type names a person understands, env vars shown.
+
+Typer renders help through Rich markup, which eats ``[default_list]`` and ``[rank]`` as tags, and
+shows Python's types (``<str>``, ``<list[str]>``, ``<float range> [x>=0.0]``). :func:`humanize` walks
+the command tree once, when the root group is built, and fixes both in place; it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+# What a value means, by option or argument name (wins over its Python type).
+BY_NAME = {
+    "date": "DATE",
+    "since": "DATE",
+    "now": "TIME",
+    "at": "HH:MM",
+    "to": "EMAIL",
+    "as": "EMAIL",
+    "email": "EMAIL",
+    "from-email": "EMAIL",
+    "reply-to": "EMAIL",
+    "list": "LIST",
+    "home": "DIR",
+    "archive": "DIR",
+    "folder": "DIR",
+    "out": "FILE",
+    "file": "FILE",
+    "rejects": "FILE",
+    "chart": "FILE",
+    "location": "URL|PATH",
+    "locations": "URL|PATH",
+    "port": "PORT",
+    "host": "HOST",
+    "provider": "PROVIDER",
+    "format": "FORMAT",
+}
+
+
+def _type_name(param: Any) -> str:
+    desc = getattr(param, "type_descriptor", None)
+    annotation = getattr(desc, "annotation", str)
+    args = getattr(annotation, "__args__", ())
+    base = args[0] if args and getattr(annotation, "__origin__", None) is list else annotation
+    if base in (int, float):
+        return "NUMBER"
+    if base is Path:
+        return "PATH"
+    return "TEXT"
+
+
+def _key(param: Any) -> str:
+    long = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+    return long[0][2:] if long else str(param.name or "").replace("_", "-")
+
+
+def _range(param: Any) -> str | None:
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is None and high is None:
+        return None
+    if high is None:
+        return f"at least {low:g}"
+    if low is None:
+        return f"at most {high:g}"
+    return f"{low:g} to {high:g}"
+
+
+def _humanize_param(param: Any) -> None:
+    if getattr(param, "help", None):
+        param.help = escape(param.help)
+    if param.param_type_name == "option":
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""  # a switch takes no value: no type to show
+        elif param.metavar is None:
+            param.metavar = BY_NAME.get(_key(param), _type_name(param))
+        if param.envvar:
+            param.show_envvar = True
+        span = _range(param)
+        param._get_number_range_help_str = lambda span=span: span  # noqa: SLF001 - typer has no public hook
+    elif param.param_type_name == "argument":
+        kind = BY_NAME.get(_key(param), _type_name(param))
+        if param.metavar is None:
+            param.metavar = (param.name or "").upper()
+        param.display_type_rich = lambda ctx, kind=kind: kind
+        usage = param.metavar if param.required else f"[{param.metavar}]"
+        usage += "..." if param.nargs != 1 else ""
+        param._usage_display_name = lambda usage=usage: usage  # typer's own shows {NAME} for a required one
+
+
+def _switches(params: list[Any]) -> list[Any]:
+    """Options typer adds later (--help, --install-completion) are switches too: no type shown."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+def humanize(command: Any) -> None:
+    """Escape markup in every help text and name every value's type, for ``command`` and below."""
+    for attr in ("help", "short_help"):
+        text = getattr(command, attr, None)
+        if text:
+            setattr(command, attr, escape(text))
+    for param in command.params:
+        _humanize_param(param)
+    get_params = command.get_params
+    command.get_params = lambda ctx: _switches(get_params(ctx))
+    for sub in getattr(command, "commands", {}).values():
+        humanize(sub)
+
+
+_ESCAPED = re.compile(r"\\(\[)")
+
+
+def plain(text: str) -> str:
+    """A help text as written (what :func:`humanize` escaped, unescaped), e.g. for the README."""
+    return _ESCAPED.sub(r"\1", text)
