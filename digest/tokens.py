@@ -1,4 +1,6 @@
-"""Signed, per-subscriber, per-list tokens for unsubscribe and confirmation links.
+"""Signed, per-subscriber, per-list tokens for unsubscribe, confirmation and preferences links.
+
+The links themselves are built in :mod:`digest.urls`.
 
 A token is ``base64url(purpose:subscriber_id:list_id).base64url(HMAC-SHA256[:16])`` keyed with
 ``DIGEST_SECRET``. Without that variable a random key kept in the store is used, which is fine
@@ -20,7 +22,7 @@ from digest.config import secret
 from digest.errors import ConfigError, DigestError
 from digest.store import Store
 
-PURPOSES = ("unsubscribe", "confirm")
+PURPOSES = ("unsubscribe", "confirm", "preferences")
 
 
 class BadToken(DigestError):
@@ -112,8 +114,3 @@ def verify(key: bytes, token: str, purpose: str) -> TokenClaims:
     if claims.purpose != purpose:
         raise BadToken(f"token is for {claims.purpose}, not {purpose}")
     return claims
-
-
-def link(public_url: str, key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:
-    """The page a token leads to on ``digest serve``: ``{public_url}/{purpose}/{token}``."""
-    return f"{public_url.rstrip('/')}/{purpose}/{sign(key, purpose, subscriber_id, list_id)}"

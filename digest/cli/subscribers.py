@@ -59,7 +59,7 @@ def subs_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
-    from digest import subscribers, tokens
+    from digest import subscribers, tokens, urls
 
     st = state(ctx)
     lname = _list_name(st, list_name)
@@ -76,7 +76,7 @@ def subs_add(
     lst = st.store.list_(lname)
     link = None
     if got == "unconfirmed":
-        link = tokens.link(st.config.public_url, tokens.signing_key(st.store), "confirm", sid, lst.id)
+        link = urls.confirm(st.config.public_url, tokens.signing_key(st.store), sid, lst.id)
     person = st.store.subscriber_by_id(sid)
     address = person.email if person else email
     if json_out:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest import clock
+from digest import clock, urls
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import MailingList
@@ -64,6 +64,25 @@ def index_page(
         "editions": [{**r, "href": href(r)} for r in rows],
     }
     return render_template(environment(config), "archive.html.j2", context)
+
+
+def _hrefs(page: str, suffix: str = "") -> Callable[[dict[str, Any]], str]:
+    """Each entry's href from the page at path ``page`` (``suffix``: ``.html`` for the static files)."""
+    return lambda r: urls.relative(page, urls.edition_path(r["id"]), suffix)
+
+
+def archive_page(config: Config, rows: list[dict[str, Any]]) -> str:
+    """Every list's sent editions, as served at ``/editions``."""
+    return index_page(config, rows, _hrefs(urls.archive_path()))
+
+
+def list_page(
+    config: Config, lst: MailingList, rows: list[dict[str, Any]], *, page: str | None = None, suffix: str = ""
+) -> str:
+    """One list's sent editions with its feed, as served at ``/lists/NAME/`` (``page``: where it is written)."""
+    page = page or urls.list_path(lst.name)
+    feed = urls.relative(page, urls.feed_path(lst.name))
+    return index_page(config, rows, _hrefs(page, suffix), title=list_title(lst), feed_href=feed)
 
 
 def edition_page(store: Store, config: Config, edition_id: int, values: Values) -> str:
@@ -119,7 +138,7 @@ def write_archive(
         report.pages.append(page)
         if progress:
             progress(1)
-    _write(report.index, index_page(config, rows, lambda r: f"editions/{r['id']}.html"))
+    _write(report.index, index_page(config, rows, _hrefs("index.html", ".html")))
     lists = [store.list_by_id(list_id)] if list_id is not None else store.lists()
     for lst in lists:
         mine = [r for r in rows if r["list"] == lst.name]
@@ -130,9 +149,7 @@ def write_archive(
             raise write_error(folder, exc) from None
         _write(
             folder / "index.html",
-            index_page(
-                config, mine, lambda r: f"../../editions/{r['id']}.html", title=list_title(lst), feed_href="feed.atom"
-            ),
+            list_page(config, lst, mine, page=urls.list_path(lst.name) + "index.html", suffix=".html"),
         )
         _write(folder / "feed.atom", atom_feed(config, lst, mine, lambda eid: pages[eid]))
         report.lists.append(folder)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from digest import clock
+from digest import clock, urls
 from digest.config import Config
 from digest.models import MailingList, iso, parse_iso
 
@@ -21,7 +21,8 @@ def _stamp(value: str | None) -> str:
 def atom_feed(config: Config, lst: MailingList, rows: list[dict[str, Any]], page: Callable[[int], str]) -> str:
     """The feed for ``lst`` over ``rows`` (archive entries, newest first); ``page(id)`` is an edition's HTML.
 
-    Every link is absolute under ``public_url``: feed readers resolve nothing relative reliably.
+    Every link is absolute under ``public_url`` (:mod:`digest.urls`): feed readers resolve nothing relative
+    reliably.
     """
     base = config.public_url
     title = lst.display_title
@@ -34,16 +35,16 @@ def atom_feed(config: Config, lst: MailingList, rows: list[dict[str, Any]], page
             el.text = text
         return el
 
-    sub(feed, "id", f"{base}/lists/{lst.name}/feed.atom")
+    sub(feed, "id", urls.list_feed(base, lst.name))
     sub(feed, "title", f"{config.settings.name}: {title}" if title != config.settings.name else title)
     sub(feed, "updated", _stamp(rows[0]["sent_at"]) if rows else _stamp(None))
     author = sub(feed, "author")
     sub(author, "name", config.settings.name)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/lists/{lst.name}/feed.atom")
-    sub(feed, "link", rel="alternate", type="text/html", href=f"{base}/lists/{lst.name}/")
+    sub(feed, "link", rel="self", type="application/atom+xml", href=urls.list_feed(base, lst.name))
+    sub(feed, "link", rel="alternate", type="text/html", href=urls.list_page(base, lst.name))
     for row in rows:
         entry = sub(feed, "entry")
-        url = f"{base}/editions/{row['id']}"
+        url = urls.edition(base, row["id"])
         sub(entry, "id", url)
         sub(entry, "title", row["subject"] or row["date_long"])
         sub(entry, "published", _stamp(row["sent_at"]))

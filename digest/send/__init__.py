@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from digest import consent, tokens
+from digest import consent, tokens, urls
 from digest.config import Config, secret
 from digest.errors import LockedError, ProviderError
 from digest.models import MailingList
@@ -53,19 +53,11 @@ class SendReport:
         return asdict(self)
 
 
-def unsubscribe_url(config: Config, key: bytes, subscriber_id: int, list_id: int) -> str:
-    return f"{config.public_url}/unsubscribe/{tokens.sign(key, 'unsubscribe', subscriber_id, list_id)}"
-
-
-def web_url(config: Config, edition_id: int) -> str:
-    return f"{config.public_url}/editions/{edition_id}"
-
-
 def web_values(config: Config, edition_id: int) -> dict[str, str]:
     """Placeholder values for a copy nobody in particular reads (web version, preview)."""
     return {
-        "unsubscribe_url": f"{config.public_url}/unsubscribe",
-        "web_url": web_url(config, edition_id),
+        "unsubscribe_url": urls.unsubscribe_placeholder(config.public_url),
+        "web_url": urls.edition(config.public_url, edition_id),
         "name": "",
         "email": "",
     }
@@ -90,7 +82,7 @@ def edition_mail(
         rendered=rendered,
         categories=list(config.settings.sendgrid.categories),
         test=test,
-        web_url=web_url(config, edition_id),
+        web_url=urls.edition(config.public_url, edition_id),
     )
 
 
@@ -100,8 +92,8 @@ def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int,
         email,
         name,
         {
-            "unsubscribe_url": unsubscribe_url(config, key, subscriber_id, mail.list_id),
-            "web_url": mail.web_url or web_url(config, mail.edition_id),
+            "unsubscribe_url": urls.unsubscribe(config.public_url, key, subscriber_id, mail.list_id),
+            "web_url": mail.web_url or urls.edition(config.public_url, mail.edition_id),
             "name": name or "",
             "email": email,
         },

@@ -14,25 +14,24 @@ import re
 import socket
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest import tokens
+from digest import tokens, urls
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.web import archive, unsubscribe, webhooks
 from digest.web import preview as preview_routes
 from digest.web.common import open_store
 
-_TOKEN_PATH = re.compile(r"/(unsubscribe|confirm)/[^/?#\s\"]+")
+_TOKEN_PATH = re.compile(rf"/({'|'.join(tokens.PURPOSES)})/[^/?#\s\"]+")
 
 
 class RedactTokens(logging.Filter):
-    """Replace the token of ``/unsubscribe/<token>`` and ``/confirm/<token>`` in a log line with '…'.
+    """Replace the token of ``/unsubscribe/<token>`` (and every signed link's) in a log line with '…'.
 
     A token is the person's power to unsubscribe (or confirm): it must not sit in an access log.
     """
@@ -86,7 +85,7 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
     routes: list[BaseRoute] = [*unsubscribe.routes(config), *webhooks.routes(config), *archive.routes(config)]
     if preview:
         routes = [*preview_routes.routes(config), *routes]
-    prefix = urlsplit(config.public_url).path.rstrip("/")
+    prefix = urls.sub_path(config.public_url)
     middleware = [Middleware(SubPath, prefix=prefix)] if prefix else []
     return Starlette(routes=routes, middleware=middleware)
 

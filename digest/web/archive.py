@@ -3,8 +3,8 @@
 
 Only editions that went to at least one reader are shown (:func:`digest.render.archive.entries`).
 ``/editions/{id}`` is where every email's "View in your browser" link leads
-(``f"{public_url}/editions/{id}"``). Links between pages are relative, so a proxy that serves the
-app under a sub-path of ``public_url`` needs no rewriting.
+(:func:`digest.urls.edition`). Links between pages are relative, so a proxy that serves the app under a
+sub-path of ``public_url`` needs no rewriting.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.errors import DigestError, NotFoundError
-from digest.render.archive import edition_page, entries, index_page, list_title, today
+from digest.render.archive import archive_page, edition_page, entries, list_page, today
 from digest.render.feed import atom_feed
 from digest.send import web_values
 from digest.web.common import open_store
@@ -30,7 +30,7 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def index(request: Request) -> Response:
         with open_store(config) as store:
-            page = index_page(config, entries(store), lambda r: f"editions/{r['id']}")
+            page = archive_page(config, entries(store))
         return HTMLResponse(page)
 
     def edition(request: Request) -> Response:
@@ -53,10 +53,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lst = store.find_list(request.path_params["name"])
             if lst is None:
                 return _problem(404, "No such list.")
-            rows = entries(store, lst.id)
-            page = index_page(
-                config, rows, lambda r: f"../../editions/{r['id']}", title=list_title(lst), feed_href="feed.atom"
-            )
+            page = list_page(config, lst, entries(store, lst.id))
         return HTMLResponse(page)
 
     def feed(request: Request) -> Response:

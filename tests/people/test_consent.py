@@ -204,6 +204,7 @@ def test_tokens_are_redacted_from_uvicorns_access_log(
     assert "eyJh" not in text and "abc.def" not in text
     assert "/unsubscribe/\u2026?x=1" in text and "/confirm/\u2026" in text
     assert redact("GET /unsubscribe HTTP/1.1") == "GET /unsubscribe HTTP/1.1"
+    assert redact("GET /news/preferences/eyJh.abc HTTP/1.1") == "GET /news/preferences/\u2026 HTTP/1.1"
     assert any(isinstance(f, RedactTokens) for f in logger.filters)
 
 
