@@ -80,6 +80,8 @@ def build_edition(
     result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
     wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
     if len(result.picked) < wanted:
+        if result.advice:  # the window is empty: the bar is not what to change
+            raise NothingToSendError(f"nothing new for '{list_name}' on {day}: {result.advice}")
         raise NothingToSendError(
             f"nothing new for '{list_name}' on {day}: {len(result.picked)} new stories cleared the bar, at least"
             f" {wanted} wanted; collect more sources, or lower [rank] min_stories or min_score"

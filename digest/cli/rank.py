@@ -55,16 +55,18 @@ def rank(
         f"{result.considered} stories in the window{scope}, {result.clusters} events among the {result.pool}"
         f" compared; {len(result.picked)} picked"
     )
-    if not result.picked:
+    if result.advice:
+        typer.echo(f"(nothing in the window: {result.advice})")
+    elif not result.picked:
         typer.echo("(nothing new clears the bar)")
     for i, r in enumerate(result.picked, 1):
-        typer.echo(f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]")
+        typer.echo(f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]" + (f"  story {r.story_id}" if explain else ""))
         if explain:
             _explain(r)
     if explain and result.runners_up:
         typer.echo("\nRunners-up:")
         for r in result.runners_up:
-            typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]")
+            typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]  story {r.story_id}")
             typer.echo(f"              lost: {r.reason}")
             _explain(r)
 
@@ -80,7 +82,8 @@ def _explain(r: Ranked) -> None:
         extra += ", figures=" + ", ".join(f"{k}:{v}" for k, v in figures.items())
     typer.echo(f"              {extra}")
     if r.also:
-        typer.echo("              also covered by: " + ", ".join(a["source"] or a["title"] for a in r.also))
+        also = (f"{a['source'] or a['title']} (story {a['story_id']})" for a in r.also)
+        typer.echo("              also covered by: " + ", ".join(also))
 
 
 def register(app: typer.Typer) -> None:

@@ -37,6 +37,7 @@ class RankResult:
     clusters: int = 0  # events the pool made
     list: str | None = None
     now: str | None = None
+    advice: str | None = None  # what to change when the window holds nothing (set only then)
 
     def as_dict(self) -> dict[str, Any]:
         def one(r: Ranked, rank: int | None) -> dict[str, Any]:
@@ -63,6 +64,7 @@ class RankResult:
             "clusters": self.clusters,
             "stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
             "runners_up": [one(r, None) for r in self.runners_up],
+            **({"advice": self.advice} if self.advice else {}),
         }
 
 
@@ -73,6 +75,26 @@ class _Event:
     score: float
     outlets: int
     reason: str | None = None
+
+
+def _age(hours: float) -> str:
+    days, rest = divmod(int(hours), 24)
+    if not days:
+        return f"{int(hours)} hour(s)"
+    return f"{days} day(s)" + (f" {rest} hour(s)" if rest else "")
+
+
+def empty_window_advice(store: Store, settings: RankSettings, now: datetime) -> str:
+    """Why the window is empty, and the setting that changes it: the window, not the bar."""
+    newest = store.newest_story(now)
+    if newest is None:
+        return "no stories are stored yet: add sources and run 'digest collect'"
+    story_id, published = newest
+    hours = (now - published).total_seconds() / 3600
+    return (
+        f"every story is older than the {settings.window_hours:g}-hour window: the newest (story {story_id}) is"
+        f" {_age(hours)} old; collect fresh stories, or widen [rank] window_hours to at least {int(hours) + 1}"
+    )
 
 
 def rank(
@@ -97,6 +119,7 @@ def rank(
     )
     result = RankResult(considered=len(w), list=list_row.name if list_row else None, now=iso(now))
     if not len(w):
+        result.advice = empty_window_advice(store, settings, now)
         return result
     p = parts(w, settings)
     base = p.base()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from digest.models import iso
+from digest.models import iso, parse_iso
 from digest.store.base import QueryBase, loads
 
 # Columns of :meth:`RankQueries.rank_window`, in order.
@@ -83,6 +83,14 @@ class RankQueries(QueryBase):
         for r in rows:
             r["engagement"] = loads(r["engagement"], {})
         return {r["id"]: r for r in rows}
+
+    def newest_story(self, until: datetime) -> tuple[int, datetime] | None:
+        """``(id, published_at)`` of the most recent story dated ``until`` or earlier."""
+        row = self.conn.execute(
+            "SELECT id, published_at FROM stories WHERE published_at <= ? ORDER BY published_at DESC, id DESC LIMIT 1",
+            (iso(until),),
+        ).fetchone()
+        return (int(row[0]), parse_iso(row[1]) or until) if row else None
 
     def source_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT id, name FROM sources")}

@@ -153,3 +153,29 @@ def test_run_skips_a_list_with_nothing_new(cli, store: Store, home: Path) -> Non
     [entry] = second["lists"]
     assert "nothing new for 'main'" in entry["skipped"]
     assert store.scalar("SELECT count(*) FROM editions") == 1
+
+
+def test_rank_explain_prints_story_ids(cli, store: Store) -> None:
+    a, b = source(store, "alpha"), source(store, "beta")
+    first = story(store, a, "Volcano erupts near coastal village, thousands evacuated", hours_ago=2)
+    second = story(store, b, "Thousands evacuated as volcano erupts near coastal village", hours_ago=3)
+    out = cli("rank", "--now", DAY1, "--explain").stdout
+    [top] = [line for line in out.splitlines() if line.startswith(" 1.")]
+    assert top.endswith(f"story {first}")
+    assert f"also covered by: beta (story {second})" in out
+
+
+def test_an_empty_window_says_how_old_the_newest_story_is_and_names_the_window(
+    cli, store: Store, home: Path
+) -> None:
+    newsletter(cli, store)
+    s = source(store, "alpha")
+    story(store, s, "Old news about the harbour", hours_ago=24 * 5 + 3)
+    newest = story(store, s, "Less old news about the ferry", hours_ago=24 * 4 + 2)
+    out = cli("rank", "--now", DAY1).stdout
+    assert f"the newest (story {newest}) is 4 day(s) 2 hour(s) old" in out and "window_hours" in out
+    assert "window_hours to at least 99" in json.loads(cli("rank", "--now", DAY1, "--json").stdout)["advice"]
+    [line] = cli("build", "--now", DAY1, code=1).stderr.strip().splitlines()
+    assert "72-hour window" in line and "window_hours" in line and "min_stories" not in line
+    (home / "digest.toml").write_text("[rank]\nwindow_hours = 99\n", encoding="utf-8")
+    assert json.loads(cli("build", "--now", DAY1, "--json").stdout)["stories"][0]["story_id"] == newest
