@@ -47,6 +47,7 @@ class CollectSettings:
     max_redirects: int = 5
     parse_workers: int = 0  # processes parsing feeds at once; 0: one per CPU
     parallel_parse_bytes: int = 1_000_000  # parse in a process pool only when a run fetched at least this much
+    sponsored: str = "skip"  # items labelled sponsored/advertorial: "skip" them, or "keep" them as stories
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Settings:
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "send.provider": ("outbox", "sendgrid", "smtp"),
+    "collect.sponsored": ("skip", "keep"),
     "smtp.security": ("starttls", "ssl", "none"),
 }
 # Upper bounds: an edition of more than 15 stories outgrows Gmail's 102 KB clipping limit with the

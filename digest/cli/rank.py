@@ -60,7 +60,9 @@ def rank(
     elif not result.picked:
         typer.echo("(nothing new clears the bar)")
     for i, r in enumerate(result.picked, 1):
-        typer.echo(f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]" + (f"  story {r.story_id}" if explain else ""))
+        typer.echo(
+            f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]" + (f"  story {r.story_id}" if explain else "")
+        )
         if explain:
             _explain(r)
     if explain and result.runners_up:

@@ -21,6 +21,7 @@ from digest import clock
 from digest.collect.fetch import fetch_url, is_url, read_file
 from digest.collect.identity import identify
 from digest.collect.parse import parse_document
+from digest.collect.sponsored import is_sponsored
 from digest.config import CollectSettings, Config
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
@@ -38,6 +39,7 @@ class SourceResult:
     unchanged: int = 0
     error: str | None = None
     warning: str | None = None
+    sponsored: int = 0  # items labelled sponsored, left out ([collect] sponsored = "skip")
 
 
 @dataclass
@@ -233,14 +235,14 @@ def collect(
         outcomes = [f.result() for f in futures]
     _parse(outcomes, settings)
     for outcome in outcomes:
-        result = _store_outcome(store, outcome, now)
+        result = _store_outcome(store, outcome, now, keep_sponsored=settings.sponsored == "keep")
         report.sources.append(result)
         if progress:
             progress(result)
     return report
 
 
-def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResult:
+def _store_outcome(store: Store, outcome: _Outcome, now: datetime, *, keep_sponsored: bool = False) -> SourceResult:
     job = outcome.job
     notes = (
         [f"{len(outcome.errors)} file(s) skipped: " + "; ".join(outcome.errors)]
@@ -257,7 +259,9 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime) -> SourceResu
         shared: set[str] = set()
         for doc_location, doc in outcome.documents:
             doc_key = key if doc_location == job.location else f"{key}\0{doc_location}"
-            identified, doc_shared = identify(doc_key, clamp_dates(doc.stories, now))
+            stories = doc.stories if keep_sponsored else [s for s in doc.stories if not is_sponsored(s)]
+            result.sponsored += len(doc.stories) - len(stories)
+            identified, doc_shared = identify(doc_key, clamp_dates(stories, now))
             pairs.extend(identified)
             shared |= doc_shared
         kinds = sorted({d.kind for _, d in outcome.documents})

@@ -165,9 +165,7 @@ def test_rank_explain_prints_story_ids(cli, store: Store) -> None:
     assert f"also covered by: beta (story {second})" in out
 
 
-def test_an_empty_window_says_how_old_the_newest_story_is_and_names_the_window(
-    cli, store: Store, home: Path
-) -> None:
+def test_an_empty_window_says_how_old_the_newest_story_is_and_names_the_window(cli, store: Store, home: Path) -> None:
     newsletter(cli, store)
     s = source(store, "alpha")
     story(store, s, "Old news about the harbour", hours_ago=24 * 5 + 3)
