@@ -113,6 +113,7 @@ def populate(home: Path, n: int) -> int:
 # -- the measured phases (each in its own process) -------------------------------------------
 def phase_send(home: Path, edition: int, profile: bool) -> dict[str, object]:
     from digest.config import load
+    from digest.render import render_edition
     from digest.send import send_edition
     from digest.store import Store
 
@@ -124,8 +125,9 @@ def phase_send(home: Path, edition: int, profile: bool) -> dict[str, object]:
 
             profiler = Profiler()
             profiler.start()
+        rendered = render_edition(store, config, edition)  # as the pipeline does, before (and outside) the send
         started = time.perf_counter()
-        report = send_edition(store, config, edition, provider="sendgrid")
+        report = send_edition(store, config, edition, rendered, provider="sendgrid")
         elapsed = time.perf_counter() - started
         if profiler:
             profiler.stop()
@@ -142,13 +144,14 @@ def phase_send(home: Path, edition: int, profile: bool) -> dict[str, object]:
 def phase_floor(home: Path, edition: int) -> dict[str, object]:
     from digest import tokens
     from digest.config import load
+    from digest.render import render_edition
     from digest.send import edition_mail, recipient
     from digest.send.providers.sendgrid import SendGridProvider
     from digest.store import Store
 
     config = load(home)
     with Store(config.db_path) as store:
-        mail = edition_mail(config, store, edition)
+        mail = edition_mail(config, store, edition, render_edition(store, config, edition))
         key = tokens.signing_key(store)
         n = int(store.scalar("SELECT count(*) FROM subscribers"))
     provider = SendGridProvider.from_config(config)

@@ -1,10 +1,12 @@
-"""Plain records passed between the stages. No behaviour, no I/O."""
+"""Plain records passed between the stages. No I/O; no behaviour beyond filling a rendered copy."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
+
+from digest import placeholders
 
 # A subscription's statuses (the store owns the rules; the CLI's help lists them without loading the store).
 STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")
@@ -76,6 +78,35 @@ class Ranked:
     also: list[dict[str, Any]] = field(default_factory=list)
     picked: bool = True
     reason: str | None = None  # why a runner-up lost
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An edition rendered once: what send, the web copy, preview and archive all reuse.
+
+    ``html`` and ``text`` carry per-reader values as :mod:`digest.placeholders` tokens; :meth:`fill` makes one
+    reader's copy. ``stamp`` says what it was rendered from (templates, frozen content, versions): the store
+    keeps one per edition and a different stamp means render again. ``mjml`` is the uncompiled source
+    (``digest render --format mjml``, strict validation).
+    """
+
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    mjml: str = field(default="", repr=False, compare=False)
+    stamp: str = field(default="", compare=False)
+    # split once at the slots, so that a reader's copy is a few escaped values and a join (a benchmarked fast path)
+    _html: placeholders.Parts = field(init=False, repr=False, compare=False)
+    _text: placeholders.Parts = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_html", placeholders.parts(self.html))
+        object.__setattr__(self, "_text", placeholders.parts(self.text))
+
+    def fill(self, values: dict[str, str]) -> tuple[str, str]:
+        """(html, text) for one reader; ``values`` maps slot names to raw strings (escaped here for the HTML)."""
+        return placeholders.fill(self._html, values, escape=True), placeholders.fill(self._text, values, escape=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
     from digest.collect import CollectReport
     from digest.home import InitReport
+    from digest.models import Rendered
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
-    from digest.render import Rendered
     from digest.send import SendReport
     from digest.subscribers.importer import ImportReport
 
@@ -134,6 +134,7 @@ class Newsletter:
             self.store,
             self.config,
             edition_id,
+            self.render(edition_id),
             provider=provider,
             dry_run=dry_run,
             retry_unknown=retry_unknown,

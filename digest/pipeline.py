@@ -21,7 +21,7 @@ from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
 from digest.errors import ConfigError, DigestError, NothingToSendError, TemplateError
-from digest.models import MailingList, iso
+from digest.models import MailingList, Ranked, Rendered, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, send_edition, web_values
@@ -92,8 +92,10 @@ def build_edition(
     ]
     picked = result.picked
     warnings: list[str] = []
+    # the subject a rebuild starts from is the kept one; rendering (once) writes the subject of what it renders
+    subject, preheader = (existing["subject"], existing["preheader"]) if existing else ("", "")
     try:
-        rendered = render_context(config, make_context(config, list_row, 0, day, stories))
+        edition_id, _ = _freeze_and_render(store, config, list_row.id, day, subject, preheader, now, picked, stories)
     except TemplateError:
         # one story's text must not stop the edition: find the stories that cannot render on their own
         bad = [i for i, s in enumerate(stories) if not _renders(config, list_row, day, s)]
@@ -103,13 +105,28 @@ def build_edition(
             warnings.append(f"story {stories[i]['id']} ({stories[i]['title'][:60]!r}) left out: it does not render")
         stories = [s for i, s in enumerate(stories) if i not in bad]
         picked = [r for i, r in enumerate(picked) if i not in bad]
-        rendered = render_context(config, make_context(config, list_row, 0, day, stories))
-    edition_id = store.freeze_edition(
-        list_row.id, day, rendered.subject, rendered.preheader, iso(now) or "", picked, stories
-    )
+        edition_id, _ = _freeze_and_render(store, config, list_row.id, day, subject, preheader, now, picked, stories)
     report = _report(store, edition_id)
     report.warnings = warnings
     return report
+
+
+def _freeze_and_render(
+    store: Store,
+    config: Config,
+    list_id: int,
+    day: str,
+    subject: str,
+    preheader: str,
+    now: datetime,
+    picked: list[Ranked],
+    stories: Rows,
+) -> tuple[int, Rendered]:
+    """Freeze the edition and render it once (the artefact send and the web copy reuse), in one transaction:
+    an edition that does not render is not left behind half-built."""
+    with store.transaction(immediate=True):
+        edition_id = store.freeze_edition(list_id, day, subject, preheader, iso(now) or "", picked, stories)
+        return edition_id, render_edition(store, config, edition_id)
 
 
 def _renders(config: Config, list_row: MailingList, day: str, story: dict[str, Any]) -> bool:
@@ -229,10 +246,12 @@ def run(
             for warning in built.warnings:
                 say(f"{name}: warning: {warning}")
             try:
+                rendered = render_edition(store, config, built.edition)  # kept at build: no compile here
                 sent: SendReport = send_edition(
                     store,
                     config,
                     built.edition,
+                    rendered,
                     provider=provider,
                     dry_run=dry_run,
                     retry_unknown=retry_unknown,
@@ -248,7 +267,7 @@ def run(
                 "edition": built.edition,
                 "date": built.date,
                 **sent.as_dict(),
-                "web_copy": str(write_web_copy(store, config, built.edition)),
+                "web_copy": str(write_web_copy(store, config, built.edition, rendered)),
             }
             report.lists.append(entry)
             for error in sent.errors[:10]:
@@ -282,9 +301,10 @@ def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt
     return f"nobody on '{name}' is owed edition {edition} ({who})"
 
 
-def write_web_copy(store: Store, config: Config, edition_id: int) -> Path:
+def write_web_copy(store: Store, config: Config, edition_id: int, rendered: Rendered | None = None) -> Path:
     """The edition as a browser shows it (``outbox/edition-N.html``), for a look before or after sending."""
-    html, _ = render_edition(store, config, edition_id).fill(web_values(config, edition_id))
+    rendered = rendered or render_edition(store, config, edition_id)
+    html, _ = rendered.fill(web_values(config, edition_id))
     path = config.outbox_dir / f"edition-{edition_id}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

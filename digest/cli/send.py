@@ -57,6 +57,7 @@ def send(
         digest send --json
     """
     from digest.pipeline import local_date
+    from digest.render import render_edition
     from digest.send import send_edition, send_test
     from digest.subscribers import normalize_email
 
@@ -77,8 +78,9 @@ def send(
     warning = st.config.local_links_warning(provider)
     if warning and not to:
         err(warning)
+    rendered = render_edition(st.store, st.config, edition["id"])  # kept at build: compiles only if templates changed
     if to:
-        report = send_test(st.store, st.config, edition["id"], to, provider, dry_run=dry_run)
+        report = send_test(st.store, st.config, edition["id"], rendered, to, provider, dry_run=dry_run)
     else:
         with progress() as bar, graceful_stop() as halt:
             task = bar.add_task("sending", total=None)
@@ -86,6 +88,7 @@ def send(
                 st.store,
                 st.config,
                 edition["id"],
+                rendered,
                 provider=provider,
                 dry_run=dry_run,
                 retry_unknown=retry_unknown,

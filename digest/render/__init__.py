@@ -1,101 +1,57 @@
-"""Rendering: an edition through Jinja2 into MJML, compiled once, then filled per subscriber.
+"""Rendering: an edition through Jinja2 into MJML, compiled once, kept, then filled per subscriber.
 
-Values that differ per subscriber (unsubscribe URL, name, web-version URL) are left in the
-compiled HTML and text as opaque placeholders (:data:`PLACEHOLDERS`) and filled afterwards by
-:meth:`Rendered.fill`, escaped for HTML; MJML is never compiled per subscriber.
+Building an edition renders it once into a :class:`digest.models.Rendered` (subject, preheader, HTML and
+text) that the store keeps with a *stamp*: a hash of the templates' contents, the edition's frozen
+content as the templates see it, and the versions of digest, Jinja and mjml. :func:`render_edition`
+returns the kept artefact while its stamp holds, so send, the web copy, preview and archive compile
+nothing; a template edit or a rebuild changes the stamp and the next use renders once again.
+
+Values that differ per subscriber (unsubscribe URL, name, web-version URL) are left in the compiled HTML
+and text as :mod:`digest.placeholders` tokens and filled afterwards by :meth:`Rendered.fill`, escaped for
+HTML; MJML is never compiled per subscriber.
 
 An email holds at most :data:`MAX_STORIES` stories: with the shipped templates and the longest
 titles, summaries and URLs they allow, that keeps the HTML under Gmail's 102 KB clipping limit
-(``tests/test_render.py`` checks it). ``[rank] max_stories`` above the cap is refused at build.
+(``tests/render/test_render.py`` checks it). ``[rank] max_stories`` above the cap is refused at build.
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
+import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+import jinja2
+
+import digest
+from digest import placeholders
 from digest.config import Config
 from digest.errors import ConfigError
-from digest.models import MailingList
+from digest.models import MailingList, Rendered
+from digest.placeholders import token
 from digest.render.mjml import compile_mjml
-from digest.render.templates import TOKEN, Slot, environment, long_date, render_template
+from digest.render.templates import environment, long_date, render_template, template_paths
 from digest.store import Store
 
-PLACEHOLDERS = ("unsubscribe_url", "web_url", "name", "email")
 MAX_STORIES = 15
 GMAIL_CLIP_BYTES = 102 * 1024
+# Bump when this package changes what it renders from the same templates and content (it is in every stamp).
+FORMAT = 1
 
 __all__ = [
     "GMAIL_CLIP_BYTES",
     "MAX_STORIES",
-    "PLACEHOLDERS",
-    "Rendered",
     "compile_mjml",
     "edition_context",
     "make_context",
-    "placeholder",
     "render_context",
     "render_edition",
     "render_sources",
+    "stamp",
 ]
-
-
-def placeholder(name: str) -> Slot:
-    return Slot(f"{TOKEN}{name}%%")
-
-
-@dataclass
-class Rendered:
-    """One edition, compiled; :meth:`fill` makes one subscriber's copy."""
-
-    subject: str
-    preheader: str
-    html: str
-    text: str
-    _html_parts: list[str] = field(default_factory=list, repr=False)
-    _text_parts: list[str] = field(default_factory=list, repr=False)
-    mjml: str = field(default="", repr=False)
-
-    def __post_init__(self) -> None:
-        self._html_parts = _split(self.html)
-        self._text_parts = _split(self.text)
-        self._html_slots = [(i, self._html_parts[i]) for i in range(1, len(self._html_parts), 2)]
-        self._text_slots = [(i, self._text_parts[i]) for i in range(1, len(self._text_parts), 2)]
-
-    def fill(self, values: dict[str, str]) -> tuple[str, str]:
-        """(html, text) for one subscriber; ``values`` maps placeholder names to raw strings.
-
-        Each value is HTML-escaped once; the literal parts were split at construction, so a copy
-        costs one ``join`` per part (no search, no re-compiling).
-        """
-        escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
-        parts = self._html_parts.copy()
-        for i, name in self._html_slots:
-            parts[i] = escaped.get(name, "")
-        text = self._text_parts.copy()
-        for i, name in self._text_slots:
-            text[i] = values.get(name, "")
-        return "".join(parts), "".join(text)
-
-
-def _split(compiled: str) -> list[str]:
-    """Alternate literal text and placeholder names: [text, name, text, name, ..., text]."""
-    parts = [compiled]
-    for name in PLACEHOLDERS:
-        token = placeholder(name)
-        out: list[str] = []
-        for i, part in enumerate(parts):
-            if i % 2 == 1:
-                out.append(part)
-                continue
-            pieces = part.split(token)
-            for j, piece in enumerate(pieces):
-                if j:
-                    out.append(name)
-                out.append(piece)
-        parts = out
-    return parts
 
 
 def make_context(
@@ -114,9 +70,9 @@ def make_context(
         "stories": stories,
         "lead": stories[0] if stories else None,
         "rest": stories[1:],
-        "subscriber": {k: placeholder(k) for k in ("name", "email")},
-        "unsubscribe_url": placeholder("unsubscribe_url"),
-        "web_url": placeholder("web_url"),
+        "subscriber": {k: token(k) for k in ("name", "email")},
+        "unsubscribe_url": token("unsubscribe_url"),
+        "web_url": token("web_url"),
     }
 
 
@@ -137,11 +93,50 @@ def render_sources(config: Config, context: dict[str, Any]) -> tuple[str, str, s
     return subject, preheader, mjml_source, text
 
 
-def render_context(config: Config, context: dict[str, Any]) -> Rendered:
+def render_context(config: Config, context: dict[str, Any], mark: str = "") -> Rendered:
+    """Render and compile ``context`` (no store): Jinja once, MJML once."""
     subject, preheader, mjml_source, text = render_sources(config, context)
     compiled = compile_mjml(mjml_source, "digest.mjml.j2", environment(config))
-    return Rendered(subject=subject, preheader=preheader, html=compiled, text=text, mjml=mjml_source)
+    return Rendered(subject=subject, preheader=preheader, html=compiled, text=text, mjml=mjml_source, stamp=mark)
 
 
 def render_edition(store: Store, config: Config, edition_id: int) -> Rendered:
-    return render_context(config, edition_context(store, config, edition_id))
+    """The edition's one rendered artefact: the store's copy while its stamp holds, else rendered once and kept."""
+    context = edition_context(store, config, edition_id)
+    mark = stamp(config, context)
+    kept = store.rendition(edition_id, mark)
+    if kept is not None:
+        return kept
+    rendered = render_context(config, context, mark)
+    store.keep_rendition(edition_id, rendered)
+    return rendered
+
+
+def stamp(config: Config, context: dict[str, Any]) -> str:
+    """What a rendering depends on, hashed: the templates' files, the context the templates see, the versions.
+
+    Per-reader values are not in it (they are placeholders), so one stamp serves every reader.
+    """
+    digest_ = hashlib.sha256()
+    digest_.update(_versions().encode("utf-8"))
+    digest_.update(_templates_hash(template_paths(config)).encode("ascii"))
+    digest_.update(json.dumps(context, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return digest_.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _versions() -> str:
+    return json.dumps(
+        [FORMAT, digest.__version__, jinja2.__version__, metadata.version("mjml-python"), placeholders.PREFIX]
+    )
+
+
+def _templates_hash(folders: tuple[str, ...]) -> str:
+    """Every file in the template folders, in search order (an override in the home's ``templates/`` counts)."""
+    h = hashlib.sha256()
+    for i, folder in enumerate(folders):
+        base = Path(folder)
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            h.update(f"{i}\0{path.relative_to(base).as_posix()}\0".encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()

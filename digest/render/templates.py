@@ -13,6 +13,7 @@ import jinja2
 
 from digest.config import Config
 from digest.errors import TemplateError
+from digest.placeholders import Slot, defuse
 
 
 def default_templates_dir() -> Path:
@@ -31,11 +32,16 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
-def environment(config: Config) -> jinja2.Environment:
-    """The Jinja environment for a home (cached; templates reload when their file changes)."""
+def template_paths(config: Config) -> tuple[str, ...]:
+    """Where templates are looked up, in order: the home's ``templates/`` (if any), then the defaults."""
     paths = [str(config.templates_dir)] if config.templates_dir.is_dir() else []
     paths.append(str(default_templates_dir()))
-    return _environment(tuple(paths))
+    return tuple(paths)
+
+
+def environment(config: Config) -> jinja2.Environment:
+    """The Jinja environment for a home (cached; templates reload when their file changes)."""
+    return _environment(template_paths(config))
 
 
 def wrap(text: str, width: int = 72) -> str:
@@ -64,21 +70,10 @@ def long_date(day: str) -> str:
     return f"{d:%A}, {d.day} {d:%B %Y}"
 
 
-TOKEN = "%%digest."
-
-
-class Slot(str):
-    """A per-subscriber placeholder: the only text a template may output that carries :data:`TOKEN`."""
-
-
 def neutralise(value: Any) -> Any:
-    """Jinja's ``finalize``: story text (untrusted) that carries the placeholder marker loses it.
-
-    Without this, a feed item could put ``%%digest.email%%`` in an image URL and have every
-    subscriber's address filled into a request to its own server.
-    """
-    if isinstance(value, str) and not isinstance(value, Slot) and TOKEN in value:
-        return value.replace(TOKEN, "%%digest_")
+    """Jinja's ``finalize``: story text (untrusted) never carries a per-reader slot (:func:`placeholders.defuse`)."""
+    if isinstance(value, str) and not isinstance(value, Slot):
+        return defuse(value)
     return value
 
 

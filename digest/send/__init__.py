@@ -29,8 +29,7 @@ from typing import Any
 from digest import consent, tokens, urls
 from digest.config import Config, secret
 from digest.errors import LockedError, ProviderError
-from digest.models import MailingList
-from digest.render import Rendered, render_edition
+from digest.models import MailingList, Rendered
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
 
@@ -63,18 +62,15 @@ def web_values(config: Config, edition_id: int) -> dict[str, str]:
     }
 
 
-def edition_mail(
-    config: Config, store: Store, edition_id: int, rendered: Rendered | None = None, test: bool = False
-) -> EditionMail:
+def edition_mail(config: Config, store: Store, edition_id: int, rendered: Rendered, test: bool = False) -> EditionMail:
+    """What every reader's copy of the edition shares; ``rendered`` is the edition's artefact (the caller renders)."""
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition["list_id"])
-    rendered = rendered or render_edition(store, config, edition_id)
     domain = list_row.from_email.rpartition("@")[2] or "digest.local"
     return EditionMail(
         edition_id=edition_id,
         list_id=list_row.id,
         list_name=list_row.name,
-        subject=edition["subject"],
         from_email=list_row.from_email,
         from_name=list_row.from_name,
         reply_to=list_row.reply_to,
@@ -276,6 +272,7 @@ def send_edition(
     store: Store,
     config: Config,
     edition_id: int,
+    rendered: Rendered,
     *,
     provider: str | Provider | None = None,
     dry_run: bool = False,
@@ -285,6 +282,8 @@ def send_edition(
     halt: threading.Event | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
+
+    ``rendered`` is the edition's artefact (:func:`digest.render.render_edition`): sending never renders.
 
     Setting ``halt`` (e.g. from a SIGTERM handler) stops starting batches; those in flight finish and
     are recorded, and the report says ``halted``. Whoever was not reached is owed it on the next run.
@@ -296,9 +295,8 @@ def send_edition(
         list_row = store.list_by_id(edition["list_id"])
         size = max(1, impl.batch_size)
         if dry_run:
-            return _dry_run(
-                store, config, impl, edition_id, list_row, _dry_run_key(store), report, progress, retry_unknown
-            )
+            mail = edition_mail(config, store, edition_id, rendered)
+            return _dry_run(store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown)
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
         run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
         lock = acquire_send_lock(
@@ -310,7 +308,7 @@ def send_edition(
                 if orphans:
                     store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
                 report.skipped = store.send_counts(edition_id)["sent"]
-                mail = edition_mail(config, store, edition_id)
+                mail = edition_mail(config, store, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)
                 )
@@ -360,7 +358,7 @@ def _dry_run(
     store: Store,
     config: Config,
     impl: Provider,
-    edition_id: int,
+    mail: EditionMail,
     list_row: MailingList,
     key: bytes,
     report: SendReport,
@@ -369,7 +367,7 @@ def _dry_run(
 ) -> SendReport:
     """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
     it would leave (bodies, messages); send nothing, write nothing."""
-    mail = edition_mail(config, store, edition_id)
+    edition_id = mail.edition_id
     report.skipped = store.send_counts(edition_id)["sent"]
     size, active = max(1, impl.batch_size), consent.receiving(list_row)
     again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
@@ -398,6 +396,7 @@ def send_test(
     store: Store,
     config: Config,
     edition_id: int,
+    rendered: Rendered,
     email: str,
     provider: str | Provider | None = None,
     dry_run: bool = False,
@@ -406,7 +405,7 @@ def send_test(
     impl = resolve_provider(config, provider, dry_run=dry_run)
     try:
         key = _dry_run_key(store) if dry_run else tokens.signing_key(store)
-        mail = edition_mail(config, store, edition_id, test=True)
+        mail = edition_mail(config, store, edition_id, rendered, test=True)
         found = store.find_subscriber(email)
         r = recipient(config, key, mail, found.id if found else 0, email, found.name if found else "")
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)

@@ -14,8 +14,7 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from digest import clock
-from digest.render import PLACEHOLDERS, placeholder
+from digest import clock, placeholders
 from digest.send.providers.base import EditionMail, Recipient
 
 # Headers that mail clients read as plain text (RFC 2369, RFC 8058, RFC 2919): never RFC 2047-encoded.
@@ -161,14 +160,8 @@ class MessageTemplate:
 
     def _split(self, body: str) -> tuple[list[bytes], list[str]]:
         """The encoded literals of ``body`` and the placeholder names between them (one literal more than names)."""
-        tokens = {str(placeholder(n)): n for n in PLACEHOLDERS}
-        literals, names, pos = [], [], 0
-        for m in re.finditer("|".join(map(re.escape, tokens)), body):
-            literals.append(self._encoded(body[pos : m.start()]))
-            names.append(tokens[m.group(0)])
-            pos = m.end()
-        literals.append(self._encoded(body[pos:]))
-        return literals, names
+        literals, names = placeholders.split(body)
+        return [self._encoded(literal) for literal in literals], names
 
     def _encoded(self, text: str) -> bytes:
         data = _qp_chunk(text)

@@ -19,6 +19,7 @@ from digest.store.events import EventQueries
 from digest.store.migrations import migrations
 from digest.store.people import PeopleQueries
 from digest.store.ranking import RankQueries
+from digest.store.renditions import RenditionQueries
 from digest.store.sends import SendQueries
 from digest.store.sources import SourceQueries
 from digest.store.stories import StoryQueries
@@ -27,7 +28,15 @@ BUSY_TIMEOUT_S = 30.0
 
 
 class Store(
-    SourceQueries, StoryQueries, RankQueries, PeopleQueries, EditionQueries, SendQueries, EventQueries, QueryBase
+    SourceQueries,
+    StoryQueries,
+    RankQueries,
+    PeopleQueries,
+    EditionQueries,
+    RenditionQueries,
+    SendQueries,
+    EventQueries,
+    QueryBase,
 ):
     """Typed access to ``digest.db``."""
 

@@ -254,3 +254,23 @@ def m006_consent_suppressions_and_events_email(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS events_email ON events(email);
         """
     )
+
+
+@migrations(name="007_render_renditions")
+def m007_render_renditions(db: Database) -> None:
+    # each edition's rendered artefact (render once): reused while its stamp (templates, frozen content,
+    # versions) holds, so a re-run or a later send compiles nothing; one row per edition, replaced on a new stamp
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS renditions (
+            edition_id INTEGER PRIMARY KEY REFERENCES editions(id) ON DELETE CASCADE,
+            stamp TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            preheader TEXT NOT NULL,
+            html TEXT NOT NULL,
+            text TEXT NOT NULL,
+            mjml TEXT NOT NULL,
+            rendered_at TEXT NOT NULL
+        );
+        """
+    )

@@ -19,7 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.errors import DigestError
-from digest.render import Rendered, render_edition
+from digest.models import Rendered
+from digest.render import render_edition
 from digest.render.templates import default_templates_dir
 from digest.send import web_values
 from digest.web.common import open_store

@@ -11,15 +11,9 @@ import lxml.html
 import pytest
 
 from digest.errors import ConfigError
-from digest.render import (
-    GMAIL_CLIP_BYTES,
-    MAX_STORIES,
-    PLACEHOLDERS,
-    Rendered,
-    make_context,
-    render_context,
-    render_edition,
-)
+from digest.models import Rendered
+from digest.placeholders import NAMES as PLACEHOLDERS
+from digest.render import GMAIL_CLIP_BYTES, MAX_STORIES, make_context, render_context, render_edition
 from digest.send import web_values
 from tests.support.render import GOLDEN, HOSTILE, STORIES, Edition, edition_fixture, seed  # noqa: F401
 

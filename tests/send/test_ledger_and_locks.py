@@ -24,6 +24,7 @@ from digest import clock
 from digest.config import load
 from digest.errors import LockedError, ProviderError
 from digest.models import iso
+from digest.render import render_edition
 from digest.send import _Heartbeat, send_edition
 from digest.send.providers.sendgrid import SendGridProvider
 from digest.send.providers.smtp import SmtpProvider
@@ -53,10 +54,12 @@ def test_a_batch_left_in_flight_by_an_earlier_run_with_our_pid_is_unknown(store:
     store.start_batch(edition, "outbox", [(1, email_of(1)), (2, email_of(2))])  # pid = ours, no run id
     other_run = store.start_batch(edition, "outbox", [(3, email_of(3))], run_id="an-earlier-run")
     assert store.row("SELECT pid FROM send_batches WHERE id = ?", (other_run,))["pid"] == os.getpid()
-    report = send_edition(store, config, edition, provider="outbox")
+    report = send_edition(store, config, edition, render_edition(store, config, edition), provider="outbox")
     assert (report.sent, report.unknown) == (2, 3)
     assert store.send_counts(edition) == {"in_flight": 0, "sent": 2, "failed": 0, "unknown": 3}
-    again = send_edition(store, config, edition, provider="outbox", retry_unknown=True)
+    again = send_edition(
+        store, config, edition, render_edition(store, config, edition), provider="outbox", retry_unknown=True
+    )
     assert (again.retried, again.unknown) == (3, 0)
     assert store.send_counts(edition)["sent"] == 5
 
@@ -65,7 +68,14 @@ def test_a_lock_with_our_pid_from_an_earlier_run_is_taken_over(store: Store, ini
     edition = make_edition(store, 3)
     now = iso(clock.wall())  # locks measure real elapsed time
     store.conn.execute(LOCK_SQL, (f"send:edition:{edition}", os.getpid(), socket.gethostname(), now, now, "gone"))
-    report = send_edition(store, load(initialised), edition, provider="outbox", wait_s=0)
+    report = send_edition(
+        store,
+        load(initialised),
+        edition,
+        render_edition(store, load(initialised), edition),
+        provider="outbox",
+        wait_s=0,
+    )
     assert report.sent == 3 and store.scalar("SELECT count(*) FROM locks") == 0
 
 
@@ -78,7 +88,14 @@ def test_a_live_sender_on_this_host_keeps_its_lock_however_old_its_heartbeat(
     now = iso(clock.wall())  # locks measure real elapsed time
     store.conn.execute(LOCK_SQL, (f"send:edition:{edition}", sleeper.pid, socket.gethostname(), now, OLD, "theirs"))
     with pytest.raises(LockedError, match="being sent by another process"):
-        send_edition(store, load(initialised), edition, provider="outbox", wait_s=0)
+        send_edition(
+            store,
+            load(initialised),
+            edition,
+            render_edition(store, load(initialised), edition),
+            provider="outbox",
+            wait_s=0,
+        )
     assert store.row("SELECT status FROM send_batches WHERE id = ?", (batch,))["status"] == "in_flight"
     assert store.send_counts(edition)["unknown"] == 0
 
@@ -92,13 +109,21 @@ def test_a_reused_pid_or_a_silent_other_host_does_not_keep_the_lock(
     time.sleep(0.05)
     # the live process started long after the lock was taken: it reused the pid of a sender that is gone
     store.conn.execute(LOCK_SQL, (name, sleeper.pid, socket.gethostname(), OLD, OLD, "theirs"))
-    assert send_edition(store, config, edition, provider="outbox", wait_s=0).sent == 2
+    assert (
+        send_edition(store, config, edition, render_edition(store, config, edition), provider="outbox", wait_s=0).sent
+        == 2
+    )
     store.conn.execute(LOCK_SQL, (name, 12345, "another-host", OLD, OLD, "theirs"))
-    assert send_edition(store, config, edition, provider="outbox", wait_s=0).skipped == 2
+    assert (
+        send_edition(
+            store, config, edition, render_edition(store, config, edition), provider="outbox", wait_s=0
+        ).skipped
+        == 2
+    )
     now = iso(clock.wall())  # locks measure real elapsed time
     store.conn.execute(LOCK_SQL, (name, 12345, "another-host", now, now, "theirs"))  # recent heartbeat: live
     with pytest.raises(LockedError):
-        send_edition(store, config, edition, provider="outbox", wait_s=0)
+        send_edition(store, config, edition, render_edition(store, config, edition), provider="outbox", wait_s=0)
 
 
 def test_the_heartbeat_thread_keeps_the_lock_fresh(store: Store) -> None:
@@ -143,7 +168,9 @@ def test_a_401_after_a_5xx_is_unknown_and_stops_the_run(
 
         provider = SendGridProvider(API_KEY, host=standin.url, batch_size=10, concurrency=1, sleep=revoke)
         with pytest.raises(ProviderError, match="401"):
-            send_edition(store, load(initialised), edition, provider=provider)
+            send_edition(
+                store, load(initialised), edition, render_edition(store, load(initialised), edition), provider=provider
+            )
         assert [r.status for r in standin.requests] == [500, 401]
     counts = store.send_counts(edition)
     assert counts["unknown"] == 10 and counts["failed"] == 0  # not re-sent by the next run
@@ -180,7 +207,9 @@ def test_idn_domains_go_in_idna_form_and_a_unicode_local_part_fails_alone(
             store.insert_subscribers((sid, address, "", "{}", "2026-11-24T05:00:00Z") for sid, address in people)
             store.insert_subscriptions(list_id, ((sid, "confirmed") for sid, _ in people), "2026-11-24T05:00:00Z")
         provider = SmtpProvider("127.0.0.1", port, security="none")
-        report = send_edition(store, load(initialised), edition, provider=provider)
+        report = send_edition(
+            store, load(initialised), edition, render_edition(store, load(initialised), edition), provider=provider
+        )
     finally:
         controller.stop()
     status = {r["email"]: (r["status"], r["error"]) for r in store.sends_of(edition)}

@@ -11,7 +11,9 @@ import pytest
 
 from digest import tokens
 from digest.config import load
-from digest.render import Rendered, placeholder
+from digest.models import Rendered
+from digest.placeholders import token as placeholder
+from digest.render import render_edition
 from digest.send import edition_mail, recipient
 from digest.send.message import MessageTemplate, build_message
 from digest.send.providers.base import EditionMail, Recipient
@@ -58,7 +60,7 @@ def real_mail(store: Store, initialised: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DIGEST_SECRET", SECRET)
     edition = make_edition(store, 3)
     config = load(initialised)
-    return edition_mail(config, store, edition), tokens.signing_key(store)
+    return edition_mail(config, store, edition, render_edition(store, config, edition)), tokens.signing_key(store)
 
 
 NAMES = ["Reader 5", "", "J. Smith", "Zoë Ünal", "Ann & Bob <x>", "O'Neil-Smith", "李雷", "a" * 90, "Eve  Two"]
@@ -107,7 +109,7 @@ VALUES = [
 @pytest.mark.parametrize("text,html", BODIES)
 def test_odd_bodies_and_values_decode_to_the_library_s_text(text: str, html: str, linesep: str) -> None:
     rendered = Rendered(subject="Ünïcode subject — " + "long " * 30, preheader="", html=html, text=text)
-    mail = EditionMail(4, 1, "main", rendered.subject, "news@example.com", "Zoë's Digest", "", "main <m.x>", rendered)
+    mail = EditionMail(4, 1, "main", "news@example.com", "Zoë's Digest", "", "main <m.x>", rendered)
     for i, values in enumerate(VALUES):
         check(
             mail,

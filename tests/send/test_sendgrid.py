@@ -91,7 +91,7 @@ def test_2500_subscribers_make_3_requests_each_recipient_once_with_a_working_uns
     url = p["substitutions"]["%%digest.unsubscribe_url%%"]
     assert url in copy["text/plain"] and url in copy["text/html"]
     assert "%%digest." not in copy["text/html"] and "%%digest." not in copy["text/plain"]
-    assert body["categories"] == ["digest"] and body["subject"] == "Today's digest"
+    assert body["categories"] == ["digest"] and body["subject"] == "Story 1 + 2 more"
     assert set(ledger(initialised, edition).values()) == {"sent"}
 
     again = send_json(cli)  # a re-run sends nobody anything

@@ -166,7 +166,7 @@ def test_one_multipart_alternative_message_per_recipient_over_one_connection(
         url = msg["List-Unsubscribe"].strip("<>")
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert msg["List-Id"] == "main <main.example.com>"
-        assert msg["Subject"] == "Today's digest" and msg["From"].addresses[0].addr_spec == "news@example.com"
+        assert msg["Subject"] == "Story 1 + 2 more" and msg["From"].addresses[0].addr_spec == "news@example.com"
         claims = tokens.verify(SECRET.encode(), url.rsplit("/", 1)[1], "unsubscribe")
         assert (claims.subscriber_id, claims.list_id) == (ids[rcpts[0]], list_id)
         text, html = (p.get_content() for p in msg.iter_parts())

@@ -124,8 +124,7 @@ def seed(
 ) -> tuple[int, int]:
     """Store hand-made stories and freeze them, in this order, as the edition of a new list: (edition, list).
 
-    With ``config`` the edition is frozen a second time with its rendered subject and preheader, as
-    ``digest build`` does.
+    With ``config`` the edition is rendered once, as ``digest build`` does (that writes its subject and preheader).
     """
     lst = store.find_list(list_name) or store.add_list(
         list_name, from_email="news@example.com", from_name="The Example Digest", address=address
@@ -163,8 +162,7 @@ def seed(
     if config is not None:
         from digest.render import render_edition
 
-        rendered = render_edition(store, config, edition_id)
-        edition_id = store.freeze_edition(lst.id, date, rendered.subject, rendered.preheader, iso(NOW) or "", picked)
+        render_edition(store, config, edition_id)
     return edition_id, lst.id
 
 

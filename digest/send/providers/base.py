@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from digest.errors import ProviderError
-from digest.render import Rendered
+from digest.models import Rendered
 
 
 class UnknownOutcomeStop(ProviderError):
@@ -21,7 +21,6 @@ class EditionMail:
     edition_id: int
     list_id: int
     list_name: str
-    subject: str
     from_email: str
     from_name: str
     reply_to: str
@@ -30,6 +29,11 @@ class EditionMail:
     categories: list[str] = field(default_factory=list)
     test: bool = False
     web_url: str = ""  # the edition's web version: the same for every recipient
+
+    @property
+    def subject(self) -> str:
+        """The rendered subject: its one source (the edition row keeps a copy of it for listings)."""
+        return self.rendered.subject
 
 
 @dataclass

@@ -41,9 +41,9 @@ from typing import Any
 import sendgrid
 from python_http_client import exceptions as http_errors
 
+from digest import placeholders
 from digest.config import Config, secret
 from digest.errors import ConfigError, ProviderError
-from digest.render import PLACEHOLDERS, placeholder
 from digest.send.providers.base import BatchResult, EditionMail, Recipient, UnknownOutcomeStop
 
 MAX_PER_REQUEST = 1000
@@ -101,8 +101,8 @@ class _Encoded:
 
 
 def html_placeholder(name: str) -> str:
-    """The HTML body's placeholder: its substitution is HTML-escaped (the text body's is raw)."""
-    return f"%%digest.{name}.h%%"
+    """The HTML body's substitution key for slot ``name``: its value is HTML-escaped (the text body's is raw)."""
+    return placeholders.token(name, "h")
 
 
 class _Static:
@@ -119,11 +119,14 @@ class _Static:
     def __init__(self, mail: EditionMail, categories: list[str], asm_group_id: int, sandbox: bool) -> None:
         text, body_html = mail.rendered.text, mail.rendered.html
         shared = {"web_url": f"{mail.web_url}"} if mail.web_url else {}
-        for name, value in shared.items():
-            text = text.replace(placeholder(name), value)
-            body_html = body_html.replace(placeholder(name), html.escape(value))
-        used = [n for n in PLACEHOLDERS if n not in shared and (placeholder(n) in text or placeholder(n) in body_html)]
-        self.per_recipient = [(n, json.dumps(placeholder(n)), json.dumps(html_placeholder(n))) for n in used]
+        text = placeholders.substitute(text, shared, escape=False)
+        body_html = placeholders.substitute(body_html, shared, escape=True)
+        used = (placeholders.used(text) | placeholders.used(body_html)) - set(shared)
+        self.per_recipient = [
+            (n, json.dumps(placeholders.token(n)), json.dumps(html_placeholder(n)))
+            for n in placeholders.NAMES
+            if n in used
+        ]
         self.text, self.html = text, body_html
         sender: dict[str, str] = {"email": mail.from_email}
         if mail.from_name:
@@ -146,7 +149,7 @@ class _Static:
         if found is None:
             body_html = self.html
             for name in escaped:
-                body_html = body_html.replace(placeholder(name), html_placeholder(name))
+                body_html = body_html.replace(placeholders.token(name), html_placeholder(name))
             rest = {
                 **self.common,
                 "content": [{"type": "text/plain", "value": self.text}, {"type": "text/html", "value": body_html}],
