@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class _Outcome:
     blobs: list[tuple[str, bytes, str | None]] = field(default_factory=list)  # (document location, bytes, base)
     documents: list[tuple[str, ParsedDocument]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # per document, when a folder holds several
+    file_times: dict[str, datetime] = field(default_factory=dict)  # a file's mtime dates its undated stories
     error: str | None = None
     not_modified: bool = False
     etag: str | None = None
@@ -130,6 +131,7 @@ def _fetch(job: _Job, settings: CollectSettings) -> _Outcome:
             h = hashlib.sha256()
             for path in _documents(job.location):
                 data = read_file(path, settings.max_bytes)
+                outcome.file_times[str(path)] = datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 h.update(str(path).encode() + b"\0" + data)
                 outcome.blobs.append((str(path), data, None))
             outcome.content_hash = h.hexdigest()
@@ -259,6 +261,9 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime, *, keep_spons
         shared: set[str] = set()
         for doc_location, doc in outcome.documents:
             doc_key = key if doc_location == job.location else f"{key}\0{doc_location}"
+            if doc_location in outcome.file_times:
+                for story in doc.stories:
+                    story.published_at = story.published_at or outcome.file_times[doc_location]
             stories = doc.stories if keep_sponsored else [s for s in doc.stories if not is_sponsored(s)]
             result.sponsored += len(doc.stories) - len(stories)
             identified, doc_shared = identify(doc_key, clamp_dates(stories, now))

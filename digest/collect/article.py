@@ -22,6 +22,56 @@ _HTML_LANG = re.compile(
     re.IGNORECASE,
 )
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# a line that only dates the article: "2020-07-23", "Published: July 23, 2020", "Updated 23 July 2020 10:04"
+_DATE_LINE = re.compile(
+    r"^\s*(?:(?:published|updated|posted|date)\s*:?\s*(?:on\s+)?)?(?:"
+    r"(?P<iso>\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|"
+    rf"{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})|"
+    rf"(?P<day2>\d{{1,2}})\s+{_MONTH.replace('month', 'month2')}\s+(?P<year2>\d{{4}})"
+    r")(?:\s*,?\s*\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def text_date(text: str) -> tuple[datetime | None, str]:
+    """The date a text article gives itself on a line of its own among its first or last three lines.
+
+    Returns (the date at midnight UTC, or None; the text without that line).
+    """
+    lines = text.strip().split("\n")
+    for i in [*range(min(3, len(lines))), *range(max(3, len(lines) - 3), len(lines))]:
+        m = _DATE_LINE.match(lines[i])
+        if not m:
+            continue
+        try:
+            if m.group("iso"):
+                when = datetime.fromisoformat(m.group("iso"))
+            else:
+                month = (m.group("month") or m.group("month2"))[:3].lower()
+                day, year = m.group("day") or m.group("day2"), m.group("year") or m.group("year2")
+                when = datetime(int(year), [x[:3] for x in _MONTHS].index(month) + 1, int(day))
+        except ValueError:
+            continue
+        return when.replace(tzinfo=UTC), "\n".join(lines[:i] + lines[i + 1 :]).strip()
+    return None, text
 
 
 def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
@@ -32,6 +82,7 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
     raw = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     if _looks_binary(raw):
         raise SourceError("this is not text (binary data): give a feed, an HTML page or a text/Markdown article")
+    when, raw = text_date(clean.repair_apostrophes(raw))
     first, _, rest = raw.strip().partition("\n")
     heading = _MARKDOWN_HEADING.match(first)
     if heading and rest.strip():
@@ -49,7 +100,8 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
             StoryIn(
                 title=title,
                 url=clean.canonical_url(url) if url else None,
-                summary=clean.summarize(body),
+                published_at=when,
+                summary=clean.summarize(body, title=title),
                 body_text=body,
                 body_html=body_html,
             )

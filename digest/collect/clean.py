@@ -223,16 +223,110 @@ def sentences(text: str) -> list[str]:
 _ABBREVIATION = re.compile(r"^(?:[A-Z]\.|Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Gov|Sen|Rep|Inc|Ltd|Co|vs|U\.S|e\.g|i\.e)\.?$")
 
 
-def summarize(text: str, max_chars: int = 300) -> str:
-    """The first sentences of ``text``, up to about ``max_chars``, cut at a word boundary."""
+def summarize(text: str, max_chars: int = 300, title: str | None = None) -> str:
+    """The first sentences of ``text``, up to about ``max_chars``, cut at a word boundary.
+
+    A sentence that only says ``title`` again (or begins with it) is left out: the reader has just read it.
+    """
     out = ""
     for sentence in sentences(text):
+        if title and _norm(DATELINE.sub("", sentence)).startswith(_norm(title)):
+            continue
         if out and len(out) + 1 + len(sentence) > max_chars:
             break
         out = f"{out} {sentence}".strip()
         if len(out) >= max_chars:
             break
     return cut(out, max_chars)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+# contractions that, written without their apostrophe, are no word of their own (so not "its", "were", "well",
+# "hell", "shed", "lets", "wont"); nor "im" or "dont", which are German and French words
+_CONTRACTIONS = {
+    w.replace("'", ""): w
+    for w in [
+        "she's",
+        "he's",
+        "there's",
+        "that's",
+        "what's",
+        "who's",
+        "here's",
+        "where's",
+        "it'll",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "can't",
+        "couldn't",
+        "wouldn't",
+        "shouldn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+        "mustn't",
+        "needn't",
+        "ain't",
+        "i've",
+        "you're",
+        "you've",
+        "you'll",
+        "you'd",
+        "they're",
+        "they've",
+        "they'll",
+        "they'd",
+        "we've",
+        "we'll",
+    ]
+}
+_INNER_APOSTROPHE = re.compile(r"\w['’]\w")
+_BARE_WORD = re.compile(r"\b[A-Za-z]+\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+_NAME_S = re.compile(r"(?<!\bthe )(?<!\bThe )\b([A-Z][a-z]+)s(?= [a-z])")  # "the Olsens": a family
+_SENTENCE_START = re.compile(r"(^|[.!?][\"'”’»)]*)\s*$")
+
+
+def repair_apostrophes(text: str) -> str:
+    """Put back apostrophes a scraper lost, only where the text itself proves them.
+
+    Proof is a text with no apostrophe inside any word and at least one contraction that is no word without
+    it ("Shes", "theres", "didnt"). Then those contractions are repaired, and a name followed by "s" and a
+    lower-case word becomes its possessive when the text uses that name mid-sentence elsewhere ("Kims focus"
+    -> "Kim's focus" when "between Kim and Kanye" is there). A word that is itself used as a name ("Williams.")
+    is left alone.
+    """
+    if not text or _INNER_APOSTROPHE.search(text):
+        return text
+    if not any(m.group().lower() in _CONTRACTIONS for m in _BARE_WORD.finditer(text)):
+        return text
+
+    def contraction(m: re.Match[str]) -> str:
+        word = m.group()
+        fixed = _CONTRACTIONS.get(word.lower())
+        if fixed is None or (word.isupper() and len(word) > 1):
+            return word
+        if fixed.startswith("i'"):
+            return "I" + fixed[1:]
+        return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
+
+    text = _BARE_WORD.sub(contraction, text)
+    names = {m.group() for m in _CAPITALISED.finditer(text) if not _SENTENCE_START.search(text[: m.start()][-4:])}
+
+    def possessive(m: re.Match[str]) -> str:
+        word, stem = m.group(), m.group(1)
+        if stem in names and not re.search(rf"\b{word}\b(?! [a-z])", text):
+            return f"{stem}'s"
+        return word
+
+    return _NAME_S.sub(possessive, text)
 
 
 def cut(text: str, limit: int) -> str:
@@ -260,28 +354,96 @@ def _reads_as_headline(line: str) -> bool:
 
 DATELINE = re.compile(r"^[A-Z][A-Z .,'/-]{1,40}(\([^)]{1,40}\))?\s*[-–—]+\s+")
 
+HEADLINE_MAX = 90
+# a clause boundary after which the rest only adds detail: what comes before it is a complete main clause
+_CLAUSE_CUT = re.compile(
+    r",\s+(?=(?:while|as|after|before|with|which|who|whose|where|when|but|though|although|despite|amid|because|"
+    r"since|according to|saying|prompting|leaving|sending|making|following|even as)\b)|\s[–—]\s|\s-\s|;\s"
+)
+# a sentence opening with these does not make a main clause of what comes before its first comma
+_SUBORDINATE = re.compile(
+    r"^(?:if|when|whenever|while|although|though|as|after|before|because|since|unless|despite|whether|once|until|"
+    r"even|in|on|at|for|by|from|to|according|during|over|under|amid)\b",
+    re.IGNORECASE,
+)
+# openings that do not say who or what the story is about (pronouns, connectives)
+_VAGUE = re.compile(
+    r"^(?:he|she|they|it|we|i|you|this|that|these|those|there|here|but|and|or|so|yet|then|now|still|also|instead|"
+    r"one|some|all)(?:['’]\w+)?\b",
+    re.IGNORECASE,
+)
+_QUOTE_OPEN = "\"'“‘«„「『"
 
-def title_from_text(text: str, limit: int = 100) -> tuple[str, str]:
+
+def _names_something(candidate: str, text: str) -> bool:
+    """A proper name in the candidate: a capitalised word past its first, or a first word the text capitalises
+    mid-sentence elsewhere (not just because a sentence starts with it)."""
+    words = re.findall(r"[^\W\d_][\w'’.-]*", candidate)
+    if any(w[:1].isupper() and w != "I" for w in words[1:]):
+        return True
+    if words and words[0][:1].isupper():
+        return re.search(rf"[\w,;] {re.escape(words[0])}\b", text) is not None
+    return False
+
+
+def _headline_candidates(text: str) -> list[tuple[int, str, bool]]:
+    """(position, candidate, was cut) for the opening sentences: each whole, and each main clause."""
+    out: list[tuple[int, str, bool]] = []
+    position = 0
+    for line in text.splitlines():
+        for sentence in sentences(line):
+            if position >= 10:
+                return out
+            sentence = DATELINE.sub("", sentence).strip()
+            whole = sentence.rstrip(".。")
+            if sentence and sentence[0] not in _QUOTE_OPEN:
+                out.append((position, whole, False))
+                cut_at = _CLAUSE_CUT.search(whole)
+                if cut_at and not _SUBORDINATE.match(whole):
+                    out.append((position, whole[: cut_at.start()].rstrip(" ,;:"), True))
+            position += 1
+    return out
+
+
+def headline(text: str, limit: int = HEADLINE_MAX) -> str:
+    """A headline a person could have written, drawn from the opening of ``text``: a whole sentence, or the
+    main clause of one, of at most ``limit`` characters that names who or what the story is about.
+
+    Earlier sentences win; a sentence that opens with a pronoun or a connective ("She", "But") or a quote, or
+    that names nobody, only when nothing better is there. Never cut mid-sentence with an ellipsis, unless the
+    text's sentences are all too long to use (then the opening, at a clause or word boundary).
+    """
+    best: tuple[float, str] | None = None
+    for position, candidate, was_cut in _headline_candidates(text):
+        words = candidate.split()
+        if not (15 <= len(candidate) <= limit) or (len(words) < 3 and " " in candidate):
+            continue
+        score = 10.0 - position - (2 if was_cut else 0)
+        score += 0.5 if _names_something(candidate, text) else 0  # breaks near-ties only: the lede comes first
+        score -= 6 if _VAGUE.match(candidate) else 0
+        if best is None or score > best[0]:
+            best = (score, candidate)
+    if best is not None:
+        return best[1]
+    opening = DATELINE.sub("", (sentences(text) or [""])[0]).strip()
+    if len(opening) <= limit:
+        return opening.rstrip(".。")
+    window = opening[:limit]
+    boundary = max((m.start() for m in re.finditer(r"(?<=\w)[,;:–—]\s|\s[–—-]\s", window)), default=-1)
+    return window[:boundary].rstrip() if boundary >= 40 else cut(opening, limit)
+
+
+def title_from_text(text: str, limit: int = HEADLINE_MAX) -> tuple[str, str]:
     """A title for a text article with no title line, and the body that is left.
 
-    The first line is the title when it reads as a headline; otherwise the title is drawn from
-    the opening sentence (a "CITY (Agency) -" dateline dropped): the whole sentence when it fits,
-    else cut at its last clause boundary (a comma, semicolon or dash) that keeps at least 40
-    characters, else at a word boundary; a cut title ends with an ellipsis. The body keeps every line.
+    The first line is the title when it reads as a headline (and the body is the rest); otherwise
+    :func:`headline` draws one from the opening sentences and the body keeps every line.
     """
     stripped = text.strip()
     first, _, rest = stripped.partition("\n")
     if _reads_as_headline(first.strip()) and rest.strip():
         return first.strip(), rest.strip()
-    opening = DATELINE.sub("", sentences(first)[0]) if first.strip() else ""
-    opening = opening.strip()
-    if len(opening) <= limit:
-        return opening.rstrip(".。"), stripped
-    window = opening[:limit]
-    boundary = max((m.start() for m in re.finditer(r"(?<=\w)[,;:–—]\s|\s[–—-]\s", window)), default=-1)
-    if boundary >= 40:
-        return window[:boundary].rstrip() + "…", stripped
-    return cut(opening, limit), stripped
+    return headline(stripped, limit), stripped
 
 
 def escape(text: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 
 import digest
-from digest import placeholders
+from digest import placeholders, urls
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.models import MailingList, Rendered
@@ -39,7 +39,7 @@ from digest.store import Store
 MAX_STORIES = 15
 GMAIL_CLIP_BYTES = 102 * 1024
 # Bump when this package changes what it renders from the same templates and content (it is in every stamp).
-FORMAT = 1
+FORMAT = 2  # 2: a story without a URL links to its page (/stories/ID)
 
 __all__ = [
     "GMAIL_CLIP_BYTES",
@@ -63,6 +63,11 @@ def make_context(
             f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
             f" 102 KB), this one has {len(stories)}: set [rank] max_stories to {MAX_STORIES} or less"
         )
+    # a story with no link of its own (a text file) links to its page on ``digest serve``
+    stories = [
+        {**s, "url": urls.story(config.public_url, s["story_id"])} if not s.get("url") and s.get("story_id") else s
+        for s in stories
+    ]
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
         "list": {k: getattr(list_row, k) for k in ("name", "from_name", "from_email", "address", "subject_prefix")},

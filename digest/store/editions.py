@@ -138,6 +138,18 @@ class EditionQueries(QueryBase):
             )
         )
 
+    def story_in_edition(self, story_id: int, until: str, *, sent: bool = True) -> bool:
+        """Whether the story is in an edition dated ``until`` or earlier (that went to a reader, if ``sent``)."""
+        went_out = " AND EXISTS (SELECT 1 FROM sends WHERE edition_id = editions.id AND status = 'sent')"
+        went_out = went_out if sent else ""
+        return bool(
+            self.scalar(
+                "SELECT 1 FROM edition_stories es JOIN editions ON editions.id = es.edition_id"
+                f" WHERE es.story_id = ? AND editions.date <= ?{went_out} LIMIT 1",
+                (story_id, until),
+            )
+        )
+
     def edition_stories(self, edition_id: int) -> list[dict[str, Any]]:
         """The frozen stories of an edition, in rank order, with what rendering needs."""
         rows = self.rows(

@@ -1,7 +1,8 @@
 """The web app that ``digest serve`` and ``digest preview`` run (Starlette on uvicorn).
 
 Each concern keeps its routes in its own module: ``unsubscribe`` (unsubscribe and confirmation
-pages, RFC 8058 one-click), ``webhooks`` (provider events), ``archive`` (past editions) and,
+pages, RFC 8058 one-click), ``webhooks`` (provider events), ``archive`` (past editions), ``stories``
+(a story's own page) and,
 for ``digest preview`` only, ``preview``.
 """
 
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from digest import tokens, urls
 from digest.config import Config
 from digest.errors import ConfigError
-from digest.web import archive, unsubscribe, webhooks
+from digest.web import archive, stories, unsubscribe, webhooks
 from digest.web import preview as preview_routes
 from digest.web.common import open_store
 
@@ -82,7 +83,12 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
         with open_store(config) as store:
             tokens.check_serving_key(store)
 
-    routes: list[BaseRoute] = [*unsubscribe.routes(config), *webhooks.routes(config), *archive.routes(config)]
+    routes: list[BaseRoute] = [
+        *unsubscribe.routes(config),
+        *webhooks.routes(config),
+        *archive.routes(config),
+        *stories.routes(config, preview=preview),
+    ]
     if preview:
         routes = [*preview_routes.routes(config), *routes]
     prefix = urls.sub_path(config.public_url)

@@ -189,13 +189,13 @@ def test_text_articles_become_one_story_with_a_sensible_title(corpus: Path) -> N
     for path in sorted((corpus / "articles" / "text").glob("*.txt")):
         doc = parse_document(path.read_bytes())
         [story] = doc.stories
-        first_line = path.read_text(encoding="utf-8").strip().splitlines()[0]
-        assert 3 <= len(story.title) <= 101, (path.name, story.title)
-        assert "\n" not in story.title
-        # drawn from the first line, at a word boundary
-        stem = story.title.rstrip("…")
-        assert stem in first_line, (path.name, story.title)
-        end = first_line.find(stem) + len(stem)
-        assert end == len(first_line) or not first_line[end].isalnum(), (path.name, story.title)
+        opening = " ".join(path.read_text(encoding="utf-8").split()[:400])
+        assert 15 <= len(story.title) <= 90, (path.name, story.title)
+        assert "\n" not in story.title and "…" not in story.title, (path.name, story.title)
+        # a whole sentence or main clause of the opening, never cut inside a word
+        assert story.title in opening, (path.name, story.title)
+        end = opening.find(story.title) + len(story.title)
+        assert end == len(opening) or not opening[end].isalnum(), (path.name, story.title)
         assert story.summary and story.summary[:20] in story.body_text.replace("\n", " ")
         assert len(story.summary) <= 300
+        assert not story.summary.startswith(story.title), (path.name, story.title)
