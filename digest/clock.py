@@ -19,7 +19,7 @@ _override: Callable[[], datetime] | None = None
 
 
 def wall() -> datetime:
-    """The machine's clock in UTC, to the second: for elapsed-time checks only (lock heartbeats)."""
+    """The machine's clock in UTC, to the second: for elapsed-time checks only (lock heartbeats, file ages)."""
     return datetime.now(UTC).replace(microsecond=0)
 
 

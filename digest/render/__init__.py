@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 import digest
-from digest import placeholders, urls
+from digest import clock, placeholders, urls
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.models import MailingList, Rendered
@@ -137,11 +137,34 @@ def _versions() -> str:
 
 
 def _templates_hash(folders: tuple[str, ...]) -> str:
-    """Every file in the template folders, in search order (an override in the home's ``templates/`` counts)."""
+    """Every file in the template folders, in search order (an override in the home's ``templates/`` counts).
+
+    A file's content hash is reused while its size and mtime (ns) are unchanged, as Jinja's own reload
+    check does, so checking a kept rendition costs a walk and a ``stat`` per file, not a read.
+    """
     h = hashlib.sha256()
     for i, folder in enumerate(folders):
-        base = Path(folder)
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            h.update(f"{i}\0{path.relative_to(base).as_posix()}\0".encode())
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+        found: list[tuple[str, str]] = []
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            found += ((os.path.join(root, f), os.path.relpath(os.path.join(root, f), folder)) for f in files)
+        for path, rel in sorted(found, key=lambda pair: pair[1]):
+            h.update(f"{i}\0{rel}\0".encode())
+            h.update(_file_hash(path))
     return h.hexdigest()
+
+
+_FILE_HASHES: dict[str, tuple[int, int, bytes]] = {}
+
+
+def _file_hash(path: str) -> bytes:
+    st = os.stat(path)
+    known = _FILE_HASHES.get(path)
+    if known is not None and known[:2] == (st.st_mtime_ns, st.st_size):
+        return known[2]
+    with open(path, "rb") as fh:
+        value = hashlib.sha256(fh.read()).digest()
+    # a file changed within the last seconds may change again within its mtime's granularity: read it next time too
+    if clock.wall().timestamp() - st.st_mtime > 2:
+        _FILE_HASHES[path] = (st.st_mtime_ns, st.st_size, value)
+    return value

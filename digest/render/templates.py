@@ -16,8 +16,9 @@ from digest.errors import TemplateError
 from digest.placeholders import Slot, defuse
 
 
+@lru_cache(maxsize=1)
 def default_templates_dir() -> Path:
-    """The shipped templates: inside the installed package, or ``templates/`` of a checkout."""
+    """The shipped templates: inside the installed package, or ``templates/`` of a checkout (found once)."""
     packaged = Path(str(resources.files("digest"))) / "templates"
     if packaged.is_dir():
         return packaged

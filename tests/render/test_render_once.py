@@ -102,6 +102,15 @@ def test_the_stamp_follows_the_config_and_the_frozen_content(
         fewer = render_edition(store, renamed, edition)
         assert compiles() == 1 and fewer.stamp != first.stamp and fewer.html != first.html
         assert render_edition(store, renamed, edition) == fewer and compiles() == 0
+
+        # a template edited in place, twice within a second and to the same size, is still seen
+        override = home / "templates" / "preheader.txt.j2"
+        override.parent.mkdir(exist_ok=True)
+        override.write_text("First take {{ edition.date }}\n", encoding="utf-8")
+        assert render_edition(store, renamed, edition).preheader.startswith("First take")
+        override.write_text("Other take {{ edition.date }}\n", encoding="utf-8")
+        assert render_edition(store, renamed, edition).preheader.startswith("Other take")
+        assert compiles() == 2
         assert store.scalar("SELECT count(*) FROM renditions") == 1  # one kept per edition
 
 
