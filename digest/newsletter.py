@@ -112,7 +112,8 @@ class Newsletter:
         return build_edition(self.store, self.config, self.list_name(list_name), date=date, now=now or clock.now())
 
     def render(self, edition_id: int) -> Rendered:
-        """The edition compiled once: subject, preheader, HTML and text with per-reader placeholders."""
+        """The edition's rendered artefact (subject, preheader, HTML and text with per-reader placeholders): the one
+        kept in the store while templates and content are unchanged, else rendered once and kept."""
         from digest.render import render_edition
 
         return render_edition(self.store, self.config, edition_id)
