@@ -12,6 +12,7 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -120,14 +121,14 @@ def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
                     ],
                 }
             )
-        list_row = {
-            "name": "main",
-            "from_name": "The Morning Digest",
-            "from_email": "news@example.com",
-            "address": "Example Media, 1 Example Street, Springfield",
-            "subject_prefix": "",
-        }
-        rendered = render_context(config, make_context(config, list_row, 1, "2026-11-24", stories))
+        list_row = SimpleNamespace(
+            name="main",
+            from_name="The Morning Digest",
+            from_email="news@example.com",
+            address="Example Media, 1 Example Street, Springfield",
+            subject_prefix="",
+        )
+        rendered = render_context(config, make_context(config, list_row, 1, "2026-11-24", stories))  # type: ignore[arg-type]
         html, _ = rendered.fill(
             {
                 "unsubscribe_url": "https://news.example/unsubscribe",
