@@ -45,6 +45,7 @@ __all__ = [
     "receivers",
     "receives",
     "receiving",
+    "suppress",
 ]
 
 
@@ -149,8 +150,15 @@ def leave_address(store: Store, email: str, status: str, list_id: int | None = N
     """
     _check_leaving(status)
     if list_id is None:
-        store.suppress(email_hash(email), status)
+        suppress(store, email, status)
     return store.change_subscriptions_of(email, status, only_from=ACTIVE, list_id=list_id)
+
+
+def suppress(store: Store, email: str, status: str) -> None:
+    """Keep the address from every list (bounced, complained or unsubscribed everywhere, or gone in the tool
+    an import came from) until the person's own consent. Call inside the caller's transaction."""
+    _check_leaving(status)
+    store.suppress(email_hash(email), status)
 
 
 def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:

@@ -171,11 +171,12 @@ class Newsletter:
         _, status = subscribers.add(self.store, email, self.list_name(list_name), name=name)
         return status
 
-    def import_subscribers(self, path: str | Path, list_name: str | None = None) -> ImportReport:
-        """Import a roster CSV into a list: good rows land, each bad one is reported with its line."""
+    def import_subscribers(self, path: str | Path, list_name: str | None = None, *, kind: str = "auto") -> ImportReport:
+        """Import a roster CSV (or another tool's export: ``kind``) into a list: good rows land, each bad one is
+        reported with its line."""
         from digest.subscribers import import_csv
 
-        return import_csv(self.store, Path(path), self.list_name(list_name))
+        return import_csv(self.store, Path(path), self.list_name(list_name), kind=kind)
 
     def unsubscribe(self, email: str, list_name: str | None = None) -> list[str]:
         """Take the reader off one list (or every list); the lists they left."""

@@ -114,7 +114,8 @@ def subs_remove(
 ) -> None:
     """Erase a person (right to erasure): their record, subscriptions and address in the send ledger.
 
-    Only a one-way hash of the address is kept, so an import cannot add them back by accident.
+    Their .eml files in the outbox and the log lines naming them go too. Only a one-way hash of the
+    address is kept, so an import cannot add them back by accident.
     """
     from digest import subscribers
 
@@ -130,11 +131,14 @@ def subs_remove(
         if not answer:
             _end_prompt_line()
             raise SubscriberError(f"{email} was not erased (you answered no); pass --yes to erase without asking")
-    erased = subscribers.remove(st.store, email)
+    erased = subscribers.remove(st.store, email, st.config)
     if json_out:
-        out_json({"email": erased, "erased": True})
+        out_json({"email": erased.email, "erased": True, "files": erased.files, "log_lines": erased.log_lines})
     else:
-        say(f"{erased}: erased")
+        say(
+            f"{erased.email}: erased (with {erased.files} outbox file(s) and {erased.log_lines} log line(s)"
+            " that named them)"
+        )
 
 
 def _end_prompt_line() -> None:
@@ -198,8 +202,15 @@ def subs_import(
     ctx: typer.Context,
     file: Path = typer.Argument(
         ...,
-        help="A CSV with a header: email,name,attributes (attributes as JSON);"
-        " listmonk's columns and a status column work too.",
+        help="A CSV with a header: email,name,attributes (attributes as JSON), or an export from another tool"
+        " (see --from).",
+    ),
+    source: str = typer.Option(
+        "auto",
+        "--from",
+        help="The file's format: auto (told by the header), digest, mailchimp, substack, listmonk, buttondown"
+        " or ghost. Names, tags (as topics), timezone, sign-up date and status are kept; people the other tool"
+        " marks as unsubscribed, cleaned, bounced or disabled are never mailed.",
     ),
     list_name: str = typer.Option(None, "--list", help=LIST_HELP),
     force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
@@ -235,6 +246,7 @@ def subs_import(
             check_deliverability=check_deliverability,
             rejects=rejects,
             on_bytes=lambda n: bar.update(task, completed=n),
+            kind=source,
         )
     _print_import(report.as_dict(), json_out, str(file))
     if report.rejected:
@@ -247,9 +259,16 @@ def _print_import(data: dict[str, Any], json_out: bool, source: str) -> None:
         return
     for r in data["rejected"]:
         err(f"{r.get('file', source)}:{r['line']}: {r['reason']}")
+    for w in data.get("warnings", []):
+        err(f"{w.get('file', source)}:{w['line']}: warning: {w['warning']}")
+    if data.get("format") and data["format"] != "digest":
+        say(f"Read as a {data['format']} export.")
+    if data.get("unused_columns"):
+        say(f"Columns not used: {', '.join(data['unused_columns'])}")
+    suppressed = f", {data['suppressed']} kept from all mail (gone in the source)" if data.get("suppressed") else ""
     say(
         f"{data['added']} added, {data['updated']} updated, {data['unchanged']} unchanged,"
-        f" {len(data['rejected'])} rejected"
+        f" {len(data['rejected'])} rejected{suppressed}"
     )
 
 

@@ -8,11 +8,14 @@ holds the one-person operations the CLI and the web pages call: add, unsubscribe
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from digest import consent
+from digest.config import Config
 from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
 from digest.models import Subscriber
@@ -24,6 +27,7 @@ from digest.subscribers.validate import POLICY, clean_name, normalize_email, par
 
 __all__ = [
     "ACTIVE",
+    "Erased",
     "LEFT",
     "POLICY",
     "STATUSES",
@@ -95,11 +99,51 @@ def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:
     return consent.confirm(store, subscriber_id, list_id)
 
 
-def remove(store: Store, email: str) -> str:
-    """Erase the person (right to erasure), keeping only a one-way hash of the address; the address."""
+@dataclass(frozen=True)
+class Erased:
+    email: str
+    files: int = 0  # their .eml files in the outbox
+    log_lines: int = 0  # lines of digest.log and cron.log that named them
+
+
+def remove(store: Store, email: str, config: Config | None = None) -> Erased:
+    """Erase the person (right to erasure), keeping only a one-way hash of the address.
+
+    With the home's ``config``, what the home keeps about them goes too: their ``.eml`` files in the
+    outbox and every line of the logs that names their address.
+    """
     person = _person(store, email)
     consent.erase(store, person)
-    return person.email
+    if config is None:
+        return Erased(person.email)
+    files = 0
+    if config.outbox_dir.is_dir():
+        for path in config.outbox_dir.glob(f"*/{person.id:08d}-*.eml"):
+            path.unlink(missing_ok=True)
+            files += 1
+    lines = sum(_drop_lines(log, person.email) for log in (config.log_path, config.cron_log_path))
+    return Erased(person.email, files, lines)
+
+
+def _drop_lines(log: Path, email: str) -> int:
+    """Rewrite ``log`` without the lines naming ``email`` (as written, or JSON-escaped); how many went."""
+    if not log.is_file():
+        return 0
+    needles = {email.lower(), json.dumps(email)[1:-1].lower()}
+    dropped = 0
+    tmp = log.with_name(log.name + ".erasing")
+    with log.open("rb") as src, tmp.open("wb") as out:
+        for line in src:
+            low = line.decode("utf-8", "surrogateescape").lower()
+            if any(n in low for n in needles):
+                dropped += 1
+            else:
+                out.write(line)
+    if dropped:
+        os.replace(tmp, log)  # whole, then swapped in: a crash leaves the old log or the new, never half
+    else:
+        tmp.unlink()
+    return dropped
 
 
 def show(store: Store, email: str) -> dict[str, Any]:

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from digest import clock
-from digest.consent import LEFT, check_status, decide, default_status, email_hash
+from digest.consent import LEFT, check_status, decide, default_status, email_hash, suppress
 from digest.errors import SubscriberError
 from digest.models import iso
 from digest.store import Store
-from digest.subscribers import csvfile
+from digest.subscribers import csvfile, formats
 from digest.subscribers.parallel import checked_records
 from digest.subscribers.validate import Checked, check_row
 
@@ -49,15 +49,30 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # imported, with something left out or folded
+    suppressed: int = 0  # people the file marks as gone (unsubscribed, cleaned, bounced...): kept from all mail
+    format: str = ""  # the export format the file was read as
+    unused_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "suppressed": self.suppressed,
+            "format": self.format,
+            "unused_columns": self.unused_columns,
+        }
 
     def add(self, other: ImportReport) -> None:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected.extend(other.rejected)
+        self.warnings.extend(other.warnings)
+        self.suppressed += other.suppressed
 
 
 @dataclass(slots=True)
@@ -68,6 +83,7 @@ class _Row:
     name: str
     attributes: str | None  # canonical JSON, or None to keep the stored value
     status: str | None  # None: the default for the list
+    created: str | None  # when they signed up, as the file says (None: now)
     fields: list[str] | None  # the record as read, for the rejects file
 
 
@@ -84,8 +100,12 @@ class Importer:
         check_deliverability: bool = False,
         on_reject: RejectSink | None = None,
         batch_size: int | None = None,
+        fold_names: bool = False,
+        suppress_left: bool = False,
     ) -> None:
         self.store = store
+        self.fold_names = fold_names
+        self.suppress_left = suppress_left
         self.list = store.list_(list_name)
         self.default_status = check_status(status) if status is not None else default_status(self.list)
         self.force = force
@@ -111,19 +131,22 @@ class Importer:
         fields: list[str] | None = None,
     ) -> None:
         """Validate and take one record."""
-        self.take(line, email, check_row(email, name, attributes, status, self.check_deliverability), fields)
+        checked = check_row(email, name, attributes, status, self.check_deliverability, fold_names=self.fold_names)
+        self.take(line, email, checked, fields)
 
     def take(self, line: int, email: str, checked: Checked, fields: list[str] | None = None) -> None:
         """Take one record already passed through :func:`check_row` (perhaps in another process)."""
         if isinstance(checked, str):
             self.reject(line, email, checked, fields)
             return
-        address, clean, attrs, wanted = checked
+        address, clean, attrs, wanted, created, notes = checked
+        for note in notes:
+            self.report.warnings.append({"line": line, "email": email, "warning": note})
         key = address.lower()
         if (first := self._batch.get(key)) is not None:  # the same person twice: the first row counts
             self.reject(line, email, f"duplicate of line {first.line}", fields)
             return
-        self._batch[key] = _Row(line, email, address, clean, attrs, wanted, fields)
+        self._batch[key] = _Row(line, email, address, clean, attrs, wanted, created, fields)
         if len(self._batch) >= self.batch_size:
             self.flush()
 
@@ -138,6 +161,7 @@ class Importer:
         changed_links: list[tuple[int, str]] = []
         forgiven: list[str] = []
         unsuppressed: list[str] = []
+        gone: list[tuple[str, str]] = []
         now = iso(clock.now())
         with store.transaction(immediate=True):
             if self._flushed:  # rows of an earlier batch: a later row for the same address is a duplicate
@@ -159,6 +183,8 @@ class Importer:
             next_id = store.next_subscriber_id()
             for key, row in batch.items():
                 wanted = row.status or self.default_status
+                if self.suppress_left and wanted in LEFT:
+                    gone.append((row.email, wanted))
                 found = existing.get(key)
                 if suppressed and wanted not in LEFT and (hashed := email_hash(row.email)) in suppressed:
                     if not self.force:
@@ -182,7 +208,7 @@ class Importer:
                             )
                             continue
                         forgiven.append(hashed)
-                    new_subs.append((next_id, row.email, row.name, row.attributes or "{}", now))
+                    new_subs.append((next_id, row.email, row.name, row.attributes or "{}", row.created or now))
                     new_links.append((next_id, wanted))
                     next_id += 1
                     report.added += 1
@@ -212,6 +238,9 @@ class Importer:
                 store.forget_erasures(forgiven)
             if unsuppressed:
                 store.forget_suppressions(unsuppressed)
+            for email, why in gone:
+                suppress(store, email, why)
+            report.suppressed += len(gone)
             store.insert_subscribers(new_subs)
             store.update_subscribers(changed_subs)
             store.insert_subscriptions(list_id, new_links, now)
@@ -233,22 +262,32 @@ def import_csv(
     rejects: Path | None = None,
     on_bytes: Callable[[int], None] | None = None,
     worker: bool | None = None,
+    kind: str = "auto",
 ) -> ImportReport:
     """Import a roster CSV into a list (see :mod:`digest.subscribers.csvfile` for the format).
 
+    ``kind`` is the export format (``auto`` tells by the header: :mod:`digest.subscribers.formats`);
+    people that another tool's export marks as gone (unsubscribed, cleaned, bounced, email disabled) are
+    kept as suppressions too, so no list of this newsletter mails them without their own consent.
     ``rejects`` receives each refused record as read, after its line number and reason, under the
     file's own header: fix the rows there and import that file again. A large file on a machine with
     a spare core is parsed and checked in a reader process while this one writes (``worker``: force
     it on or off).
     """
-    importer = Importer(store, list_name, force=force, status=status, check_deliverability=check_deliverability)
+    importer = Importer(
+        store, list_name, force=force, status=status, check_deliverability=check_deliverability, fold_names=True
+    )
     if worker is None:
         worker = use_worker(path)
-    records = checked_records(path, on_bytes, check_deliverability, worker, keep_fields=rejects is not None)
+    records = checked_records(path, on_bytes, check_deliverability, worker, keep_fields=rejects is not None, kind=kind)
     with contextlib.ExitStack() as stack:
         stack.enter_context(store.bulk_cache())
         stack.callback(records.close)
         for cols, line, email, fields, checked in records:
+            if not importer.report.format:
+                importer.report.format = cols.format
+                importer.report.unused_columns = list(cols.unused)
+                importer.suppress_left = formats.FORMATS[cols.format].foreign
             if rejects is not None and importer.on_reject is None:
                 out = stack.enter_context(rejects.open("w", encoding="utf-8", newline=""))
                 writer = csv.writer(out, lineterminator="\n")

@@ -37,17 +37,27 @@ CHUNK = 2000
 Record = tuple[csvfile.Columns, int, str, list[str] | None, Checked]
 
 
-def _checked(path: Path, on_bytes: Callable[[int], None] | None, check_deliverability: bool) -> Iterator[Record]:
-    for cols, line, fields in csvfile.read_records(path, on_bytes):
-        email = csvfile.field(fields, cols.email) or ""
+def _checked(
+    path: Path, on_bytes: Callable[[int], None] | None, check_deliverability: bool, kind: str = "auto"
+) -> Iterator[Record]:
+    for cols, line, fields, problem in csvfile.read_records(path, on_bytes, kind):
+        got = csvfile.fields_of(cols, fields)
+        raw = csvfile.field(fields, cols.email) or ""  # reports name the cell as written
+        if problem is not None:
+            yield cols, line, raw, fields, problem
+            continue
         checked = check_row(
-            email,
-            csvfile.field(fields, cols.name),
-            csvfile.field(fields, cols.attributes),
-            csvfile.field(fields, cols.status),
+            got.email,
+            got.name,
+            got.attributes,
+            got.status,
             check_deliverability,
+            topics=got.topics,
+            timezone=got.timezone,
+            created=got.created,
+            fold_names=True,
         )
-        yield cols, line, email, fields, checked
+        yield cols, line, raw, fields, checked
 
 
 def checked_records(
@@ -56,10 +66,11 @@ def checked_records(
     check_deliverability: bool,
     worker: bool,
     keep_fields: bool = True,
+    kind: str = "auto",
 ) -> Generator[Record, None, None]:
     """Every record with its check; ``keep_fields=False`` spares the reader sending whole records."""
     if not worker:
-        yield from _checked(path, on_bytes, check_deliverability)
+        yield from _checked(path, on_bytes, check_deliverability, kind)
         return
     proc = subprocess.Popen(
         [
@@ -70,6 +81,7 @@ def checked_records(
             "1" if check_deliverability else "0",
             "1" if keep_fields else "0",
             str(CHUNK),
+            kind,
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -111,7 +123,7 @@ def _widen(pipe: IO[bytes], size: int = 1 << 20) -> None:
             fcntl.fcntl(pipe.fileno(), set_size, size)
 
 
-def _serve(path: Path, check_deliverability: bool, keep_fields: bool, size: int, out: IO[bytes]) -> None:
+def _serve(path: Path, check_deliverability: bool, keep_fields: bool, size: int, out: IO[bytes], kind: str) -> None:
     """The reader process: parse, check, and send chunks of (line, email, fields, checked) down ``out``."""
     done = 0
 
@@ -125,7 +137,7 @@ def _serve(path: Path, check_deliverability: bool, keep_fields: bool, size: int,
     chunk: list[tuple[int, str, list[str] | None, Checked]] = []
     cols = None
     try:
-        for cols, line, email, fields, checked in _checked(path, progress, check_deliverability):
+        for cols, line, email, fields, checked in _checked(path, progress, check_deliverability, kind):
             chunk.append((line, email, fields if keep_fields else None, checked))
             if len(chunk) >= size:
                 send(("rows", (cols, chunk), done))
@@ -140,6 +152,8 @@ def _serve(path: Path, check_deliverability: bool, keep_fields: bool, size: int,
 
 if __name__ == "__main__":
     try:
-        _serve(Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3] == "1", int(sys.argv[4]), sys.stdout.buffer)
+        _serve(
+            Path(sys.argv[1]), sys.argv[2] == "1", sys.argv[3] == "1", int(sys.argv[4]), sys.stdout.buffer, sys.argv[5]
+        )
     except BrokenPipeError:  # the importer stopped reading (it failed or was interrupted)
         sys.exit(1)

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import (
@@ -35,7 +37,7 @@ from email_validator.rfc_constants import (
 )
 
 from digest.errors import SubscriberError
-from digest.models import STATUSES
+from digest.models import STATUSES, iso
 from digest.store.base import dumps
 
 POLICY = "conservative"
@@ -198,24 +200,86 @@ STATUS_WORDS: dict[str, str | None] = {
 }
 
 
-# (normalised address, clean name, canonical attributes JSON or None, wanted status or None), or the reason
-Checked = tuple[str, str, str | None, str | None] | str
+# (normalised address, clean name, canonical attributes JSON or None, wanted status or None,
+#  sign-up time (ISO) or None, warnings about the record), or the reason it is refused
+Checked = tuple[str, str, str | None, str | None, str | None, tuple[str, ...]] | str
+
+
+def fold_name(raw: str) -> tuple[str, str | None]:
+    """A name with line breaks or control characters folded to single spaces, and the warning to give."""
+    if not _UNSAFE.search(raw):
+        return raw, None
+    return " ".join(_UNSAFE.sub(" ", raw).split()), "the name had a line break or control character; folded to a space"
+
+
+def check_timezone(value: str) -> str:
+    """An IANA timezone name (``Europe/Paris``), as zoneinfo knows it; :class:`SubscriberError` otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriberError(f"unknown timezone {value!r}; use an IANA name such as Europe/Paris") from None
+    return value
+
+
+def parse_created(value: str) -> str:
+    """A sign-up date as exports write it (ISO 8601, with or without a zone or ``T``), in the store's format."""
+    text = value.strip().replace(" UTC", "").replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SubscriberError(f"unreadable date {value!r}; write it as 2024-05-01 or 2024-05-01T09:30:00Z") from None
+    return iso(when)
 
 
 def check_row(
-    email: str, name: str | None, attributes: str | None, status: str | None, check_deliverability: bool = False
+    email: str,
+    name: str | None,
+    attributes: str | None,
+    status: str | None,
+    check_deliverability: bool = False,
+    *,
+    topics: tuple[str, ...] = (),
+    timezone: str | None = None,
+    created: str | None = None,
+    fold_names: bool = False,
 ) -> Checked:
-    """Everything about one record that needs no store: pure, so it can run in a worker process."""
+    """Everything about one record that needs no store: pure, so it can run in a worker process.
+
+    ``fold_names`` (files): a name with a line break is folded to one line with a warning, not refused.
+    Topics and a timezone go into the attributes (``topics``, ``timezone``), where preferences read them;
+    an unknown timezone or an unreadable date is left out with a warning, the person still lands.
+    """
+    notes: list[str] = []
     try:
         address = normalize_email(email, check_deliverability=check_deliverability)
+        if name and fold_names:
+            name, note = fold_name(name)
+            if note:
+                notes.append(note)
         clean = clean_name(name) if name else ""
-        attrs = dumps(parse_attributes(attributes)) if attributes and attributes.strip() else None
+        attrs: str | None = None
+        if (attributes and attributes.strip()) or topics or timezone:
+            values = parse_attributes(attributes)
+            if topics:
+                values["topics"] = list(topics)
+            if timezone:
+                try:
+                    values["timezone"] = check_timezone(timezone)
+                except SubscriberError as exc:
+                    notes.append(f"{exc}; left out")
+            attrs = dumps(values) if values else None
         wanted: str | None = None
         if status:
             word = status.strip().lower()
             if word not in STATUS_WORDS:
                 raise SubscriberError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
             wanted = STATUS_WORDS[word]
+        since: str | None = None
+        if created:
+            try:
+                since = parse_created(created)
+            except SubscriberError as exc:
+                notes.append(f"{exc}; the import's time kept")
     except SubscriberError as exc:
         return str(exc)
-    return address, clean, attrs, wanted
+    return address, clean, attrs, wanted, since, tuple(notes)

@@ -31,7 +31,12 @@ def test_remove_erases_on_a_typed_yes_or_with_yes(cli, main_list: Path) -> None:
     cli("subscribers", "add", "hal@example.com")
     out = cli("subscribers", "remove", "grace@example.com", "--json", input="y\n")
     # the question goes to stderr; CliRunner echoes the typed answer into stdout, a terminal does not
-    assert json.loads(out.stdout[out.stdout.index("{") :]) == {"email": "grace@example.com", "erased": True}
+    assert json.loads(out.stdout[out.stdout.index("{") :]) == {
+        "email": "grace@example.com",
+        "erased": True,
+        "files": 0,
+        "log_lines": 0,
+    }
     cli("subscribers", "remove", "hal@example.com", "--yes")
     assert _emails(cli) == []
 
@@ -86,3 +91,23 @@ def test_a_semicolon_separated_csv_is_read(cli, main_list: Path, tmp_path: Path)
     assert people["semi@example.com"] == "Semi Colon" and people["quoted@example.com"] == "Doe; Jane"
     again = json.loads(cli("subscribers", "import", str(roster), "--list", "main", "--json").stdout)
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
+
+
+def test_erasure_also_removes_their_outbox_messages_and_the_log_lines_naming_them(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--example")
+    cli("run")
+    people = json.loads(cli("subscribers", "list", "--json").stdout)
+    gone, kept = people[0]["email"], people[1]["email"]
+    outbox = home / "outbox"
+    assert any(gone in p.name for p in outbox.glob("edition-*/*.eml"))
+    log = home / "digest.log"
+    before = log.read_text(encoding="utf-8").splitlines()
+    log.write_text("\n".join([*before, f'{{"error": "bounce from {gone.upper()}"}}', f'{{"note": "{kept}"}}']) + "\n")
+    (home / "cron.log").write_text(f"sent to {gone}\nall done\n", encoding="utf-8")
+
+    out = json.loads(cli("subscribers", "remove", gone, "--yes", "--json").stdout)
+    assert out["files"] == 1 and out["log_lines"] == 2
+    left = [p.name for p in outbox.glob("edition-*/*.eml")]
+    assert left and not any(gone in name for name in left) and any(kept in name for name in left)
+    assert log.read_text(encoding="utf-8").splitlines() == [*before, f'{{"note": "{kept}"}}']
+    assert (home / "cron.log").read_text(encoding="utf-8") == "all done\n"

@@ -120,9 +120,10 @@ def test_import_json_shape_exit_codes_rejects_and_reimport(cli, main_list: Path,
     good = tmp_path / "good.csv"
     good.write_text('email,name,attributes\nada@example.com,Ada,\nbob@example.org,Bob,"{""x"": 1}"\n')
     first = json.loads(cli("subscribers", "import", str(good), "--json").stdout)
-    assert first == {"added": 2, "updated": 0, "unchanged": 0, "rejected": []}
+    nothing_else = {"warnings": [], "suppressed": 0, "format": "digest", "unused_columns": []}
+    assert first == {"added": 2, "updated": 0, "unchanged": 0, "rejected": [], **nothing_else}
     again = json.loads(cli("subscribers", "import", str(good), "--json").stdout)
-    assert again == {"added": 0, "updated": 0, "unchanged": 2, "rejected": []}
+    assert again == {"added": 0, "updated": 0, "unchanged": 2, "rejected": [], **nothing_else}
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("email,name\ncy@example.com,Cy\nnope,No\n")
     rejects = tmp_path / "rejects.csv"
