@@ -17,12 +17,15 @@ opening a newsletter (and the CLI commands that only read settings) stays fast: 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date as date_type
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest import clock
 from digest.config import Config, load
+from digest.errors import ConfigError, NotFoundError
 from digest.store import Store
 
 if TYPE_CHECKING:
@@ -34,7 +37,11 @@ if TYPE_CHECKING:
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
     from digest.send import SendReport
+    from digest.subscribers import Subscribed
     from digest.subscribers.importer import ImportReport
+
+
+COPY_FORMATS = ("html", "text", "eml", "mjml")
 
 
 class Newsletter:
@@ -96,11 +103,15 @@ class Newsletter:
         limit: int | None = None,
         date: str | None = None,
     ) -> RankResult:
-        """What the list's edition would hold as of ``now``; writes nothing."""
+        """What the list's edition for ``date`` (default: ``now``'s date in the configured timezone) would hold
+        as of ``now``; writes nothing. Without ``list_name``, the default list if it exists, else no list."""
+        from digest.pipeline import local_date
         from digest.rank import rank
 
+        when = now or clock.now()
         list_row = self.store.list_(list_name) if list_name else self.store.find_list(self.list_name())
-        return rank(self.store, self.config.settings.rank, now or clock.now(), list_row, limit=limit, date=date)
+        day = date or local_date(self.config, when)
+        return rank(self.store, self.config.settings.rank, when, list_row, limit=limit, date=day)
 
     # -- editions --------------------------------------------------------------------------
     def build(
@@ -111,12 +122,57 @@ class Newsletter:
 
         return build_edition(self.store, self.config, self.list_name(list_name), date=date, now=now or clock.now())
 
+    def edition(self, list_name: str | None = None, date: str | None = None, *, latest: bool = False) -> int:
+        """The id of the list's edition for ``date`` (default: today in the configured timezone, or with
+        ``latest`` the newest one); :class:`NotFoundError` saying how to build it when there is none."""
+        from digest.pipeline import local_date
+
+        if date is not None:
+            try:
+                date_type.fromisoformat(date)
+            except ValueError:
+                raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
+        list_row = self.store.list_(self.list_name(list_name))
+        day = date if date is not None or latest else local_date(self.config, clock.now())
+        found = self.store.find_edition(list_row.id, day)
+        if found is None:
+            when = f" for {day}" if day else ""
+            hint = " (or pass --date)" if date is None and not latest else ""
+            raise NotFoundError(f"no edition of '{list_row.name}'{when}: run 'digest build'{hint}")
+        return int(found["id"])
+
     def render(self, edition_id: int) -> Rendered:
         """The edition's rendered artefact (subject, preheader, HTML and text with per-reader placeholders): the one
         kept in the store while templates and content are unchanged, else rendered once and kept."""
         from digest.render import render_edition
 
         return render_edition(self.store, self.config, edition_id)
+
+    def copy(self, edition_id: int, *, fmt: str = "html", email: str | None = None) -> bytes:
+        """The edition as ``email`` gets it (their own links), or as the web version shows it.
+
+        ``fmt``: ``html``, ``text``, ``eml`` (the whole message) or ``mjml`` (the template's MJML, uncompiled).
+        """
+        from digest import tokens
+        from digest.send import edition_mail, recipient, web_values
+        from digest.send.message import build_message
+        from digest.send.providers.base import Recipient
+
+        if fmt not in COPY_FORMATS:
+            raise ConfigError(f"format {fmt!r} is not one of {', '.join(COPY_FORMATS)}")
+        rendered = self.render(edition_id)
+        if fmt == "mjml":
+            return rendered.mjml.encode("utf-8")
+        mail = edition_mail(self.config, self.store, edition_id, rendered)
+        if email:
+            who = self.store.subscriber(email)
+            reader = recipient(self.config, tokens.signing_key(self.store), mail, who.id, who.email, who.name)
+        else:
+            reader = Recipient(0, "subscriber@example.com", "", web_values(self.config, edition_id))
+        if fmt == "eml":
+            return bytes(build_message(mail, reader, "digest.local"))
+        html, text = rendered.fill(reader.values)
+        return (html if fmt == "html" else text).encode("utf-8")
 
     def send(
         self,
@@ -127,8 +183,11 @@ class Newsletter:
         retry_unknown: bool = False,
         wait_s: float | None = None,
         halt: threading.Event | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> SendReport:
-        """Send the edition to everyone on its list who is owed it, exactly once each."""
+        """Send the edition to everyone on its list who is owed it, exactly once each.
+
+        ``progress(n)`` hears of each batch's recipients; setting ``halt`` stops starting batches."""
         from digest.send import send_edition
 
         return send_edition(
@@ -140,8 +199,18 @@ class Newsletter:
             dry_run=dry_run,
             retry_unknown=retry_unknown,
             wait_s=wait_s,
+            progress=progress,
             halt=halt,
         )
+
+    def send_test(self, edition_id: int, to: str, *, provider: str | None = None, dry_run: bool = False) -> SendReport:
+        """One copy marked [TEST] to ``to`` (a checked address), recorded nowhere."""
+        from digest.send import send_test
+        from digest.subscribers import normalize_email
+
+        address = normalize_email(to)
+        rendered = self.render(edition_id)  # kept at build: compiles only if the templates changed
+        return send_test(self.store, self.config, edition_id, rendered, address, provider, dry_run=dry_run)
 
     def run(
         self,
@@ -164,12 +233,32 @@ class Newsletter:
         )
 
     # -- people ----------------------------------------------------------------------------
-    def subscribe(self, email: str, list_name: str | None = None, *, name: str = "") -> str:
-        """Add one reader to a list under the import's consent rules; their status on it."""
+    def subscribe(
+        self,
+        email: str,
+        list_name: str | None = None,
+        *,
+        name: str = "",
+        attributes: dict[str, Any] | None = None,
+        status: str | None = None,
+        force: bool = False,
+        check_deliverability: bool = False,
+    ) -> Subscribed:
+        """Add one reader to a list under the import's consent rules: their status on it and, on a double
+        opt-in list, the link that confirms them. ``force`` brings back someone who left (new consent only)."""
         from digest import subscribers
 
-        _, status = subscribers.add(self.store, email, self.list_name(list_name), name=name)
-        return status
+        return subscribers.subscribe(
+            self.store,
+            self.config,
+            email,
+            self.list_name(list_name),
+            name=name,
+            attributes=attributes,
+            status=status,
+            force=force,
+            check_deliverability=check_deliverability,
+        )
 
     def import_subscribers(self, path: str | Path, list_name: str | None = None, *, kind: str = "auto") -> ImportReport:
         """Import a roster CSV (or another tool's export: ``kind``) into a list: good rows land, each bad one is

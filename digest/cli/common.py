@@ -21,6 +21,7 @@ from digest import clock
 from digest import config as config_mod
 
 if TYPE_CHECKING:
+    from digest.newsletter import Newsletter
     from digest.store import Store
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -44,6 +45,13 @@ class State:
 
             self._store = Store(self.config.db_path, create=False)
         return self._store
+
+    @property
+    def news(self) -> Newsletter:
+        """The library the commands are clients of, on this home's config and store."""
+        from digest.newsletter import Newsletter
+
+        return Newsletter(self.config, self.store)
 
 
 def state(ctx: typer.Context) -> State:

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from digest import clock
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
 
 if TYPE_CHECKING:
@@ -38,15 +37,8 @@ def rank(
         digest rank --explain
         digest rank --list weekly --now 2026-11-24T07:00 --json
     """  # noqa: E501
-    from digest import pipeline
-    from digest.rank import rank as rank_stories
-
     st = state(ctx)
-    store, settings = st.store, st.config.settings
-    list_row = store.list_(list_name) if list_name else store.find_list(settings.default_list)
-    when = parse_now(now) or clock.now()
-    day = date or pipeline.local_date(st.config, when)
-    result = rank_stories(store, settings.rank, when, list_row, limit, date=day)
+    result = st.news.rank(list_name, now=parse_now(now), limit=limit, date=date)
     if json_out:
         out_json(result.as_dict())
         return

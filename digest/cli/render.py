@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from digest.cli.common import JSON_HELP, State, out_json, progress, say, state
-from digest.errors import ConfigError, NotFoundError
+from digest.errors import ConfigError
 
 if TYPE_CHECKING:
     pass
@@ -43,41 +43,13 @@ def render(
         digest render --format eml --as ada@example.com
         digest render --archive site/
     """
-    from digest.render import render_edition
-    from digest.send import edition_mail, recipient, web_values
-
     st = state(ctx)
     if archive is not None:
         _archive(st, archive, list_name, as_json)
         return
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
-    list_row = st.store.list_(list_name or st.config.settings.default_list)
-    edition = st.store.find_edition(list_row.id, date)
-    if edition is None:
-        raise NotFoundError(f"no edition of '{list_row.name}'{' on ' + date if date else ''}: run 'digest build'")
-    rendered = render_edition(st.store, st.config, edition["id"])
-    mail = edition_mail(st.config, st.store, edition["id"], rendered)
-    if as_email:
-        from digest import tokens
-
-        who = st.store.subscriber(as_email)
-        r = recipient(st.config, tokens.signing_key(st.store), mail, who.id, who.email, who.name)
-        values = r.values
-    else:
-        values = web_values(st.config, edition["id"])
-        r = None
-    if fmt == "eml":
-        from digest.send.message import build_message
-        from digest.send.providers.base import Recipient
-
-        msg = build_message(mail, r or Recipient(0, "subscriber@example.com", "", values), "digest.local")
-        data = bytes(msg)
-    elif fmt == "mjml":
-        data = rendered.mjml.encode("utf-8")
-    else:
-        html, text = rendered.fill(values)
-        data = (html if fmt == "html" else text).encode("utf-8")
+    data = st.news.copy(st.news.edition(list_name, date, latest=True), fmt=fmt, email=as_email)
     if out:
         from digest.render.archive import write_error
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date as date_type
 from typing import TYPE_CHECKING
 
 import typer
 
-from digest import clock
 from digest.cli.common import JSON_HELP, err, graceful_stop, out_json, progress, say, state
-from digest.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     pass
@@ -56,39 +53,18 @@ def send(
         digest send --provider sendgrid --dry-run
         digest send --json
     """
-    from digest.pipeline import local_date
-    from digest.render import render_edition
-    from digest.send import send_edition, send_test
-    from digest.subscribers import normalize_email
-
     st = state(ctx)
-    if to:
-        to = normalize_email(to)  # SubscriberError (exit 1) saying why it is not an address
-    if date is not None:
-        try:
-            date_type.fromisoformat(date)
-        except ValueError:
-            raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
-    list_row = st.store.list_(list_name or st.config.settings.default_list)
-    day = date or local_date(st.config, clock.now())
-    edition = st.store.find_edition(list_row.id, day)
-    if edition is None:
-        hint = "" if date else " (or pass --date)"
-        raise NotFoundError(f"no edition of '{list_row.name}' for {day}: run 'digest build'{hint}")
+    edition_id = st.news.edition(list_name, date)
     warning = st.config.local_links_warning(provider)
     if warning and not to:
         err(warning)
-    rendered = render_edition(st.store, st.config, edition["id"])  # kept at build: compiles only if templates changed
     if to:
-        report = send_test(st.store, st.config, edition["id"], rendered, to, provider, dry_run=dry_run)
+        report = st.news.send_test(edition_id, to, provider=provider, dry_run=dry_run)
     else:
         with progress() as bar, graceful_stop() as halt:
             task = bar.add_task("sending", total=None)
-            report = send_edition(
-                st.store,
-                st.config,
-                edition["id"],
-                rendered,
+            report = st.news.send(
+                edition_id,
                 provider=provider,
                 dry_run=dry_run,
                 retry_unknown=retry_unknown,

@@ -59,33 +59,24 @@ def subs_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
-    from digest import subscribers, tokens, urls
+    from digest import subscribers
 
-    st = state(ctx)
-    lname = _list_name(st, list_name)
-    sid, got = subscribers.add(
-        st.store,
+    added = state(ctx).news.subscribe(
         email,
-        lname,
+        list_name,
         name=name,
         attributes=subscribers.parse_attributes(attributes),
         status=status,
         force=force_resubscribe,
         check_deliverability=check_deliverability,
     )
-    lst = st.store.list_(lname)
-    link = None
-    if got == "unconfirmed":
-        link = urls.confirm(st.config.public_url, tokens.signing_key(st.store), sid, lst.id)
-    person = st.store.subscriber_by_id(sid)
-    address = person.email if person else email
     if json_out:
-        out_json({"id": sid, "email": address, "list": lname, "status": got, "confirm_url": link})
+        out_json(added.as_dict())
         return
-    say(f"{address}: {got} on '{lname}'")
-    if link:
+    say(f"{added.email}: {added.status} on '{added.list}'")
+    if added.confirm_url:
         say("They get no mail until they confirm; send them this link:")
-        typer.echo(link)
+        typer.echo(added.confirm_url)
 
 
 @subs_app.command("unsubscribe")

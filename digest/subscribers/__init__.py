@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from digest import consent
+from digest import consent, tokens, urls
 from digest.config import Config
 from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
@@ -33,6 +33,7 @@ __all__ = [
     "STATUSES",
     "ImportReport",
     "Importer",
+    "Subscribed",
     "SyncReport",
     "add",
     "clean_name",
@@ -46,6 +47,7 @@ __all__ = [
     "remove",
     "safe_cell",
     "show",
+    "subscribe",
     "sync",
     "unsubscribe",
     "write_export",
@@ -71,6 +73,49 @@ def add(
         raise SubscriberError(report.rejected[0]["reason"])
     found = store.subscriber(normalize_email(email))
     return found.id, store.subscription(found.id, importer.list.id) or ""
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    """One person added to one list: their status, and on a double opt-in list the link that confirms them."""
+
+    id: int
+    email: str
+    list: str
+    status: str
+    confirm_url: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def subscribe(
+    store: Store,
+    config: Config,
+    email: str,
+    list_name: str,
+    *,
+    name: str = "",
+    attributes: dict[str, Any] | None = None,
+    status: str | None = None,
+    force: bool = False,
+    check_deliverability: bool = False,
+) -> Subscribed:
+    """:func:`add`, with what the editor needs next: the stored address and, while unconfirmed, the confirm link."""
+    sid, got = add(
+        store,
+        email,
+        list_name,
+        name=name,
+        attributes=attributes,
+        status=status,
+        force=force,
+        check_deliverability=check_deliverability,
+    )
+    lst = store.list_(list_name)
+    link = urls.confirm(config.public_url, tokens.signing_key(store), sid, lst.id) if got == "unconfirmed" else None
+    person = store.subscriber_by_id(sid)
+    return Subscribed(sid, person.email if person else email, lst.name, got, link)
 
 
 def _person(store: Store, email: str) -> Subscriber:
