@@ -6,11 +6,36 @@ The CLI prints it and exits with code 1; anything else is a bug and keeps its tr
 
 from __future__ import annotations
 
+import re
+
+# Where a message's fix starts: "what went wrong: run 'digest build'" or "...; pick another with --port".
+_FIX = re.compile(
+    r"(?:: |; |, | \()(?=(?:run|use|give|create|export|set|fix|pick|add|pass|check|see|unset|did you mean|try|"
+    r"install|edit|remove|rename|wait|put|name|keep|ask|open)\b)"
+)
+
+
+def split_hint(message: str) -> tuple[str, str]:
+    """(what went wrong, how to fix it) of a one-line message; the hint is empty when none is said."""
+    found = list(_FIX.finditer(message))
+    if not found:
+        return message, ""
+    cut = found[0]
+    hint = message[cut.end() :]
+    if cut.group(0) == " (" and hint.endswith(")"):
+        hint = hint[:-1]
+    return message[: cut.start()], hint
+
 
 class DigestError(Exception):
     """A problem the user can fix; the message names the fix."""
 
     exit_code = 1
+
+    @property
+    def hint(self) -> str:
+        """How to fix it, as the message says (``--json`` errors carry it on its own)."""
+        return split_hint(str(self))[1]
 
 
 class ConfigError(DigestError):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from digest import clock, subscribers
 from digest.config import CONFIG_FILE, DEFAULT_TOML, load, resolve_home
+from digest.errors import HomeError
 from digest.store import Store
 
 
@@ -19,6 +20,19 @@ class InitReport:
     sources: list[str] = field(default_factory=list)
     list_name: str | None = None
     subscribers: int = 0
+
+
+def next_step(report: InitReport, prefix: str = "digest") -> str:
+    """The command that moves a new home forward: run the example, or add the first source."""
+    if report.sources:
+        return f"{prefix} run"
+    with Store(load(report.home).db_path) as store:
+        has_sources, has_lists = bool(store.sources()), bool(store.lists())
+    if not has_sources:
+        return f"{prefix} sources add URL"
+    if not has_lists:
+        return f"{prefix} lists add main --from-email you@example.org"
+    return f"{prefix} run"
 
 
 def example_roster() -> Path:
@@ -33,7 +47,10 @@ def init_home(
     home: str | Path | None, *, example: bool = False, name: str = "My Digest", now: datetime | None = None
 ) -> InitReport:
     path = resolve_home(home)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission: say so, no traceback
+        raise HomeError(f"cannot create the home {path}: {exc.strerror}; give a folder with --home") from None
     toml = path / CONFIG_FILE
     created = not toml.exists()
     if created:

@@ -284,12 +284,12 @@ def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt
     """The one line ``digest run`` prints for a list's send: what really happened, never more."""
     head = f"{name}: edition {edition} of {day}"
     if sent.dry_run:
-        line = f"{head}: would send to {sent.sent} (dry run, nothing sent), already had it {sent.skipped}"
+        line = f"{head}: would send to {sent.sent} (dry run, nothing sent), skipped {sent.skipped} (already had it)"
         return line + (f", unknown {sent.unknown} held back" if sent.unknown else "")
     if sent.sent or sent.failed or sent.unknown:
         line = f"{head}: sent {sent.sent}, failed {sent.failed}, unknown {sent.unknown}"
         if sent.skipped:
-            line += f", already had it {sent.skipped}"
+            line += f", skipped {sent.skipped} (already had it)"
         if sent.unknown:
             line += "; unknown recipients may or may not have got it ('digest run --retry-unknown' re-sends them once)"
         return line

@@ -10,10 +10,11 @@ Fast path, on purpose: command modules import the library inside each command fu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from digest import __version__
 from digest.cli import (
@@ -35,24 +36,50 @@ from digest.cli import (
     subscribers,
     templates,
 )
-from digest.cli.common import State, err
+from digest.cli.common import JSON_META, State, err, error_document, out_json
 from digest.cli.helptext import humanize
 from digest.errors import DigestError
 
 
 class DigestGroup(TyperGroup):
-    """Turns user errors into one line on stderr and their exit code; help reads as written."""
+    """Turns user errors into one line on stderr (one JSON document under --json) and their exit code.
+
+    Help reads as written (see :mod:`digest.cli.helptext`).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         humanize(self)  # the whole tree is built by now: sub-commands are in self.commands
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # the root sees every token: whether --json was asked for is known before any error can happen
+        ctx.meta[JSON_META] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        try:
+            return super().parse_args(ctx, args)
+        except TyperException as exc:  # the root's own usage errors (an unknown option before the command)
+            if not ctx.meta[JSON_META]:
+                raise
+            self._fail(ctx, exc.format_message(), f"see '{ctx.command_path} --help'", exc.exit_code)
+            raise  # unreachable: _fail exits
+
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            err(f"Error: {exc}")
-            raise typer.Exit(exc.exit_code) from None
+            self._fail(ctx, str(exc), exc.hint, exc.exit_code)
+        except TyperException as exc:  # a usage error (exit 2) of a sub-command, under --json only
+            if not ctx.meta.get(JSON_META):
+                raise
+            where = getattr(exc, "ctx", None) or ctx
+            self._fail(ctx, exc.format_message(), f"see '{where.command_path} --help'", exc.exit_code)
+
+    @staticmethod
+    def _fail(ctx: typer.Context, message: str, hint: str, code: int) -> NoReturn:
+        if ctx.meta.get(JSON_META):
+            out_json(error_document(message, hint, code))
+        else:
+            err(f"Error: {message}")
+        raise typer.Exit(code) from None
 
 
 app = typer.Typer(
@@ -63,9 +90,12 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
-        typer.echo(f"digest {__version__}")
+        if ctx.meta.get(JSON_META):
+            out_json({"version": __version__})
+        else:
+            typer.echo(f"digest {__version__}")
         raise typer.Exit()
 
 
@@ -80,6 +110,9 @@ def main_options(
         help="The newsletter's home: holds digest.toml, digest.db, outbox/ and optional templates/.",
     ),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    json_out: bool = typer.Option(
+        False, "--json", help='With --version: print {"version": ...}. Every command has its own --json.'
+    ),
 ) -> None:
     ctx.obj = State(home)
 

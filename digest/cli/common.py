@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
+JSON_META = "digest.json"  # ctx.meta key: --json was given somewhere on the command line
 
 
 class State:
@@ -72,6 +73,18 @@ def say(message: str) -> None:
 
 def out_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def error_document(message: str, hint: str, exit_code: int) -> dict[str, Any]:
+    """What an error is under --json: the line a person would read, its fix on its own, the exit code."""
+    return {"error": {"message": message, "hint": hint, "exit_code": exit_code}}
+
+
+def refuse(option: str, reason: str) -> None:
+    """An option that does not apply here is refused in one line, never silently ignored."""
+    from digest.errors import ConfigError
+
+    raise ConfigError(f"{option} does not apply {reason}")
 
 
 def progress() -> Progress:

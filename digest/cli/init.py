@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, say, state
+from digest.cli.shapes import InitDoc
 
 if TYPE_CHECKING:
     pass
@@ -26,26 +27,33 @@ def init(
         digest --home my-digest init --example
         digest init --name "Harbor Weekly"
     """
-    from digest.home import init_home
+    from digest.home import init_home, next_step
 
     report = init_home(state(ctx).home, example=example, name=name)
+    home = state(ctx).home
+    step = next_step(report, f"digest --home {shlex.quote(str(home))}" if home else "digest")
     if json_out:
-        out_json(
-            {
-                "home": str(report.home),
-                "created_config": report.created_config,
-                "sources": report.sources,
-                "list": report.list_name,
-                "subscribers": report.subscribers,
-            }
-        )
+        doc: InitDoc = {
+            "home": str(report.home),
+            "created_config": report.created_config,
+            "sources": report.sources,
+            "list": report.list_name,
+            "subscribers": report.subscribers,
+            "next": step,
+        }
+        out_json(doc)
         return
     say(f"{'Created' if report.created_config else 'Kept'} {report.home / 'digest.toml'} and the store digest.db")
     if example:
         say(f"Example: {len(report.sources)} sources, list '{report.list_name}', {report.subscribers} subscribers")
-    home = state(ctx).home
-    prefix = f"digest --home {shlex.quote(str(home))}" if home else "digest"
-    say(f"Next: '{prefix} run' collects, builds and sends (to outbox/ until you configure a provider).")
+    if step.endswith(" run"):
+        say(f"Next: '{step}' collects, builds and sends (to outbox/ until you configure a provider).")
+    elif "sources add" in step:
+        say(f"Next: add where stories come from, a feed URL, a file or a folder: '{step}'")
+        say("Then a list to send to ('digest lists add main --from-email you@example.org'), or start from")
+        say("a working example instead: 'digest init --example'.")
+    else:
+        say(f"Next: create a list to send to: '{step}'")
 
 
 def register(app: typer.Typer) -> None:

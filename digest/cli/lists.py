@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, say, state, table
+from digest.cli.shapes import with_aliases
 
 if TYPE_CHECKING:
-    pass
+    from digest.models import MailingList
 
 
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
@@ -52,9 +53,13 @@ def lists_add(
         block=_keywords(block),
     )
     if json_out:
-        out_json(asdict(row))
+        out_json(_list_doc(row))
     else:
         say(f"Created list '{name}' (from {row.from_email}{', double opt-in' if double_opt_in else ''})")
+
+
+def _list_doc(row: MailingList) -> dict[str, Any]:
+    return with_aliases(asdict(row), list_id="id", list="name")
 
 
 def _keywords(words: list[str]) -> list[str]:
@@ -100,7 +105,7 @@ def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
     counts = store.status_counts()
     rows = [
         {
-            **asdict(lst),
+            **_list_doc(lst),
             "active": consent.receivers(lst, counts.get(lst.id, {})),
             "pending": consent.pending(lst, counts.get(lst.id, {})),
         }

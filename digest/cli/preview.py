@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import webbrowser
 from typing import TYPE_CHECKING
@@ -9,7 +10,7 @@ from urllib.parse import urlencode
 
 import typer
 
-from digest.cli.common import say, state
+from digest.cli.common import out_json, say, state
 
 if TYPE_CHECKING:
     pass
@@ -21,6 +22,7 @@ def preview(
     open_browser: bool = typer.Option(False, "--open", help="Open the preview in your web browser."),
     list_name: str = typer.Option(None, "--list", help="The list (default: [default_list] in digest.toml)."),
     date: str = typer.Option(None, "--date", help="The edition's date (default: the latest edition)."),
+    json_out: bool = typer.Option(False, "--json", help='Print {"url": ...} once the preview answers.'),
 ) -> None:
     """Serve the edition on 127.0.0.1 for a browser, live-reloading.
 
@@ -35,6 +37,9 @@ def preview(
 
     def ready(base: str) -> None:  # the socket is bound: the real port is known and the page will answer
         url = f"{base}/" + (f"?{query}" if query else "")
+        if json_out:
+            out_json({"url": url})
+            sys.stdout.flush()
         say(f"Previewing on {url} (Ctrl-C to stop)")
         if open_browser:
             threading.Timer(1.0, webbrowser.open, args=(url,)).start()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, State, out_json, progress, say, state
+from digest.cli.common import JSON_HELP, State, out_json, progress, refuse, say, state
 from digest.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -22,7 +22,10 @@ def render(
     list_name: str = typer.Option(None, "--list", help="The list (default: [default_list] in digest.toml)."),
     date: str = typer.Option(None, "--date", help="The edition's date (default: the latest edition)."),
     fmt: str = typer.Option(
-        "html", "--format", help="html, text, eml (the whole message) or mjml (the template's MJML, uncompiled)."
+        None,
+        "--format",
+        show_default="html",
+        help="html, text, eml (the whole message) or mjml (the template's MJML, uncompiled).",
     ),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
     as_email: str = typer.Option(None, "--as", help="Render the copy this subscriber gets (their own links)."),
@@ -45,8 +48,14 @@ def render(
     """
     st = state(ctx)
     if archive is not None:
+        for option, given in (("--format", fmt), ("--out", out), ("--as", as_email), ("--date", date)):
+            if given is not None:
+                refuse(option, "with --archive (it writes every sent edition into the folder)")
         _archive(st, archive, list_name, as_json)
         return
+    if as_json:
+        refuse("--json", f"to --format {fmt or 'html'}: the email is the output; --json goes with --archive")
+    fmt = fmt or "html"
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     data = st.news.copy(st.news.edition(list_name, date, latest=True), fmt=fmt, email=as_email)

@@ -80,7 +80,7 @@ def send(
         verb = "would send" if dry_run else "sent"
         what = f"test copy to {to}" if to else f"Edition {report.edition}"
         say(
-            f"{what} via {report.provider}: {verb} {report.sent}, already had it {report.skipped},"
+            f"{what} via {report.provider}: {verb} {report.sent}, skipped {report.skipped} (already had it),"
             f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)"
         )
         if report.unknown:

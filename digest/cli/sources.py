@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, say, state, table
+from digest.cli.shapes import with_aliases
 from digest.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def sources_add(
     name = name or _default_name(location)
     source = st.store.add_source(name, location, weight=weight, tags=tag)
     if json_out:
-        out_json(source.public())
+        out_json(with_aliases(source.public(), source_id="id"))
     say(f"Added source '{name}' ({location})")
 
 
@@ -62,7 +63,7 @@ def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
     """
     store = state(ctx).store
     counts = store.source_story_counts()
-    rows = [s.public() | {"stories": counts.get(s.id, 0)} for s in store.sources()]
+    rows = [with_aliases(s.public(), source_id="id") | {"stories": counts.get(s.id, 0)} for s in store.sources()]
     if json_out:
         out_json(rows)
         return
@@ -76,9 +77,16 @@ def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
 
 
 @sources_app.command("remove")
-def sources_remove(ctx: typer.Context, name: str = typer.Argument(..., help="The source's name.")) -> None:
+def sources_remove(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The source's name."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Remove a source. Its stories stay in the store (editions may point at them)."""
     state(ctx).store.remove_source(name)
+    if json_out:
+        out_json({"name": name, "removed": True})
+        return
     say(f"Removed source '{name}'")
 
 

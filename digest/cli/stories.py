@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, parse_now, say, state, table
+from digest.cli.shapes import with_aliases
 
 if TYPE_CHECKING:
     pass
@@ -24,7 +25,8 @@ def stories_list(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List stories, newest first."""
-    rows = [asdict(s) for s in state(ctx).store.stories(parse_now(since, "--since"), limit)]
+    stories = state(ctx).store.stories(parse_now(since, "--since"), limit)
+    rows = [with_aliases(asdict(s), story_id="id") for s in stories]
     if json_out:
         out_json(rows)
         return
@@ -38,7 +40,7 @@ def stories_show(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show one story."""
-    row = state(ctx).store.story(story_id).as_dict()
+    row = with_aliases(state(ctx).store.story(story_id).as_dict(), story_id="id")
     if json_out:
         out_json(row)
         return
@@ -54,9 +56,13 @@ def stories_pin(
     ctx: typer.Context,
     story_id: int = typer.Argument(..., help="The story's id."),
     off: bool = typer.Option(False, "--off", help="Unpin instead."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Pin a story to the top of the next edition (or unpin it with --off)."""
     state(ctx).store.set_pinned(story_id, not off)
+    if json_out:
+        out_json({"story_id": story_id, "pinned": not off})
+        return
     say(f"{'Unpinned' if off else 'Pinned'} story {story_id}")
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.common import JSON_HELP, State, err, out_json, progress, say, state, table
+from digest.cli.common import JSON_HELP, State, err, out_json, progress, refuse, say, state, table
+from digest.cli.shapes import with_aliases
 from digest.errors import NotFoundError, SubscriberError
 from digest.models import STATUSES
 
@@ -71,7 +72,7 @@ def subs_add(
         check_deliverability=check_deliverability,
     )
     if json_out:
-        out_json(added.as_dict())
+        out_json(with_aliases(added.as_dict(), subscriber_id="id"))
         return
     say(f"{added.email}: {added.status} on '{added.list}'")
     if added.confirm_url:
@@ -149,7 +150,7 @@ def subs_show(
 
     info = subscribers.show(state(ctx).store, email)
     if json_out:
-        out_json(info)
+        out_json(with_aliases(info, subscriber_id="id"))
         return
     typer.echo(f"{info['email']}  {info['name']}  (since {info['created_at']})")
     if info["attributes"]:
@@ -176,7 +177,8 @@ def subs_list(
     list_id = st.store.list_(list_name).id if list_name else None
     lists = {lst.name: lst for lst in st.store.lists()}
     rows = [
-        {**asdict(m), "receives": m.list is not None and consent.receives(lists[m.list], m.status)}
+        with_aliases(asdict(m), subscriber_id="id")
+        | {"receives": m.list is not None and consent.receives(lists[m.list], m.status)}
         for m in st.store.subscribers(list_id, status)
     ]
     if json_out:
@@ -268,6 +270,7 @@ def subs_export(
     ctx: typer.Context,
     list_name: str = typer.Option(None, "--list", help="Only this list (adds a status column)."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP + " (with --out: the file and the count)"),
 ) -> None:
     """Export subscribers as CSV (email,name,attributes[,status]), safe to open in a spreadsheet.
 
@@ -276,6 +279,8 @@ def subs_export(
     from digest import subscribers
 
     st = state(ctx)
+    if json_out and out is None:
+        refuse("--json", "without --out: the CSV itself is what export prints; add --out FILE")
     if out is None:
         subscribers.write_export(st.store, sys.stdout, list_name)
         return
@@ -286,6 +291,9 @@ def subs_export(
             n = subscribers.write_export(st.store, fh, list_name)
     except OSError as exc:
         raise write_error(out, exc) from None
+    if json_out:
+        out_json({"out": str(out), "subscribers": n})
+        return
     say(f"Wrote {n} subscribers to {out}")
 
 

@@ -1,0 +1,379 @@
+"""The JSON documents the commands print with ``--json``, as types.
+
+Reports the library already types (``SendReport``, ``Check``, ``SourceResult``...) are used as they are;
+the documents below are the ones whose keys differ from a dataclass's fields, or that a command builds.
+``docs/json.md`` is generated from these (``python -m digest.cli.jsondoc --write docs/json.md``) and a
+test runs every command and validates what it prints against that file.
+
+One name per concept: ``story_id``, ``subscriber_id``, ``list_id``, ``edition`` (an edition's id),
+``list`` (a list's name). Keys marked *alias* are the older names, kept for one release.
+
+Only ``typing`` here: command modules import it at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class ErrorBody(TypedDict):
+    message: str  # the line a person reads on stderr without --json
+    hint: str  # its how-to-fix part ("" when the message names none)
+    exit_code: int  # the process's exit code: 1 a user error, 2 a usage error, 3 partly done
+
+
+class ErrorDoc(TypedDict):
+    error: ErrorBody
+
+
+class VersionDoc(TypedDict):
+    version: str
+
+
+class InitDoc(TypedDict):
+    home: str
+    created_config: bool
+    sources: list[str]
+    list: str | None
+    subscribers: int
+    next: str  # the command to run next
+
+
+class ScheduleDoc(TypedDict):
+    line: str
+    installed: bool
+    home: str
+    log: str
+    run_log: str
+
+
+class SourceDoc(TypedDict):
+    source_id: int
+    id: int  # alias of source_id
+    name: str
+    location: str
+    kind: str | None
+    weight: float
+    tags: list[str]
+    created_at: str
+    etag: str | None
+    last_modified: str | None
+    last_attempt_at: str | None
+    last_success_at: str | None
+    last_error: str | None
+    consecutive_failures: int
+    last_warning: str | None
+
+
+class SourceRow(SourceDoc):
+    stories: int
+
+
+class SourceRemoved(TypedDict):
+    name: str
+    removed: bool
+
+
+class CollectSource(TypedDict):
+    name: str
+    location: str
+    new: int
+    updated: int
+    unchanged: int
+    error: str | None
+    warning: str | None
+
+
+class CollectDoc(TypedDict):
+    new: int
+    updated: int
+    unchanged: int
+    failed: int
+    sources: list[CollectSource]
+
+
+class StoryRow(TypedDict):
+    story_id: int
+    id: int  # alias of story_id
+    title: str
+    url: str | None
+    published_at: str
+    collected_at: str
+    pinned: bool
+    source: str | None
+
+
+class StoryDoc(TypedDict):
+    story_id: int
+    id: int  # alias of story_id
+    identity: str
+    source_id: int | None
+    title: str
+    url: str | None
+    guid: str | None
+    author: str | None
+    published_at: str
+    collected_at: str
+    updated_at: str | None
+    summary: str
+    body_text: str
+    body_html: str
+    image_url: str | None
+    tags: list[str]
+    language: str | None
+    comments: int | None
+    engagement: dict[str, int]
+    pinned: bool
+    source: str | None
+    source_weight: float | None
+
+
+class PinDoc(TypedDict):
+    story_id: int
+    pinned: bool
+
+
+class Why(TypedDict):
+    recency: float
+    engagement: float
+    coverage: float
+    keywords: float
+    pinned: float
+    source_factor: float
+    age_hours: float
+    outlets: int
+    engagement_figures: dict[str, int]
+    boosted_by: NotRequired[list[str]]
+    blocked_by: NotRequired[list[str]]
+    undated: NotRequired[bool]
+
+
+class RankedStory(TypedDict):
+    rank: NotRequired[int]  # picked stories only
+    story_id: int
+    title: str
+    url: str | None
+    source: str | None
+    score: float
+    why: Why
+    also: list[dict[str, Any]]
+    reason: NotRequired[str]  # why a runner-up lost
+
+
+class RankDoc(TypedDict):
+    now: str | None
+    list: str | None
+    considered: int
+    pool: int
+    clusters: int
+    stories: list[RankedStory]
+    runners_up: list[RankedStory]
+
+
+class BuildDoc(TypedDict):
+    edition: int
+    list: str
+    date: str
+    subject: str
+    stories: list[dict[str, Any]]
+    warnings: list[str]
+
+
+class ArchiveDoc(TypedDict):
+    out: str
+    index: str
+    editions: int
+    pages: list[str]
+    lists: list[str]
+
+
+class ServingDoc(TypedDict):
+    url: str  # where it answers (printed once it does)
+
+
+class TemplatesInitDoc(TypedDict):
+    templates_dir: str
+    written: list[str]
+    kept: list[str]
+
+
+class TemplateRow(TypedDict):
+    template: str
+    overridden: bool
+    path: str
+
+
+class ListDoc(TypedDict):
+    list_id: int
+    id: int  # alias of list_id
+    list: str
+    name: str  # alias of list
+    from_email: str
+    from_name: str
+    reply_to: str
+    subject_prefix: str
+    address: str
+    double_opt_in: bool
+    boost: list[str]
+    block: list[str]
+    created_at: str
+    title: str
+    description: str
+
+
+class ListRow(ListDoc):
+    active: int  # who receives the next edition
+    pending: int  # waiting for their confirmation click
+
+
+class KeywordsDoc(TypedDict):
+    list: str
+    boost: list[str]
+    block: list[str]
+
+
+class SubscriberAdded(TypedDict):
+    subscriber_id: int
+    id: int  # alias of subscriber_id
+    email: str
+    list: str
+    status: str
+    confirm_url: str | None
+
+
+class Unsubscribed(TypedDict):
+    email: str
+    unsubscribed: list[str]  # the lists they left
+
+
+class Erased(TypedDict):
+    email: str
+    erased: bool
+
+
+class Subscription(TypedDict):
+    list: str
+    status: str
+    created_at: str
+    updated_at: str
+
+
+class SentTo(TypedDict):
+    edition: int
+    list: str
+    date: str
+    subject: str
+    status: str
+    message_id: str | None
+    at: str
+
+
+class SubscriberDoc(TypedDict):
+    subscriber_id: int
+    id: int  # alias of subscriber_id
+    email: str
+    name: str
+    attributes: dict[str, Any]
+    created_at: str
+    subscriptions: list[Subscription]
+    sent: list[SentTo]
+
+
+class MemberRow(TypedDict):
+    subscriber_id: int
+    id: int  # alias of subscriber_id
+    email: str
+    name: str
+    created_at: str
+    list: str | None
+    status: str | None
+    receives: bool
+
+
+class Rejected(TypedDict):
+    line: int
+    email: str
+    reason: str
+    file: NotRequired[str]
+
+
+class ImportDoc(TypedDict):
+    added: int
+    updated: int
+    unchanged: int
+    rejected: list[Rejected]
+
+
+class ExportDoc(TypedDict):
+    out: str
+    subscribers: int
+
+
+class SyncFile(TypedDict):
+    list: str
+    file: str
+    added: NotRequired[int]
+    updated: NotRequired[int]
+    unchanged: NotRequired[int]
+    rejected: NotRequired[int]
+    error: str | None
+
+
+class SyncDoc(ImportDoc):
+    lists: list[SyncFile]
+
+
+class RunList(TypedDict):
+    list: str
+    edition: NotRequired[int]
+    date: NotRequired[str]
+    provider: NotRequired[str]
+    sent: NotRequired[int]
+    skipped: NotRequired[int | str]  # a count, or why the list was skipped (nothing new)
+    failed: NotRequired[int]
+    unknown: NotRequired[int]
+    requests: NotRequired[int]
+    retried: NotRequired[int]
+    dry_run: NotRequired[bool]
+    halted: NotRequired[bool]
+    errors: NotRequired[list[str]]
+    web_copy: NotRequired[str]
+    error: NotRequired[str]
+
+
+class Unfinished(TypedDict):
+    list: str
+    edition: int
+    date: str
+    failed: int
+    unknown: int
+
+
+class RunDoc(TypedDict):
+    collect: CollectDoc
+    lists: list[RunList]
+    unfinished: list[Unfinished]
+    exit_code: int
+
+
+class StatsRow(TypedDict):
+    edition: int
+    list: str
+    date: str
+    subject: str
+    sent: int
+    failed: int
+    unknown: int
+    delivered: int
+    bounced: int
+    dropped: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+    complained: int
+
+
+def with_aliases(row: dict[str, Any], **canonical: str) -> dict[str, Any]:
+    """``row`` with each ``canonical=old`` key added beside its old name (kept as an alias for one release)."""
+    out = {new: row[old] for new, old in canonical.items()}
+    return out | row
