@@ -11,7 +11,7 @@ import re
 # Where a message's fix starts: "what went wrong: run 'digest build'" or "...; pick another with --port".
 _FIX = re.compile(
     r"(?:: |; |, | \()(?=(?:run|use|give|create|export|set|fix|pick|add|pass|check|see|unset|did you mean|try|"
-    r"install|edit|remove|rename|wait|put|name|keep|ask|open)\b)"
+    r"install|edit|remove|rename|wait|put|name|keep|ask|open|collect|lower|raise|make|start|choose|delete)\b)"
 )
 
 

@@ -54,8 +54,9 @@ def test_nothing_new_says_so_and_is_configurable(cli, store: Store, home: Path) 
     story(store, s, "Only story of the day on the harbour", hours_ago=1)
     (home / "digest.toml").write_text("[rank]\nmin_stories = 2\n", encoding="utf-8")
     result = cli("build", "--now", DAY1, "--json", code=1)
-    assert result.stdout == ""
-    [line] = result.stderr.strip().splitlines()
+    error = json.loads(result.stdout)["error"]  # under --json the error is the one document on stdout
+    line, code = error["message"], error["exit_code"]
+    assert code == 1 and "min_stories" in error["hint"]
     assert "nothing new for 'main'" in line and "1 new stories" in line and "min_stories" in line
     assert store.scalar("SELECT count(*) FROM editions") == 0
     (home / "digest.toml").write_text("[rank]\nmin_stories = 2\nskip_when_nothing_new = false\n", encoding="utf-8")

@@ -119,8 +119,9 @@ def test_two_processes_on_one_edition_only_one_sends(initialised: Path, standin:
     try:
         wait_for(lambda: len(standin.requests) >= 1)
         code, out, err = finish(digest(initialised, standin, "send", "--json"))
-        assert code == 1 and out == ""
-        assert "being sent by another process" in err and "--wait" in err and "Traceback" not in err
+        error = json.loads(out)["error"]  # under --json the error is the one document on stdout
+        assert code == 1 == error["exit_code"] and "Traceback" not in err
+        assert "being sent by another process" in error["message"] and "--wait" in error["message"]
         today = f"{clock.now().date().isoformat()}T07:00:00Z"  # the edition make_edition built is today's
         waiter = digest(initialised, standin, "run", "--json", "--wait", "30", "--now", today)
         second = digest(initialised, standin, "send", "--json", "--wait", "30")
