@@ -68,9 +68,16 @@ def documents() -> dict[str, tuple[Any, str]]:
 # -- JSON Schema from Python types ---------------------------------------------------------------
 
 
+def _library_types() -> dict[str, Any]:
+    """The library's types that shapes.py names only for type checkers (it must not import them at start-up)."""
+    from digest.collect import SourceResult
+
+    return {"SourceResult": SourceResult}
+
+
 def _fields(tp: Any) -> tuple[dict[str, Any], set[str]]:
     """Each field's type and the required ones (``NotRequired`` read here: the annotations are strings)."""
-    hints = typing.get_type_hints(tp, include_extras=True)
+    hints = typing.get_type_hints(tp, localns=_library_types(), include_extras=True)
     if dataclasses.is_dataclass(tp):
         names = [f.name for f in dataclasses.fields(tp)]
         return {n: hints[n] for n in names}, set(names)

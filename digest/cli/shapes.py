@@ -13,7 +13,10 @@ Only ``typing`` here: command modules import it at start-up.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+if TYPE_CHECKING:  # library types named in the documents; jsondoc resolves them, start-up never loads them
+    from digest.collect import SourceResult
 
 
 class ErrorBody(TypedDict):
@@ -74,22 +77,12 @@ class SourceRemoved(TypedDict):
     removed: bool
 
 
-class CollectSource(TypedDict):
-    name: str
-    location: str
-    new: int
-    updated: int
-    unchanged: int
-    error: str | None
-    warning: str | None
-
-
 class CollectDoc(TypedDict):
     new: int
     updated: int
     unchanged: int
     failed: int
-    sources: list[CollectSource]
+    sources: list[SourceResult]  # one per source, as collected
 
 
 class StoryRow(TypedDict):
@@ -166,6 +159,7 @@ class RankDoc(TypedDict):
     considered: int
     pool: int
     clusters: int
+    advice: NotRequired[str]  # what to change when the window holds nothing
     stories: list[RankedStory]
     runners_up: list[RankedStory]
 

@@ -113,6 +113,16 @@ def _document(stdout: str) -> Any:
     return doc
 
 
+def _validate(doc: Any, command: str) -> None:
+    try:
+        jsonschema.validate(doc, SCHEMAS[command])
+    except jsonschema.ValidationError as exc:
+        pytest.fail(
+            f"digest {command} --json printed what docs/json.md does not say: {exc.message} at {list(exc.path)}."
+            " Update its type in digest/cli/shapes.py, then: python -m digest.cli.jsondoc --write docs/json.md"
+        )
+
+
 def test_the_document_is_generated_from_the_types() -> None:
     assert DOC.read_text(encoding="utf-8") == generate(), "run: python -m digest.cli.jsondoc --write docs/json.md"
 
@@ -142,7 +152,7 @@ def test_success_matches_the_documented_shape(news: Path, command: str) -> None:
         _invoke(["--home", str(news), *_fill(step, news, n)])
     done = _invoke(["--home", str(news), *_fill(args, news, 0), "--json"])
     assert done.exit_code in codes, done.output
-    jsonschema.validate(_document(done.stdout), SCHEMAS[command])
+    _validate(_document(done.stdout), command)
 
 
 @pytest.mark.parametrize("command", list(CASES))
@@ -157,7 +167,7 @@ def test_errors_are_one_json_document_with_the_exit_code(tmp_path: Path, command
         done = _invoke(["--home", str(not_a_home), *_fill(args, tmp_path, 0), "--json"])
         assert done.exit_code == 1, done.output
     doc = _document(done.stdout)
-    jsonschema.validate(doc, SCHEMAS["error"])
+    _validate(doc, "error")
     assert doc["error"]["exit_code"] == done.exit_code
     assert doc["error"]["message"]
 
@@ -167,7 +177,7 @@ def test_usage_errors_under_json_are_documents_too(command: str) -> None:
     done = _invoke([*CASES[command][1], "--no-such-option", "--json"])
     assert done.exit_code == 2
     doc = _document(done.stdout)
-    jsonschema.validate(doc, SCHEMAS["error"])
+    _validate(doc, "error")
     assert "--no-such-option" in doc["error"]["message"] and "--help" in doc["error"]["hint"]
 
 
@@ -203,10 +213,10 @@ def test_sync_suppressions_document(news: Path) -> None:
             mp.setenv(k, v)
         done = _invoke(["--home", str(news), "subscribers", "sync-suppressions", "--json"])
     assert done.exit_code == 0, done.output
-    jsonschema.validate(_document(done.stdout), SCHEMAS["subscribers sync-suppressions"])
+    _validate(_document(done.stdout), "subscribers sync-suppressions")
     failed = _invoke(["--home", str(news), "subscribers", "sync-suppressions", "--json"])  # no key now
     assert failed.exit_code == 1
-    jsonschema.validate(_document(failed.stdout), SCHEMAS["error"])
+    _validate(_document(failed.stdout), "error")
 
 
 @pytest.mark.slow
@@ -225,7 +235,7 @@ def test_serving_commands_print_their_url_as_one_document(news: Path, command: s
                 if line.startswith("}"):
                     break
             doc = _document(text)
-            jsonschema.validate(doc, SCHEMAS[command])
+            _validate(doc, command)
             assert doc["url"].startswith("http://127.0.0.1:")
         finally:
             proc.terminate()
