@@ -243,6 +243,8 @@ class Unsubscribed(TypedDict):
 class Erased(TypedDict):
     email: str
     erased: bool
+    files: int  # outbox files removed with them
+    log_lines: int  # log lines removed with them
 
 
 class Subscription(TypedDict):
@@ -296,6 +298,10 @@ class ImportDoc(TypedDict):
     updated: int
     unchanged: int
     rejected: list[Rejected]
+    warnings: list[dict[str, Any]]  # imported, with something left out or folded
+    suppressed: int  # people the file marks as gone: kept from all mail
+    format: str  # the export format the file was read as
+    unused_columns: list[str]
 
 
 class ExportDoc(TypedDict):
