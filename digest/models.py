@@ -264,3 +264,167 @@ class Suppression:
     email_hash: str
     reason: str
     suppressed_at: str
+
+
+# -- editions and the send ledger ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """A digest frozen for one list and date. ``now`` is the time it was ranked as of; times are ISO strings."""
+
+    id: int
+    list_id: int
+    list: str  # the list's name
+    date: str
+    subject: str
+    preheader: str
+    now: str
+    built_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEdition:
+    """An edition that went to at least one reader (what the archive lists)."""
+
+    id: int
+    list_id: int
+    list: str
+    date: str
+    subject: str
+    built_at: str
+    stories: int  # how many stories it holds
+    sent_at: str  # when its first copy went
+
+
+@dataclass(frozen=True, slots=True)
+class EditionStory:
+    """One story of an edition in rank order: its score's parts, and its text as it was when built."""
+
+    rank: int
+    story_id: int
+    score: float
+    why: dict[str, Any]
+    also: list[dict[str, Any]]  # other coverage: story_id, title, url, source
+    title: str
+    url: str | None
+    summary: str
+    body_text: str
+    image_url: str | None
+    author: str | None
+    published_at: str
+    language: str | None
+    source: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (what the templates see as ``story``)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDetails:
+    """What a ranking explanation shows of a story."""
+
+    id: int
+    title: str
+    url: str | None
+    published_at: str
+    comments: int | None
+    engagement: dict[str, int]
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds a named lock (a send of one edition): process, host, run and heartbeat."""
+
+    name: str
+    owner: str
+    pid: int
+    host: str
+    acquired_at: str
+    heartbeat_at: str
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One request's worth of recipients in the ledger (``send_batches``)."""
+
+    id: int
+    edition_id: int
+    provider: str
+    status: str  # in_flight | sent | failed | unknown
+    size: int
+    attempts: int
+    message_id: str | None
+    error: str | None
+    pid: int | None
+    started_at: str
+    finished_at: str | None
+    run_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendRow:
+    """One reader's row in the ledger for one edition, with the edition's date, subject and list."""
+
+    id: int
+    edition_id: int
+    subscriber_id: int
+    email: str
+    batch_id: int | None
+    status: str  # in_flight | sent | failed | unknown
+    message_id: str | None
+    error: str | None
+    created_at: str
+    updated_at: str
+    unknown_retries: int
+    date: str
+    subject: str
+    list: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendCounts:
+    """An edition's ledger rows by status."""
+
+    in_flight: int = 0
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.in_flight + self.sent + self.failed + self.unknown
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedEdition:
+    """An earlier edition of a list that still owes someone: its failed and unknown rows."""
+
+    list: str
+    edition: int
+    date: str
+    failed: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class EditionStats:
+    """One edition's figures: the ledger's (sent, failed, unknown) and people per delivery event."""
+
+    edition: int
+    list: str
+    date: str
+    subject: str
+    sent: int
+    failed: int
+    unknown: int
+    delivered: int
+    bounced: int
+    dropped: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+    complained: int

@@ -139,7 +139,7 @@ class Newsletter:
             when = f" for {day}" if day else ""
             hint = " (or pass --date)" if date is None and not latest else ""
             raise NotFoundError(f"no edition of '{list_row.name}'{when}: run 'digest build'{hint}")
-        return int(found["id"])
+        return found.id
 
     def render(self, edition_id: int) -> Rendered:
         """The edition's rendered artefact (subject, preheader, HTML and text with per-reader placeholders): the one

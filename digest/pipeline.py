@@ -10,7 +10,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date as date_type
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -75,8 +75,8 @@ def build_edition(
         raise ConfigError(f"--date {day!r} is not a date; use YYYY-MM-DD") from None
     list_row = store.list_(list_name)
     existing = store.find_edition(list_row.id, day)
-    if existing and sum(store.send_counts(existing["id"]).values()):
-        return _report(store, existing["id"], frozen=True)
+    if existing and store.send_counts(existing.id).total:
+        return _report(store, existing.id, frozen=True)
     result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
     wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
     if len(result.picked) < wanted:
@@ -93,7 +93,7 @@ def build_edition(
     picked = result.picked
     warnings: list[str] = []
     # the subject a rebuild starts from is the kept one; rendering (once) writes the subject of what it renders
-    subject, preheader = (existing["subject"], existing["preheader"]) if existing else ("", "")
+    subject, preheader = (existing.subject, existing.preheader) if existing else ("", "")
     try:
         edition_id, _ = _freeze_and_render(store, config, list_row.id, day, subject, preheader, now, picked, stories)
     except TemplateError:
@@ -141,18 +141,18 @@ def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     edition = store.edition(edition_id)
     stories = [
         {
-            "rank": s["rank"],
-            "story_id": s["story_id"],
-            "title": s["title"],
-            "url": s["url"],
-            "score": round(s["score"], 6),
-            "why": s["why"],
-            "source": s["source"],
-            "also": s["also"],
+            "rank": s.rank,
+            "story_id": s.story_id,
+            "title": s.title,
+            "url": s.url,
+            "score": round(s.score, 6),
+            "why": s.why,
+            "source": s.source,
+            "also": s.also,
         }
         for s in store.edition_stories(edition_id)
     ]
-    return BuildReport(edition_id, edition["list"], edition["date"], edition["subject"], stories, frozen)
+    return BuildReport(edition_id, edition.list, edition.date, edition.subject, stories, frozen)
 
 
 @dataclass
@@ -224,11 +224,11 @@ def run(
             name = list_row.name
             # never silently: recipients an earlier edition still owes are said every run, for a week
             for left in store.unfinished_editions(list_row.id, today, week_ago):
-                report.unfinished.append({"list": name, **left})
+                report.unfinished.append(asdict(left))
                 tell_error(
-                    f"{name}: edition {left['edition']} of {left['date']} still has {left['failed']} failed"
-                    f" and {left['unknown']} unknown recipients: 'digest send --list {name} --date"
-                    f" {left['date']}' retries the failed (add --retry-unknown for the unknown)"
+                    f"{name}: edition {left.edition} of {left.date} still has {left.failed} failed"
+                    f" and {left.unknown} unknown recipients: 'digest send --list {name} --date"
+                    f" {left.date}' retries the failed (add --retry-unknown for the unknown)"
                 )
             if halt is not None and halt.is_set():
                 report.lists.append({"list": name, "halted": True})

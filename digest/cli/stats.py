@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import typer
@@ -28,7 +29,7 @@ def stats(
         digest stats --edition 3 --json
     """
     st = state(ctx)
-    rows = st.store.edition_stats(edition)
+    rows = [asdict(r) for r in st.store.edition_stats(edition)]
     if edition is not None and not rows:
         raise NotFoundError(f"no edition with id {edition}: see 'digest stats' for the editions")
     if json_out:

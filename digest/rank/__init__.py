@@ -212,7 +212,7 @@ def rank(
             "source_factor": round(float(p.factor[i]), 6),
             "age_hours": round(float(p.age[i]), 2),
             "outlets": e.outlets,
-            "engagement_figures": {**({"comments": d["comments"]} if d["comments"] else {}), **d["engagement"]},
+            "engagement_figures": {**({"comments": d.comments} if d.comments else {}), **d.engagement},
         }
         if boosted.get(i):
             why["boosted_by"] = boosted[i]
@@ -223,18 +223,18 @@ def rank(
         also = [
             {
                 "story_id": int(w.id[j]),
-                "title": details[int(w.id[j])]["title"],
-                "url": details[int(w.id[j])]["url"],
-                "source": details[int(w.id[j])]["source"],
+                "title": details[int(w.id[j])].title,
+                "url": details[int(w.id[j])].url,
+                "source": details[int(w.id[j])].source,
             }
             for j in e.members
             if j != i
         ]
         return Ranked(
             int(w.id[i]),
-            d["title"],
-            d["url"],
-            d["source"],
+            d.title,
+            d.url,
+            d.source,
             e.score,
             why,
             also,

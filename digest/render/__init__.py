@@ -83,8 +83,9 @@ def make_context(
 
 def edition_context(store: Store, config: Config, edition_id: int) -> dict[str, Any]:
     edition = store.edition(edition_id)
-    list_row = store.list_by_id(edition["list_id"])
-    return make_context(config, list_row, edition_id, edition["date"], store.edition_stories(edition_id))
+    list_row = store.list_by_id(edition.list_id)
+    stories = [s.as_dict() for s in store.edition_stories(edition_id)]
+    return make_context(config, list_row, edition_id, edition.date, stories)
 
 
 def render_sources(config: Config, context: dict[str, Any]) -> tuple[str, str, str, str]:

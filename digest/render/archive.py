@@ -35,15 +35,15 @@ def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:
     """Editions that went out to at least one reader, newest first, with what the index shows."""
     return [
         {
-            "id": e["id"],
-            "date": e["date"],
-            "date_long": long_date(e["date"]),
-            "list": e["list"],
-            "list_title": e.get("list_title") or e["list"],
-            "subject": e["subject"],
-            "stories": e["stories"],
-            "sent_at": e["sent_at"],
-            "built_at": e["built_at"],
+            "id": e.id,
+            "date": e.date,
+            "date_long": long_date(e.date),
+            "list": e.list,
+            "list_title": e.list,
+            "subject": e.subject,
+            "stories": e.stories,
+            "sent_at": e.sent_at,
+            "built_at": e.built_at,
         }
         for e in store.published_editions(today(), list_id)
     ]

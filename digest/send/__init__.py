@@ -65,7 +65,7 @@ def web_values(config: Config, edition_id: int) -> dict[str, str]:
 def edition_mail(config: Config, store: Store, edition_id: int, rendered: Rendered, test: bool = False) -> EditionMail:
     """What every reader's copy of the edition shares; ``rendered`` is the edition's artefact (the caller renders)."""
     edition = store.edition(edition_id)
-    list_row = store.list_by_id(edition["list_id"])
+    list_row = store.list_by_id(edition.list_id)
     domain = list_row.from_email.rpartition("@")[2] or "digest.local"
     return EditionMail(
         edition_id=edition_id,
@@ -118,8 +118,8 @@ def acquire_send_lock(store: Store, edition_id: int, wait_s: float, run_id: str)
         if left <= 0:
             waited = f" after waiting {wait_s:g}s" if wait_s > 0 else ""
             raise LockedError(
-                f"edition {edition_id} is being sent by another process (pid {holder['pid']} on {holder['host']},"
-                f" since {holder['acquired_at']}){waited}; let it finish, or pass --wait SECONDS to wait for it"
+                f"edition {edition_id} is being sent by another process (pid {holder.pid} on {holder.host},"
+                f" since {holder.acquired_at}){waited}; let it finish, or pass --wait SECONDS to wait for it"
             )
         time.sleep(min(0.2, left))
 
@@ -292,7 +292,7 @@ def send_edition(
     try:
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
         edition = store.edition(edition_id)
-        list_row = store.list_by_id(edition["list_id"])
+        list_row = store.list_by_id(edition.list_id)
         size = max(1, impl.batch_size)
         if dry_run:
             mail = edition_mail(config, store, edition_id, rendered)
@@ -306,13 +306,13 @@ def send_edition(
             with _Heartbeat(store, lock, run_id):
                 orphans = store.orphaned_batches(edition_id, run_id)
                 if orphans:
-                    store.mark_unknown([b["id"] for b in orphans], "left in flight by a process that stopped")
-                report.skipped = store.send_counts(edition_id)["sent"]
+                    store.mark_unknown([b.id for b in orphans], "left in flight by a process that stopped")
+                report.skipped = store.send_counts(edition_id).sent
                 mail = edition_mail(config, store, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)
                 )
-                report.unknown = store.send_counts(edition_id)["unknown"]
+                report.unknown = store.send_counts(edition_id).unknown
         finally:
             store.release_lock(lock, run_id)
         return report
@@ -368,7 +368,7 @@ def _dry_run(
     """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
     it would leave (bodies, messages); send nothing, write nothing."""
     edition_id = mail.edition_id
-    report.skipped = store.send_counts(edition_id)["sent"]
+    report.skipped = store.send_counts(edition_id).sent
     size, active = max(1, impl.batch_size), consent.receiving(list_row)
     again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
     retried = 0
@@ -388,7 +388,7 @@ def _dry_run(
         if progress:
             progress(len(batch))
     report.retried = retried
-    report.unknown = store.send_counts(edition_id)["unknown"] - retried
+    report.unknown = store.send_counts(edition_id).unknown - retried
     return report
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from digest import clock
 from digest.errors import LockedError, NotFoundError
-from digest.models import Ranked, iso
+from digest.models import Edition, EditionStory, LockHolder, PublishedEdition, Ranked, iso
 from digest.store.base import QueryBase, dumps, loads
 
 # What an edition keeps of each story as it was when built (the rest is read live).
@@ -15,7 +16,7 @@ SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_
 
 
 class EditionQueries(QueryBase):
-    live_lock: Callable[[str], dict[str, Any] | None]  # from SendQueries, which Store mixes in
+    live_lock: Callable[[str], LockHolder | None]  # from SendQueries, which Store mixes in
 
     def freeze_edition(
         self,
@@ -44,8 +45,8 @@ class EditionQueries(QueryBase):
                 held = self.live_lock(f"send:edition:{old}")
                 if held is not None:
                     raise LockedError(
-                        f"edition {old} ({date}) is being sent by another process (pid {held['pid']} on"
-                        f" {held['host']}, since {held['acquired_at']}); let the send finish instead of rebuilding"
+                        f"edition {old} ({date}) is being sent by another process (pid {held.pid} on"
+                        f" {held.host}, since {held.acquired_at}); let the send finish instead of rebuilding"
                     )
                 edition_id = int(old)
                 self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (edition_id,))
@@ -80,45 +81,32 @@ class EditionQueries(QueryBase):
             )
         return edition_id
 
-    def edition(self, edition_id: int) -> dict[str, Any]:
-        row = self.row(
-            "SELECT editions.*, lists.name AS list FROM editions JOIN lists ON lists.id = editions.list_id"
-            " WHERE editions.id = ?",
-            (edition_id,),
-        )
-        if row is None:
+    def edition(self, edition_id: int) -> Edition:
+        found = self.row(_EDITION + " WHERE editions.id = ?", (edition_id,))
+        if found is None:
             raise NotFoundError(f"no edition {edition_id}: build one with 'digest build'")
-        return row
+        return Edition(**found)
 
-    def find_edition(self, list_id: int, date: str | None = None) -> dict[str, Any] | None:
-        sql = "SELECT editions.*, lists.name AS list FROM editions JOIN lists ON lists.id = editions.list_id"
-        sql += " WHERE editions.list_id = ?"
+    def find_edition(self, list_id: int, date: str | None = None) -> Edition | None:
+        """The list's edition for ``date``, or its latest one when ``date`` is None."""
+        sql = _EDITION + " WHERE editions.list_id = ?"
         params: list[Any] = [list_id]
         if date is not None:
             sql += " AND editions.date = ?"
             params.append(date)
-        return self.row(sql + " ORDER BY editions.date DESC, editions.id DESC LIMIT 1", params)
+        found = self.row(sql + " ORDER BY editions.date DESC, editions.id DESC LIMIT 1", params)
+        return Edition(**found) if found else None
 
-    def editions(self, list_id: int | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT editions.*, lists.name AS list, (SELECT count(*) FROM edition_stories es"
-            " WHERE es.edition_id = editions.id) AS stories FROM editions JOIN lists ON lists.id = editions.list_id"
-        )
-        params: list[Any] = []
-        if list_id is not None:
-            sql += " WHERE editions.list_id = ?"
-            params.append(list_id)
-        return self.rows(sql + " ORDER BY editions.date DESC, lists.name", params)
-
-    def published_editions(self, until: str, list_id: int | None = None) -> list[dict[str, Any]]:
+    def published_editions(self, until: str, list_id: int | None = None) -> list[PublishedEdition]:
         """Editions that went to at least one reader, dated ``until`` or earlier, newest first.
 
-        Each row has ``sent_at``: when the first copy went. A draft (built, never sent) is not here,
-        and neither is a test copy (those are not in the ledger).
+        ``sent_at`` is when the first copy went. A draft (built, never sent) is not here, and neither is
+        a test copy (those are not in the ledger).
         """
         sql = (
-            "SELECT editions.*, lists.name AS list, (SELECT count(*) FROM edition_stories es"
-            " WHERE es.edition_id = editions.id) AS stories, (SELECT min(s.updated_at) FROM sends s"
+            "SELECT editions.id, editions.list_id, lists.name AS list, editions.date, editions.subject,"
+            " editions.built_at, (SELECT count(*) FROM edition_stories es WHERE es.edition_id = editions.id)"
+            " AS stories, (SELECT min(s.updated_at) FROM sends s"
             " WHERE s.edition_id = editions.id AND s.status = 'sent') AS sent_at"
             " FROM editions JOIN lists ON lists.id = editions.list_id WHERE editions.date <= ?"
         )
@@ -127,7 +115,7 @@ class EditionQueries(QueryBase):
             sql += " AND editions.list_id = ?"
             params.append(list_id)
         sql = f"SELECT * FROM ({sql}) WHERE sent_at IS NOT NULL"
-        return self.rows(sql + " ORDER BY date DESC, list, id DESC", params)
+        return [PublishedEdition(**r) for r in self.rows(sql + " ORDER BY date DESC, list, id DESC", params)]
 
     def is_published(self, edition_id: int, until: str) -> bool:
         return bool(
@@ -150,8 +138,8 @@ class EditionQueries(QueryBase):
             )
         )
 
-    def edition_stories(self, edition_id: int) -> list[dict[str, Any]]:
-        """The frozen stories of an edition, in rank order, with what rendering needs."""
+    def edition_stories(self, edition_id: int) -> list[EditionStory]:
+        """The frozen stories of an edition, in rank order, as they were when it was built."""
         rows = self.rows(
             "SELECT es.rank, es.score, es.why, es.also, es.snapshot, stories.id AS story_id, stories.title,"
             " stories.url, stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
@@ -160,8 +148,16 @@ class EditionQueries(QueryBase):
             " WHERE es.edition_id = ? ORDER BY es.rank",
             (edition_id,),
         )
+        out = []
         for r in rows:
-            r["why"] = loads(r["why"], {})
-            r["also"] = loads(r["also"], [])
-            r.update(loads(r.pop("snapshot"), {}))
-        return rows
+            snapshot = loads(r.pop("snapshot"), {})
+            r.update({k: v for k, v in snapshot.items() if k in _STORY_FIELDS})
+            out.append(EditionStory(**r | {"why": loads(r["why"], {}), "also": loads(r["also"], [])}))
+        return out
+
+
+_EDITION = (
+    "SELECT editions.id, editions.list_id, lists.name AS list, editions.date, editions.subject, editions.preheader,"
+    " editions.now, editions.built_at FROM editions JOIN lists ON lists.id = editions.list_id"
+)
+_STORY_FIELDS = frozenset(f.name for f in fields(EditionStory))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from digest import clock
-from digest.models import iso
+from digest.models import EditionStats, iso
 from digest.store.base import QueryBase, dumps
 
 
@@ -48,7 +48,7 @@ class EventQueries(QueryBase):
     def edition_list_id(self, edition_id: int) -> int | None:
         return self.scalar("SELECT list_id FROM editions WHERE id = ?", (edition_id,))
 
-    def edition_stats(self, edition_id: int | None = None) -> list[dict[str, Any]]:
+    def edition_stats(self, edition_id: int | None = None) -> list[EditionStats]:
         """Per edition: sent, failed, unknown (the ledger) and distinct people per delivery event."""
 
         def people(*names: str) -> str:
@@ -70,5 +70,7 @@ class EventQueries(QueryBase):
             " FROM editions e JOIN lists l ON l.id = e.list_id"
         )
         if edition_id is not None:
-            return self.rows(sql + " WHERE e.id = ?", (edition_id,))
-        return self.rows(sql + " ORDER BY e.date, l.name")
+            rows = self.rows(sql + " WHERE e.id = ?", (edition_id,))
+        else:
+            rows = self.rows(sql + " ORDER BY e.date, l.name")
+        return [EditionStats(**r) for r in rows]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from digest.models import iso, parse_iso
+from digest.models import StoryDetails, iso, parse_iso
 from digest.store.base import QueryBase, loads
 
 # Columns of :meth:`RankQueries.rank_window`, in order.
@@ -72,7 +72,7 @@ class RankQueries(QueryBase):
         )
         return {r[0]: r[1:] for r in rows}
 
-    def rank_details(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    def rank_details(self, ids: Iterable[int]) -> dict[int, StoryDetails]:
         """What an explanation shows of a story: title, URL, source, dates and engagement figures."""
         rows = self.rows(
             "SELECT s.id, s.title, s.url, s.published_at, s.comments, s.engagement, sources.name AS source"
@@ -80,9 +80,7 @@ class RankQueries(QueryBase):
             " WHERE s.id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(set(ids))),),
         )
-        for r in rows:
-            r["engagement"] = loads(r["engagement"], {})
-        return {r["id"]: r for r in rows}
+        return {r["id"]: StoryDetails(**r | {"engagement": loads(r["engagement"], {})}) for r in rows}
 
     def newest_story(self, until: datetime) -> tuple[int, datetime] | None:
         """``(id, published_at)`` of the most recent story dated ``until`` or earlier."""

@@ -13,10 +13,9 @@ import socket
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from digest import clock
-from digest.models import iso, parse_iso
+from digest.models import Batch, LockHolder, SendCounts, SendRow, UnfinishedEdition, iso, parse_iso
 from digest.store.base import QueryBase
 
 STALE_AFTER_S = 600.0  # a lock held on another host whose heartbeat is older than this is taken over
@@ -49,38 +48,36 @@ def _process_started(pid: int) -> datetime | None:
         return None
 
 
-def lock_is_live(held: Mapping[str, Any], stale_after: float = STALE_AFTER_S) -> bool:
+def lock_is_live(held: LockHolder, stale_after: float = STALE_AFTER_S) -> bool:
     """Whether a lock row's holder may still be at work.
 
     On this host: its process is alive (and is not a newer process that reused the pid); a lock with this
     process's own pid is live only if its run is one this process is running. A live process on this host
     is never taken over, however old its heartbeat. On another host: its heartbeat is recent.
     """
-    if held["host"] != socket.gethostname():
-        beat = parse_iso(held["heartbeat_at"])
+    if held.host != socket.gethostname():
+        beat = parse_iso(held.heartbeat_at)
         return beat is None or clock.wall() - beat <= timedelta(seconds=stale_after)
-    pid = int(held["pid"])
+    pid = held.pid
     if pid == os.getpid():
         with _ACTIVE_LOCK:
-            return held.get("run_id") in _ACTIVE_RUNS
+            return held.run_id in _ACTIVE_RUNS
     if not _pid_alive(pid):
         return False
-    started, acquired = _process_started(pid), parse_iso(held["acquired_at"])
+    started, acquired = _process_started(pid), parse_iso(held.acquired_at)
     return started is None or acquired is None or started <= acquired + timedelta(seconds=5)
 
 
 class SendQueries(QueryBase):
     # -- locks ---------------------------------------------------------------------------
-    def acquire_lock(
-        self, name: str, owner: str, run_id: str, stale_after: float = STALE_AFTER_S
-    ) -> dict[str, Any] | None:
-        """Take a named lock for the run ``run_id``; returns None on success, else the holder's row.
+    def acquire_lock(self, name: str, owner: str, run_id: str, stale_after: float = STALE_AFTER_S) -> LockHolder | None:
+        """Take a named lock for the run ``run_id``; returns None on success, else who holds it.
 
         A lock whose holder is gone (see :func:`lock_is_live`) is taken over.
         """
         now = clock.wall()
         with self.transaction(immediate=True):
-            held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
+            held = self._lock(name)
             if held is not None:
                 if lock_is_live(held, stale_after):
                     return held
@@ -94,10 +91,16 @@ class SendQueries(QueryBase):
             _ACTIVE_RUNS.add(run_id)
         return None
 
-    def live_lock(self, name: str) -> dict[str, Any] | None:
-        """The holder's row if the named lock is held by someone still at work, else None."""
-        held = self.row("SELECT * FROM locks WHERE name = ?", (name,))
+    def live_lock(self, name: str) -> LockHolder | None:
+        """Who holds the named lock if they are still at work, else None."""
+        held = self._lock(name)
         return held if held is not None and lock_is_live(held) else None
+
+    def _lock(self, name: str) -> LockHolder | None:
+        found = self.row(
+            "SELECT name, owner, pid, host, acquired_at, heartbeat_at, run_id FROM locks WHERE name = ?", (name,)
+        )
+        return LockHolder(**found) if found else None
 
     def heartbeat_lock(self, name: str, run_id: str) -> None:
         self.conn.execute(
@@ -120,20 +123,6 @@ class SendQueries(QueryBase):
             (edition_id, provider, size, os.getpid(), run_id, now),
         )
         return int(cur.lastrowid or 0)
-
-    def start_batch(
-        self, edition_id: int, provider: str, recipients: Sequence[tuple[int, str]], run_id: str | None = None
-    ) -> int:
-        """Write a batch and its recipients as in flight, before anything leaves."""
-        now = iso(clock.now())
-        with self.transaction(immediate=True):
-            batch_id = self._new_batch(edition_id, provider, len(recipients), now, run_id)
-            self.conn.executemany(
-                "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'in_flight', ?, ?)",
-                [(edition_id, sid, email, batch_id, now, now) for sid, email in recipients],
-            )
-        return batch_id
 
     def restart_batch(
         self,
@@ -286,48 +275,54 @@ class SendQueries(QueryBase):
                 last = rows[-1][0]
                 yield kind, [(r[0], r[1], r[2]) for r in rows]
 
-    def orphaned_batches(self, edition_id: int, run_id: str) -> list[dict[str, Any]]:
+    def orphaned_batches(self, edition_id: int, run_id: str) -> list[Batch]:
         """Batches in flight that the run ``run_id`` did not start: their fate is unknown.
 
         Call it only while holding the edition's send lock: then no other run is sending it, so any batch in
         flight was left by a run that stopped (whatever its pid: pids repeat, e.g. pid 1 in every container).
         """
-        return self.rows(
-            "SELECT * FROM send_batches WHERE edition_id = ? AND status = 'in_flight'"
+        rows = self.rows(
+            f"SELECT {_BATCH_COLUMNS} FROM send_batches WHERE edition_id = ? AND status = 'in_flight'"
             " AND (run_id IS NULL OR run_id != ?) ORDER BY id",
             (edition_id, run_id),
         )
+        return [Batch(**r) for r in rows]
 
     def mark_unknown(self, batch_ids: Sequence[int], why: str) -> None:
         for batch_id in batch_ids:
             self.finish_batch(batch_id, "unknown", error=why)
 
-    def sends_of(self, edition_id: int, status: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM sends WHERE edition_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
-        return self.rows(sql, (edition_id, status) if status else (edition_id,))
-
-    def unfinished_editions(self, list_id: int, before: str, since: str) -> list[dict[str, Any]]:
+    def unfinished_editions(self, list_id: int, before: str, since: str) -> list[UnfinishedEdition]:
         """Earlier editions of a list (``since`` <= date < ``before``) that still have failed or unknown rows."""
-        return self.rows(
-            "SELECT e.id AS edition, e.date, sum(s.status = 'failed') AS failed, sum(s.status = 'unknown') AS unknown"
-            " FROM editions e JOIN sends s ON s.edition_id = e.id"
+        rows = self.rows(
+            "SELECT l.name AS list, e.id AS edition, e.date, sum(s.status = 'failed') AS failed,"
+            " sum(s.status = 'unknown') AS unknown FROM editions e JOIN lists l ON l.id = e.list_id"
+            " JOIN sends s ON s.edition_id = e.id"
             " WHERE e.list_id = ? AND e.date < ? AND e.date >= ? AND s.status IN ('failed', 'unknown')"
             " GROUP BY e.id ORDER BY e.date",
             (list_id, before, since),
         )
+        return [UnfinishedEdition(**r) for r in rows]
 
-    def send_counts(self, edition_id: int) -> dict[str, int]:
-        counts = dict.fromkeys(("in_flight", "sent", "failed", "unknown"), 0)
-        for status, n in self.conn.execute(
-            "SELECT status, count(*) FROM sends WHERE edition_id = ? GROUP BY status", (edition_id,)
-        ):
-            counts[status] = n
-        return counts
+    def send_counts(self, edition_id: int) -> SendCounts:
+        counts = dict(
+            self.conn.execute("SELECT status, count(*) FROM sends WHERE edition_id = ? GROUP BY status", (edition_id,))
+        )
+        return SendCounts(**counts)
 
-    def sends_for(self, subscriber_id: int) -> list[dict[str, Any]]:
-        return self.rows(
-            "SELECT sends.*, editions.date, editions.subject, lists.name AS list FROM sends"
+    def sends_for(self, subscriber_id: int) -> list[SendRow]:
+        """Every ledger row of one person, oldest first, with each edition's date, subject and list."""
+        rows = self.rows(
+            "SELECT sends.id, sends.edition_id, sends.subscriber_id, sends.email, sends.batch_id, sends.status,"
+            " sends.message_id, sends.error, sends.created_at, sends.updated_at, sends.unknown_retries,"
+            " editions.date, editions.subject, lists.name AS list FROM sends"
             " JOIN editions ON editions.id = sends.edition_id JOIN lists ON lists.id = editions.list_id"
             " WHERE sends.subscriber_id = ? ORDER BY sends.id",
             (subscriber_id,),
         )
+        return [SendRow(**r) for r in rows]
+
+
+_BATCH_COLUMNS = (
+    "id, edition_id, provider, status, size, attempts, message_id, error, pid, started_at, finished_at, run_id"
+)

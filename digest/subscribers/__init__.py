@@ -196,13 +196,13 @@ def show(store: Store, email: str) -> dict[str, Any]:
     person = _person(store, email)
     sent = [
         {
-            "edition": s["edition_id"],
-            "list": s["list"],
-            "date": s["date"],
-            "subject": s["subject"],
-            "status": s["status"],
-            "message_id": s["message_id"],
-            "at": s["updated_at"],
+            "edition": s.edition_id,
+            "list": s.list,
+            "date": s.date,
+            "subject": s.subject,
+            "status": s.status,
+            "message_id": s.message_id,
+            "at": s.updated_at,
         }
         for s in store.sends_for(person.id)
     ]

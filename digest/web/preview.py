@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.errors import DigestError
-from digest.models import Rendered
+from digest.models import Edition, EditionStory, Rendered
 from digest.render import render_edition
 from digest.render.templates import default_templates_dir
 from digest.send import web_values
@@ -136,9 +135,7 @@ def _stamp(path: Path) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def _edition(
-    config: Config, request: Request
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]], Rendered | None, str]:
+def _edition(config: Config, request: Request) -> tuple[Edition | None, list[EditionStory], Rendered | None, str]:
     """(edition, stories, rendered, error) for the request's ?list= and ?date=."""
 
     try:
@@ -147,7 +144,7 @@ def _edition(
             edition = store.find_edition(list_row.id, request.query_params.get("date") or None)
             if edition is None:
                 return None, [], None, f"No edition of '{list_row.name}' yet: run 'digest build'."
-            return edition, store.edition_stories(edition["id"]), render_edition(store, config, edition["id"]), ""
+            return edition, store.edition_stories(edition.id), render_edition(store, config, edition.id), ""
     except DigestError as exc:
         return None, [], None, str(exc)
 
@@ -157,8 +154,8 @@ def routes(config: Config) -> list[BaseRoute]:
         edition, stories, rendered, error = _edition(config, request)
         text = ""
         if rendered is not None and edition is not None:
-            _, text = rendered.fill(web_values(config, edition["id"]))
-        title = f"{edition['list']} · {edition['date']}" if edition else config.settings.name
+            _, text = rendered.fill(web_values(config, edition.id))
+        title = f"{edition.list} · {edition.date}" if edition else config.settings.name
         query = f"?{request.url.query}" if request.url.query else ""
         return HTMLResponse(
             PAGE.render(
@@ -178,7 +175,7 @@ def routes(config: Config) -> list[BaseRoute]:
         edition, _, rendered, error = _edition(config, request)
         if rendered is None or edition is None:
             return HTMLResponse(f"<!doctype html><meta charset='utf-8'><pre>{_escape(error)}</pre>", status_code=404)
-        html, _ = rendered.fill(web_values(config, edition["id"]))
+        html, _ = rendered.fill(web_values(config, edition.id))
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     def state(request: Request) -> Response:

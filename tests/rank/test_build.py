@@ -94,7 +94,7 @@ def test_build_json_shape_and_frozen_parts(cli, store: Store) -> None:
     # a later collection that changes the story does not change the frozen edition
     store.conn.execute("UPDATE stories SET title = 'Changed later' WHERE id = ?", (first,))
     [frozen] = store.edition_stories(built["edition"])
-    assert frozen["title"] == "Harbour crane collapses during storm"
+    assert frozen.title == "Harbour crane collapses during storm"
 
 
 def test_same_store_and_now_build_the_same_edition(cli, store: Store) -> None:

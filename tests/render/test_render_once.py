@@ -66,7 +66,7 @@ def test_digest_run_compiles_once_per_edition_and_template_change(
     cli("run")
     assert compiles() == 1  # the template changed: rendered once again
     with Store(config.db_path) as store:
-        new_subject = store.edition(edition["id"])["subject"]
+        new_subject = store.edition(edition["id"]).subject
     assert new_subject.startswith("Edited: ") and new_subject != sent_subject
     web_copy = (home / "outbox" / f"edition-{edition['id']}.html").read_text(encoding="utf-8")
     assert f"<title>{new_subject}</title>" in web_copy

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from digest import clock
-from tests.support.send import email_of, make_edition, open_store, sendgrid_env
+from tests.support.send import email_of, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 N = 600
@@ -80,7 +80,7 @@ def test_kill_9_mid_send_then_rerun_sends_everyone_exactly_once_except_the_unkno
         proc.communicate(timeout=10)
     accepted_at_kill = Counter(standin.addresses())
     with open_store(initialised) as store:
-        in_flight = {r["email"] for r in store.sends_of(edition, "in_flight")}
+        in_flight = {r["email"] for r in ledger(store, edition, "in_flight")}
         assert store.row("SELECT pid FROM locks")["pid"] == proc.pid  # the dead process's lock is still there
     assert in_flight  # the kill left batches in flight
     assert all(n == 1 for n in accepted_at_kill.values())
@@ -95,7 +95,7 @@ def test_kill_9_mid_send_then_rerun_sends_everyone_exactly_once_except_the_unkno
     delivered = Counter(standin.addresses())
     assert max(delivered.values()) == 1  # nobody got it twice
     with open_store(initialised) as store:
-        rows = {r["email"]: r["status"] for r in store.sends_of(edition)}
+        rows = {r["email"]: r["status"] for r in ledger(store, edition)}
         assert store.scalar("SELECT count(*) FROM locks") == 0  # the stale lock was recovered and released
     assert set(rows) == {email_of(i) for i in range(1, N + 1)}
     assert {e for e, s in rows.items() if s == "unknown"} == in_flight

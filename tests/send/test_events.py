@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from digest.config import load
 from digest.web import create_app
-from tests.support.send import API_KEY, email_of, make_edition, open_store
+from tests.support.send import API_KEY, claim, email_of, make_edition, open_store
 from tests.support.sendgrid_standin import StandIn
 
 SIG = "X-Twilio-Email-Event-Webhook-Signature"
@@ -45,7 +45,7 @@ def world(initialised: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
     with open_store(initialised) as store:
         edition = make_edition(store, 8)
         ids = {r.email: r.id for r in store.subscribers(store.list_("main").id)}
-        batch = store.start_batch(edition, "sendgrid", [(ids[email_of(i)], email_of(i)) for i in range(1, 9)])
+        batch = claim(store, edition, 8, provider="sendgrid")
         store.finish_batch(batch, "sent", message_id="m1")
         list_id = store.list_("main").id
     config = load(initialised)

@@ -23,13 +23,13 @@ from aiosmtpd.controller import Controller
 from digest import clock
 from digest.config import load
 from digest.errors import LockedError, ProviderError
-from digest.models import iso
+from digest.models import SendCounts, iso
 from digest.render import render_edition
 from digest.send import _Heartbeat, send_edition
 from digest.send.providers.sendgrid import SendGridProvider
 from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
-from tests.support.send import API_KEY, SECRET, email_of, make_edition
+from tests.support.send import API_KEY, SECRET, claim, email_of, ledger, make_edition
 from tests.support.sendgrid_standin import StandIn
 
 LOCK_SQL = "INSERT INTO locks(name, owner, pid, host, acquired_at, heartbeat_at, run_id) VALUES (?, 'x', ?, ?, ?, ?, ?)"
@@ -51,17 +51,17 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
 def test_a_batch_left_in_flight_by_an_earlier_run_with_our_pid_is_unknown(store: Store, initialised: Path) -> None:
     config = load(initialised)
     edition = make_edition(store, 5)
-    store.start_batch(edition, "outbox", [(1, email_of(1)), (2, email_of(2))])  # pid = ours, no run id
-    other_run = store.start_batch(edition, "outbox", [(3, email_of(3))], run_id="an-earlier-run")
+    claim(store, edition, 2)  # readers 1 and 2; pid = ours, no run id
+    other_run = claim(store, edition, 1, after=2, run_id="an-earlier-run")
     assert store.row("SELECT pid FROM send_batches WHERE id = ?", (other_run,))["pid"] == os.getpid()
     report = send_edition(store, config, edition, render_edition(store, config, edition), provider="outbox")
     assert (report.sent, report.unknown) == (2, 3)
-    assert store.send_counts(edition) == {"in_flight": 0, "sent": 2, "failed": 0, "unknown": 3}
+    assert store.send_counts(edition) == SendCounts(in_flight=0, sent=2, failed=0, unknown=3)
     again = send_edition(
         store, config, edition, render_edition(store, config, edition), provider="outbox", retry_unknown=True
     )
     assert (again.retried, again.unknown) == (3, 0)
-    assert store.send_counts(edition)["sent"] == 5
+    assert store.send_counts(edition).sent == 5
 
 
 def test_a_lock_with_our_pid_from_an_earlier_run_is_taken_over(store: Store, initialised: Path) -> None:
@@ -84,7 +84,7 @@ def test_a_live_sender_on_this_host_keeps_its_lock_however_old_its_heartbeat(
     store: Store, initialised: Path, sleeper: subprocess.Popen[bytes]
 ) -> None:
     edition = make_edition(store, 4)
-    batch = store.start_batch(edition, "outbox", [(1, email_of(1)), (2, email_of(2))], run_id="theirs")
+    batch = claim(store, edition, 2, run_id="theirs")
     now = iso(clock.wall())  # locks measure real elapsed time
     store.conn.execute(LOCK_SQL, (f"send:edition:{edition}", sleeper.pid, socket.gethostname(), now, OLD, "theirs"))
     with pytest.raises(LockedError, match="being sent by another process"):
@@ -97,7 +97,7 @@ def test_a_live_sender_on_this_host_keeps_its_lock_however_old_its_heartbeat(
             wait_s=0,
         )
     assert store.row("SELECT status FROM send_batches WHERE id = ?", (batch,))["status"] == "in_flight"
-    assert store.send_counts(edition)["unknown"] == 0
+    assert store.send_counts(edition).unknown == 0
 
 
 def test_a_reused_pid_or_a_silent_other_host_does_not_keep_the_lock(
@@ -143,14 +143,14 @@ def test_the_heartbeat_thread_keeps_the_lock_fresh(store: Store) -> None:
 
 def test_restart_batch_takes_only_failed_or_unknown_rows(store: Store) -> None:
     edition = make_edition(store, 3)
-    live = store.start_batch(edition, "outbox", [(1, email_of(1)), (2, email_of(2))], run_id="live")
-    done = store.start_batch(edition, "outbox", [(3, email_of(3))], run_id="done")
+    live = claim(store, edition, 2, run_id="live")
+    done = claim(store, edition, 1, after=2, run_id="done")
     store.finish_batch(done, "failed", error="x")
     rows = [(1, email_of(1), ""), (2, email_of(2), ""), (3, email_of(3), "")]
     batch_id, taken = store.restart_batch(edition, "outbox", rows, run_id="me") or (0, [])
     assert [r[0] for r in taken] == [3]
     assert store.scalar("SELECT size FROM send_batches WHERE id = ?", (batch_id,)) == 1
-    assert {r["batch_id"] for r in store.sends_of(edition, "in_flight") if r["subscriber_id"] < 3} == {live}
+    assert {r["batch_id"] for r in ledger(store, edition, "in_flight") if r["subscriber_id"] < 3} == {live}
     assert store.restart_batch(edition, "outbox", rows[:2], run_id="me") is None
 
 
@@ -173,7 +173,7 @@ def test_a_401_after_a_5xx_is_unknown_and_stops_the_run(
             )
         assert [r.status for r in standin.requests] == [500, 401]
     counts = store.send_counts(edition)
-    assert counts["unknown"] == 10 and counts["failed"] == 0  # not re-sent by the next run
+    assert counts.unknown == 10 and counts.failed == 0  # not re-sent by the next run
     (batch,) = store.rows("SELECT * FROM send_batches WHERE status = 'unknown'")
     assert "500" in batch["error"] and "401" in batch["error"]
 
@@ -200,7 +200,7 @@ def test_idn_domains_go_in_idna_form_and_a_unicode_local_part_fails_alone(
     controller.start()
     try:
         edition = make_edition(store, 1)
-        list_id = store.edition(edition)["list_id"]
+        list_id = store.edition(edition).list_id
         with store.transaction(immediate=True):
             first = store.next_subscriber_id()
             people = list(enumerate(["user@bücher.de", "jürgen@bücher.de", "c@example.org"], first))
@@ -212,7 +212,7 @@ def test_idn_domains_go_in_idna_form_and_a_unicode_local_part_fails_alone(
         )
     finally:
         controller.stop()
-    status = {r["email"]: (r["status"], r["error"]) for r in store.sends_of(edition)}
+    status = {r["email"]: (r["status"], r["error"]) for r in ledger(store, edition)}
     assert (report.sent, report.failed, report.unknown) == (3, 1, 0)
     assert status["user@bücher.de"][0] == "sent" and status["c@example.org"][0] == "sent"
     assert status["jürgen@bücher.de"][0] == "failed" and "SMTPUTF8" in (status["jürgen@bücher.de"][1] or "")
@@ -226,7 +226,7 @@ def test_idn_domains_go_in_idna_form_and_a_unicode_local_part_fails_alone(
 # -- no re-freeze while sending; edition ids are never reused -------------------------------------------
 def test_an_edition_being_sent_cannot_be_refrozen(store: Store) -> None:
     edition = make_edition(store, 2)
-    lst, day = store.edition(edition)["list_id"], store.edition(edition)["date"]
+    lst, day = store.edition(edition).list_id, store.edition(edition).date
     run_id = uuid.uuid4().hex
     assert store.acquire_lock(f"send:edition:{edition}", "test", run_id) is None
     try:
@@ -234,14 +234,14 @@ def test_an_edition_being_sent_cannot_be_refrozen(store: Store) -> None:
             store.freeze_edition(lst, day, "New", "p", "2026-11-24T08:00:00Z", [])
     finally:
         store.release_lock(f"send:edition:{edition}", run_id)
-    assert store.edition(edition)["subject"] == "Today's digest"
+    assert store.edition(edition).subject == "Today's digest"
 
 
 def test_edition_ids_are_never_reused(store: Store) -> None:
     first = make_edition(store, 1, date="2026-11-24")
-    lst = store.edition(first)["list_id"]
+    lst = store.edition(first).list_id
     rebuilt = store.freeze_edition(lst, "2026-11-24", "Again", "p", "2026-11-24T08:00:00Z", [])
-    assert rebuilt == first and store.edition(first)["subject"] == "Again"  # a rebuild keeps its id
+    assert rebuilt == first and store.edition(first).subject == "Again"  # a rebuild keeps its id
     second = store.freeze_edition(lst, "2026-11-25", "Next day", "p", "2026-11-25T08:00:00Z", [])
     store.conn.execute("DELETE FROM editions WHERE id = ?", (second,))  # gone (e.g. its list was removed)
     third = store.freeze_edition(lst, "2026-11-26", "Another", "p", "2026-11-26T08:00:00Z", [])
@@ -251,9 +251,9 @@ def test_edition_ids_are_never_reused(store: Store) -> None:
 # -- owed_again walks an index, no sort per chunk --------------------------------------------------------
 def test_owed_again_walks_the_index_without_sorting(store: Store) -> None:
     edition = make_edition(store, 30)
-    batch = store.start_batch(edition, "outbox", [(i, email_of(i)) for i in range(1, 31)])
+    batch = claim(store, edition, 30)
     store.finish_batch(batch, "failed", error="x")
-    chunks = list(store.owed_again(edition, store.edition(edition)["list_id"], ("confirmed",), False, 7))
+    chunks = list(store.owed_again(edition, store.edition(edition).list_id, ("confirmed",), False, 7))
     assert [sid for _, rows in chunks for sid, _, _ in rows] == list(range(1, 31))
     store.conn.set_trace_callback(None)
     sql: list[str] = []
@@ -268,7 +268,7 @@ def test_owed_again_walks_the_index_without_sorting(store: Store) -> None:
 # -- the dry run counts what a real run would send and writes nothing --------------------------------
 def test_dry_run_counts_failed_rows_and_writes_nothing(cli, store: Store, initialised: Path) -> None:
     edition = make_edition(store, 4)
-    batch = store.start_batch(edition, "outbox", [(1, email_of(1))])
+    batch = claim(store, edition, 1)
     store.finish_batch(batch, "failed", error="x")
     assert store.meta_get("dev_signing_key") is None
     before = store.conn.total_changes, store.scalar("SELECT count(*) FROM send_batches")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import NOW
-from tests.support.send import API_KEY, email_of, make_edition, open_store, sendgrid_env
+from tests.support.send import API_KEY, email_of, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -117,8 +117,8 @@ def test_sigterm_lets_the_batches_in_flight_finish_records_them_and_a_rerun_send
                 proc.communicate()
         assert proc.returncode == 3 and "Stopping after the batches in flight" in err and "again" in err
         with open_store(initialised) as store:
-            statuses = {r["status"] for r in store.sends_of(edition)}
-            sent = {r["email"] for r in store.sends_of(edition, "sent")}
+            statuses = {r["status"] for r in ledger(store, edition)}
+            sent = {r["email"] for r in ledger(store, edition, "sent")}
             assert store.scalar("SELECT count(*) FROM locks") == 0
         assert statuses == {"sent"}  # nothing left in flight or unknown
         assert sent == set(standin.addresses()) and 0 < len(sent) < 400
@@ -174,6 +174,6 @@ def test_dry_run_on_outbox_and_smtp_builds_everything_and_sends_nothing(
     report = json.loads(cli("send", "--dry-run", "--provider", "smtp", "--json").stdout)
     assert (report["provider"], report["sent"]) == ("smtp", 7)
     with open_store(initialised) as store:
-        assert store.sends_of(edition) == []
+        assert ledger(store, edition) == []
     assert json.loads(cli("send", "--json").stdout)["sent"] == 7  # the real send still owes everyone
     assert len(list((initialised / "outbox" / f"edition-{edition}").glob("*.eml"))) == 7

@@ -126,8 +126,8 @@ def test_sendgrid_connection_refused_is_failed_and_says_where(
     with open_store(initialised) as store:
         edition = store.find_edition(store.list_("main").id)
         assert edition is not None
-        counts = store.send_counts(edition["id"])
-    assert counts["unknown"] == 0 and counts["sent"] == 0
+        counts = store.send_counts(edition.id)
+    assert counts.unknown == 0 and counts.sent == 0
     with StandIn() as standin:  # reachable again: everyone is still owed it, nobody is held back as unknown
         monkeypatch.setenv("DIGEST_SENDGRID_HOST", standin.url)
         report = json.loads(cli("send", "--json").stdout)
@@ -155,8 +155,8 @@ def test_smtp_server_unreachable_is_failed_and_names_host_and_port(
     with open_store(initialised) as store:
         edition = store.find_edition(store.list_("main").id)
         assert edition is not None
-        counts = store.send_counts(edition["id"])
-    assert counts["unknown"] == 0 and counts["sent"] == 0
+        counts = store.send_counts(edition.id)
+    assert counts.unknown == 0 and counts.sent == 0
 
 
 # -- --to must be an address ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from digest import tokens
-from tests.support.send import SECRET, email_of, make_edition, open_store
+from tests.support.send import SECRET, email_of, ledger, make_edition, open_store
 
 PASSWORD = "smtp-pass-not-printed"
 # plain-text AUTH on 127.0.0.1 is on purpose in the "none" case
@@ -174,7 +174,7 @@ def test_one_multipart_alternative_message_per_recipient_over_one_connection(
         urls.add(url)
     assert len(urls) == 150
     with open_store(initialised) as store:
-        assert {r["status"] for r in store.sends_of(edition)} == {"sent"}
+        assert {r["status"] for r in ledger(store, edition)} == {"sent"}
     assert json.loads(cli("send", "--json").stdout)["sent"] == 0  # re-run: nothing twice
     assert len(smtp.messages) == 150
 
@@ -188,7 +188,7 @@ def test_a_refused_address_fails_alone_and_the_rest_go(cli, initialised: Path, s
     assert (report["sent"], report["failed"]) == (4, 1)
     assert any("550" in e for e in report["errors"])
     with open_store(initialised) as store:
-        rows = {r["email"]: (r["status"], r["error"]) for r in store.sends_of(edition)}
+        rows = {r["email"]: (r["status"], r["error"]) for r in ledger(store, edition)}
     assert rows[email_of(3)][0] == "failed" and "no such mailbox" in (rows[email_of(3)][1] or "")
     assert sum(s == "sent" for s, _ in rows.values()) == 4
     smtp.refuse = set()
@@ -217,4 +217,4 @@ def test_test_copy_over_smtp_is_marked(cli, initialised: Path, smtp: Sink) -> No
     assert rcpts == ["editor@example.net"] and msg["Subject"].startswith("[TEST] ")
     assert msg["X-Digest-Test"] and msg["List-Unsubscribe"] is None
     with open_store(initialised) as store:
-        assert store.sends_of(edition) == []
+        assert ledger(store, edition) == []

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from digest.store import Store
+
 
 @dataclass
 class Route:
@@ -145,3 +147,8 @@ def write(path: Path, data: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode() if isinstance(data, str) else data)
     return path
+
+
+def story_count(store: Store) -> int:
+    """How many stories the store holds."""
+    return int(store.scalar("SELECT count(*) FROM stories"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from digest import clock
 from digest.config import load
@@ -67,6 +68,22 @@ def make_edition(
         for n, (ident, s) in enumerate(stories, 1)
     ]
     return store.freeze_edition(lst.id, date, "Today's digest", "three stories", "2026-11-24T07:00:00Z", picked)
+
+
+def claim(
+    store: Store, edition: int, count: int, *, after: int = 0, provider: str = "outbox", run_id: str | None = None
+) -> int:
+    """Write the next ``count`` people owed the edition (ids above ``after``) in flight, as a send does; its id."""
+    list_id = store.edition(edition).list_id
+    claimed = store.claim_new_batch(edition, provider, list_id, ("confirmed",), after, count, run_id)
+    assert claimed is not None and len(claimed[1]) == count
+    return claimed[0]
+
+
+def ledger(store: Store, edition: int, status: str | None = None) -> list[dict[str, Any]]:
+    """The edition's rows in the ``sends`` table (optionally of one status), oldest first."""
+    sql = "SELECT * FROM sends WHERE edition_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
+    return store.rows(sql, (edition, status) if status else (edition,))
 
 
 def open_store(home: Path) -> Store:
