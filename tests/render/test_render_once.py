@@ -11,6 +11,7 @@ import pytest
 
 import digest.render.mjml as mjml_module
 from digest.config import load
+from digest.models import Edition
 from digest.render import edition_context, render_edition, stamp
 from digest.store import Store
 from tests.conftest import Cli
@@ -35,6 +36,11 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
     return taken
 
 
+def only_edition(store: Store) -> Edition:
+    (edition_id,) = [r["id"] for r in store.rows("SELECT id FROM editions")]
+    return store.edition(edition_id)
+
+
 def subjects(folder: Path) -> set[str]:
     return {str(message_from_bytes(p.read_bytes(), policy=default)["Subject"]).strip() for p in folder.glob("*.eml")}
 
@@ -48,10 +54,10 @@ def test_digest_run_compiles_once_per_edition_and_template_change(
     assert compiles() == 1  # build renders once; send and the web copy reuse it
     config = load(home)
     with Store(config.db_path) as store:
-        (edition,) = store.editions()
-        sent_subject = edition["subject"]
-    assert sent_subject and subjects(home / "outbox" / f"edition-{edition['id']}") == {sent_subject}
-    web_copy = (home / "outbox" / f"edition-{edition['id']}.html").read_text(encoding="utf-8")
+        edition = only_edition(store)
+        sent_subject = edition.subject
+    assert sent_subject and subjects(home / "outbox" / f"edition-{edition.id}") == {sent_subject}
+    web_copy = (home / "outbox" / f"edition-{edition.id}.html").read_text(encoding="utf-8")
     assert f"<title>{sent_subject}</title>" in web_copy
 
     cli("run")
@@ -66,12 +72,12 @@ def test_digest_run_compiles_once_per_edition_and_template_change(
     cli("run")
     assert compiles() == 1  # the template changed: rendered once again
     with Store(config.db_path) as store:
-        new_subject = store.edition(edition["id"]).subject
+        new_subject = store.edition(edition.id).subject
     assert new_subject.startswith("Edited: ") and new_subject != sent_subject
-    web_copy = (home / "outbox" / f"edition-{edition['id']}.html").read_text(encoding="utf-8")
+    web_copy = (home / "outbox" / f"edition-{edition.id}.html").read_text(encoding="utf-8")
     assert f"<title>{new_subject}</title>" in web_copy
     cli("send", "--to", "tester@example.com")
-    assert subjects(home / "outbox" / f"test-{edition['id']}") == {f"[TEST] {new_subject}"}  # one subject
+    assert subjects(home / "outbox" / f"test-{edition.id}") == {f"[TEST] {new_subject}"}  # one subject
     cli("run")
     assert compiles() == 0
 
@@ -84,8 +90,7 @@ def test_the_stamp_follows_the_config_and_the_frozen_content(
     cli("build")
     config = load(home)
     with Store(config.db_path) as store:
-        (row,) = store.editions()
-        edition = row["id"]
+        edition = only_edition(store).id
         compiles()
         first = render_edition(store, config, edition)
         assert compiles() == 0 and first.stamp == stamp(config, edition_context(store, config, edition))
@@ -122,4 +127,5 @@ def test_a_build_that_cannot_render_leaves_no_edition_behind(home: Path, cli: Cl
     result = cli("build", code=1)
     assert "MJML does not compile" in result.stderr
     with Store(load(home).db_path) as store:
-        assert store.editions() == [] and store.scalar("SELECT count(*) FROM renditions") == 0
+        assert store.scalar("SELECT count(*) FROM editions") == 0
+        assert store.scalar("SELECT count(*) FROM renditions") == 0
