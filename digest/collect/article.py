@@ -92,6 +92,7 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
         if not text:
             raise SourceError("the text file holds no article text")
         title, body = clean.title_from_text(text)
+    body = clean.strip_site_boilerplate(body)
     if not body:
         raise SourceError("the text file holds no article text")
     body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in body.split("\n\n") if p.strip())
@@ -134,7 +135,7 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
         raise SourceError("no article text found in the HTML page")
     doc = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
     title = clean.plain_title(doc.get("title"))
-    text = clean.strip_boilerplate(doc.get("text") or "", title)
+    text = clean.strip_site_boilerplate(clean.strip_boilerplate(doc.get("text") or "", title))
     if not text:
         raise SourceError("no article text found in the HTML page")
     title = title or clean.title_from_text(text)[0]
@@ -164,7 +165,7 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
                 url=link,
                 author=doc.get("author"),
                 published_at=when,
-                summary=clean.summarize(doc.get("description") or text),
+                summary=clean.summarize(clean.strip_site_boilerplate(doc.get("description") or "") or text),
                 body_text=text,
                 body_html=body_html,
                 image_url=clean.absolute_url(doc.get("image"), link),

@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from digest.models import StoryIn
+
 ALLOWED_TAGS = {
     "a",
     "abbr",
@@ -118,14 +120,21 @@ def sanitize_html(fragment: str, base: str | None = None) -> str:
     ).strip()
 
 
-_BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote|pre|tr|figure)>|<br\s*/?>", re.IGNORECASE)
+# where a block ends (or a new one opens) the text breaks: "wonderfully.</figcaption><p>There's" keeps its space
+_BLOCK_END = re.compile(
+    r"</(?:p|div|li|h[1-6]|blockquote|pre|tr|figure|figcaption|section|article|header|footer|aside|nav|main|"
+    r"table|ul|ol|dl|dt|dd|details|summary|address|caption)\s*>|<br\s*/?>|<hr\b[^>]*>|"
+    r"<(?:p|div|li|h[1-6]|blockquote|pre|figure|figcaption|section|article|table|ul|ol|dl|dt|dd)\b[^>]*>",
+    re.IGNORECASE,
+)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 
 
 def html_to_text(fragment: str) -> str:
     """Readable plain text from an HTML fragment (tags dropped, entities decoded)."""
     if not fragment:
         return ""
-    text = _BLOCK_END.sub("\n", fragment)
+    text = _CELL_END.sub(" ", _BLOCK_END.sub("\n", fragment))
     text = nh3.clean(text, tags=set())
     text = html.unescape(text)
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
@@ -193,6 +202,138 @@ def _is_boilerplate(paragraph: str) -> bool:
     return bool(lines) and all(BOILERPLATE_LINES.match(line) for line in lines)
 
 
+# Site furniture that feeds append to an item's text, in the languages feeds are written in. Each matches at the
+# end of a paragraph (after the text it follows), or a whole paragraph.
+SITE_BOILERPLATE = [
+    # WordPress's footer, as its translations write it
+    r"The post .{1,300}? appeared first on .{1,200}?",
+    r"Der Beitrag .{1,300}? erschien zuerst auf .{1,200}?",
+    r"L[’']article .{1,300}? est apparu en premier sur .{1,200}?",
+    r"La entrada .{1,300}? se publicó primero en .{1,200}?",
+    r"(?:O post|A postagem) .{1,300}? apareceu primeiro em .{1,200}?",
+    r"(?:Il post|L[’']articolo) .{1,300}? (?:è apparso|sembra essere) (?:per la prima volta|prima) su .{1,200}?",
+    r"Het bericht .{1,300}? verscheen eerst op .{1,200}?",
+    r"Запись .{1,300}? впервые появилась .{1,200}?",
+    # "read on" links
+    r"(?:Read|Click here to read) (?:the )?(?:full|whole|complete|rest of (?:the|this)) "
+    r"(?:story|article|post|entry|review|piece)(?: (?:at|on|from) .{1,80}?)?",
+    r"Read (?:more|on)(?: here)?(?: (?:at|on) .{1,60}?)?",
+    r"Continue reading(?: (?:on|at) .{1,60}?| [“\"‘'].{1,200}?|…)?",
+    r"Keep reading|Read more of this story at .{1,60}?|\(more…\)|\(more\.\.\.\)|More »",
+    r"(?:This (?:article|story|post) )?(?:was )?originally (?:appeared|published) (?:on|at|in) .{1,120}?",
+    r"Weiterlesen|Mehr lesen|Jetzt lesen|Lire la suite|Lire plus|En savoir plus|Leer más|Seguir leyendo|"
+    r"Sigue leyendo|Leia mais|Continuar lendo|Continue lendo|Leggi tutto|Leggi di più|Continua a leggere|Lees meer|"
+    r"Verder lezen|Czytaj dalej|Czytaj więcej|Читать далее|Подробнее|Läs mer|Les mer|Læs mere|Lue lisää|"
+    r"Devamını oku|Číst dále|Olvass tovább|Διαβάστε περισσότερα|Citește mai mult|続きを読む|阅读全文|閱讀全文|"
+    r"阅读更多|더 보기|더보기|اقرأ المزيد|קרא עוד|पूरा पढ़ें",
+    # rights lines: "© 2024 TechCrunch. All rights reserved. For personal use only."
+    r"(?:Copyright\s*)?(?:©|\(c\)|Copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?[^\n©]{0,80}?"
+    r"(?:All rights reserved\.?|Alle Rechte vorbehalten\.?|Tous droits réservés\.?|Todos los derechos reservados\.?)"
+    r"(?:\s*For personal use only\.?)?",
+    r"(?:©|Copyright ©?)\s*\d{4}\b[^\n]{0,80}?",
+    r"For personal use only\.?",
+]
+_TAIL = re.compile(
+    r"(?:\s*(?:…|\.\.\.|\[(?:…|\.\.\.|&hellip;)\])?\s*[\[(]?(?:"
+    + "|".join(SITE_BOILERPLATE)
+    + r")\s*[.!]?\s*[\])]?\s*(?:[→»›>]+|&raquo;)?\s*)+$",
+    re.IGNORECASE,
+)
+_EXCERPT_MARK = re.compile(r"\s*\[(?:…|\.\.\.|&hellip;|&#8230;)\]\s*$")
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]+\b)")
+
+
+def strip_site_boilerplate(text: str) -> str:
+    """``text`` without the furniture sites append to an item (:data:`SITE_BOILERPLATE`), paragraph by paragraph.
+
+    A paragraph that is only furniture goes; furniture at the end of one is cut, and an excerpt's "[…]" becomes
+    "…". Nothing in the middle of a sentence is touched.
+    """
+    if not text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        kept = _strip_tail(line)
+        if kept != line and kept and not kept.rstrip().endswith((".", "!", "?", "…", "”", '"')):
+            kept = kept.rstrip() + "…"
+        kept = _EXCERPT_MARK.sub("…", kept)
+        if _has_words(kept) or not line.strip() or (kept == line and line.strip() != "…"):
+            out.append(kept.rstrip() if kept != line else kept)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _strip_tail(line: str, reach: int = 320) -> str:
+    """``line`` without furniture at its end; only its last ``reach`` characters are searched (speed)."""
+    head, tail = (line[:-reach], line[-reach:]) if len(line) > reach else ("", line)
+    low = tail.lower()
+    if not any(word in low for word in _TAIL_HINTS):
+        return line
+    return head + _TAIL.sub("", tail)
+
+
+# a cheap test before the big expression: most paragraphs hold none of these
+_TAIL_HINTS = (
+    "appeared", "erschien", "apparu", "publicó", "apareceu", "apparso", "prima su", "verscheen", "впервые", "read",
+    "more", "originally", "©", "(c)", "copyright", "personal use", "weiter", "lesen", "lire", "savoir", "leer",
+    "leyendo", "leia", "lendo", "legg", "lees", "lezen", "czytaj", "читать", "подробнее", "läs", "les mer", "læs",
+    "lue", "devam", "číst", "olvass", "διαβάστε", "citește", "続き", "阅读", "閱讀", "보기", "اقرأ", "קרא", "पढ़ें",
+    "[…]", "[...]", "&hellip;",
+)  # fmt: skip
+
+
+def repeated_lines(texts: list[str], at_least: int = 3) -> set[str]:
+    """Lines found in ``at_least`` of ``texts`` (a source's items): a signature, a disclaimer, a promotion."""
+    if len(texts) < at_least:
+        return set()
+    seen: dict[str, int] = {}
+    for text in texts:
+        for line in {line.strip() for line in text.split("\n") if len(line.strip()) >= 12}:
+            seen[line] = seen.get(line, 0) + 1
+    return {line for line, count in seen.items() if count >= at_least}
+
+
+def without_lines(text: str, lines: set[str]) -> str:
+    if not lines or not text:
+        return text
+    kept = [line for line in text.split("\n") if line.strip() not in lines]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def tidy_summaries(stories: list[StoryIn]) -> None:
+    """Finish a feed's items: furniture and lines repeated across the items out of summary and text, then the
+    summary made (2–3 sentences; from the text when the feed gave none, and never only punctuation).
+
+    The parsers leave the feed's whole summary text in ``summary``; this shortens it.
+    """
+    repeated = repeated_lines(
+        [f"{s.summary}\n{s.body_text}" if s.summary != s.body_text else s.body_text for s in stories]
+    )
+    for story in stories:
+        body = without_lines(story.body_text, repeated)
+        # furniture sits at the end: only the last paragraphs of a long text are searched
+        head, _, tail = body.rpartition("\n\n") if len(body) > 2000 else ("", "", body)
+        body = f"{head}\n\n{strip_site_boilerplate(tail)}".strip() if head else strip_site_boilerplate(tail)
+        if body and body != story.body_text:
+            story.body_text = body
+        # a summary is its first sentences: only the opening of a long text matters
+        given = strip_site_boilerplate(_opening(without_lines(story.summary, repeated)))
+        story.summary = summarize(_GLUED_SENTENCE.sub(" ", given if _has_words(given) else _opening(body)))
+        if not _has_words(story.summary):
+            story.summary = ""
+
+
+def _opening(text: str, reach: int = 1500) -> str:
+    """The paragraphs of ``text`` that start within its first ``reach`` characters."""
+    if len(text) <= reach:
+        return text
+    end = text.find("\n", reach)
+    return text if end < 0 else text[:end]
+
+
+def _has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
 _SENTENCE_END = re.compile(r"([.!?]+[\"'”’»)]*)(\s+)")
 
 
@@ -223,17 +364,19 @@ def sentences(text: str) -> list[str]:
 _ABBREVIATION = re.compile(r"^(?:[A-Z]\.|Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Gov|Sen|Rep|Inc|Ltd|Co|vs|U\.S|e\.g|i\.e)\.?$")
 
 
-def summarize(text: str, max_chars: int = 300, title: str | None = None) -> str:
-    """The first sentences of ``text``, up to about ``max_chars``, cut at a word boundary.
+def summarize(text: str, max_chars: int = 300, title: str | None = None, max_sentences: int = 3) -> str:
+    """The first sentences of ``text`` (at most ``max_sentences``, about ``max_chars``), cut at a word boundary.
 
     A sentence that only says ``title`` again (or begins with it) is left out: the reader has just read it.
     """
     out = ""
+    taken = 0
     for sentence in sentences(text):
         if title and _norm(DATELINE.sub("", sentence)).startswith(_norm(title)):
             continue
-        if out and len(out) + 1 + len(sentence) > max_chars:
+        if out and (len(out) + 1 + len(sentence) > max_chars or taken >= max_sentences):
             break
+        taken += 1
         out = f"{out} {sentence}".strip()
         if len(out) >= max_chars:
             break

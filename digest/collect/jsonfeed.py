@@ -86,6 +86,7 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
             stories.append(story)
     if items and not stories:
         raise SourceError("broken JSON Feed: no item has a title, link or text")
+    clean.tidy_summaries(stories)
     warning = f"{skipped} unreadable or empty item(s) skipped" if skipped else None
     if not items:
         warning = "the feed holds no items"
@@ -115,7 +116,7 @@ def _item_story(item: dict[str, Any], doc: dict[str, Any], home: str | None) -> 
         guid=str(item["id"]) if item.get("id") not in (None, "") else None,
         author=_authors(item, doc),
         published_at=_when(item),
-        summary=clean.summarize(summary),
+        summary=summary,  # the whole of it: clean.tidy_summaries shortens it once every item is read
         body_text=text,
         body_html=body_html,
         image_url=image or clean.first_image(body_html),

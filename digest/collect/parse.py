@@ -132,6 +132,7 @@ def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
         notes.append(f"{empty} empty item(s) without title, link or text skipped")
     if not entries:
         notes.append("the feed holds no items")
+    clean.tidy_summaries(stories)
     kind = "atom" if version.startswith("atom") else "rss"
     return ParsedDocument(
         stories=stories, kind=kind, title=clean.plain_title(feed.get("title")) or None, warning="; ".join(notes) or None
@@ -195,7 +196,7 @@ def _entry_story(entry: dict[str, Any], home: str | None, feed_language: str | N
         guid=entry.get("id") or None,
         author=clean.plain_title(entry.get("author")) or None,
         published_at=_when(entry),
-        summary=clean.summarize(summary_text),
+        summary=summary_text,  # the whole of it: clean.tidy_summaries shortens it once every item is read
         body_text=body_text,
         body_html=body_html,
         image_url=_lead_image(entry, body_html, link or content_base),
