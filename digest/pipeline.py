@@ -155,11 +155,45 @@ def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     return BuildReport(edition_id, edition.list, edition.date, edition.subject, stories, frozen)
 
 
+@dataclass(frozen=True)
+class FailingSource:
+    """A source that failed this run, and since when it has been failing (what a cron log must say)."""
+
+    name: str
+    since: str | None  # its last success (None: it never worked)
+    failures: int  # runs in a row
+    error: str | None
+
+    def line(self) -> str:
+        since = f"failing since {self.since}" if self.since else "never collected successfully"
+        runs = f"{self.failures} run(s) in a row" if self.failures else "this run"
+        return f"source '{self.name}' {since} ({runs}): {self.error}"
+
+
+def failing_sources(store: Store, report: CollectReport) -> list[FailingSource]:
+    """The sources that failed in ``report``, with their last success and failures in a row from the store."""
+    by_name = {s.name: s for s in store.sources()}
+    out = []
+    for result in report.sources:
+        if result.error:
+            row = by_name.get(result.name)
+            out.append(
+                FailingSource(
+                    result.name,
+                    row.last_success_at if row else None,
+                    row.consecutive_failures if row else 0,
+                    result.error,
+                )
+            )
+    return out
+
+
 @dataclass
 class RunReport:
     collect: CollectReport
     lists: list[dict[str, Any]] = field(default_factory=list)
     unfinished: list[dict[str, Any]] = field(default_factory=list)  # earlier editions still owing someone
+    failing: list[FailingSource] = field(default_factory=list)  # sources that failed this run
 
     @property
     def exit_code(self) -> int:
@@ -174,6 +208,7 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "collect": self.collect.as_dict(),
+            "failing_sources": [asdict(f) for f in self.failing],
             "lists": self.lists,
             "unfinished": self.unfinished,
             "exit_code": self.exit_code,
@@ -192,10 +227,13 @@ def run(
     halt: threading.Event | None = None,
     on_event: Callable[[str], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, int, int | None], None] | None = None,
 ) -> RunReport:
     """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
 
-    ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors.
+    ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors
+    and each failing source; ``on_progress(step, done, total)`` the steps that can take minutes
+    (collecting, sending), as they advance.
 
     A list whose edition cannot be built (a template error) or sent (another process is sending it,
     the provider refused the key) is reported with its ``error`` and the other lists still go; the
@@ -205,7 +243,9 @@ def run(
     say = on_event or (lambda _msg: None)
     tell_error = on_error or say
     try:
-        report = RunReport(collect=collect(store, config, now=now))
+        count = len(store.sources())
+        stored = (lambda _r: on_progress("collecting", 1, count)) if on_progress else None
+        report = RunReport(collect=collect(store, config, now=now, progress=stored))
     except DigestError as exc:
         _log_failure(config, now, str(exc))
         raise
@@ -213,6 +253,9 @@ def run(
         f"collected: {report.collect.new} new, {report.collect.updated} updated, "
         f"{report.collect.failed} source(s) failed"
     )
+    report.failing = failing_sources(store, report.collect)
+    for failing in report.failing:
+        tell_error(failing.line())
     if not store.lists():
         say("no lists yet: create one with 'digest lists add NAME' and add subscribers to it")
     if (warning := config.local_links_warning(provider)) and not dry_run:
@@ -257,6 +300,7 @@ def run(
                     retry_unknown=retry_unknown,
                     wait_s=wait_s,
                     halt=halt,
+                    progress=_sending(on_progress, name),
                 )
             except DigestError as exc:
                 report.lists.append({"list": name, "edition": built.edition, "date": built.date, "error": str(exc)})
@@ -278,6 +322,12 @@ def run(
         raise
     _log(config, now, report)
     return report
+
+
+def _sending(on_progress: Callable[[str, int, int | None], None] | None, name: str) -> Callable[[int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda n: on_progress(f"sending {name}", n, None)
 
 
 def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool) -> str:

@@ -41,7 +41,10 @@ def secrets_hint(config: Config) -> str | None:
 
 def install(line: str) -> None:
     if shutil.which("crontab") is None:
-        raise ConfigError("crontab is not installed here; add the printed line to your scheduler by hand")
+        raise ConfigError(
+            "crontab is not installed here (Debian/Ubuntu: 'sudo apt install cron'; Fedora: 'sudo dnf install"
+            f" cronie'); install it and run this again, or add this line to your scheduler by hand: {line}"
+        )
     current = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
     existing = current.stdout.splitlines() if current.returncode == 0 else []
     tag = line.split(MARK, 1)[1]

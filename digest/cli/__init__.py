@@ -36,7 +36,7 @@ from digest.cli import (
     subscribers,
     templates,
 )
-from digest.cli.common import JSON_META, State, err, error_document, out_json
+from digest.cli.common import JSON_META, State, err, error_document, out_json, stamp_lines
 from digest.cli.helptext import humanize
 from digest.errors import DigestError
 
@@ -54,6 +54,7 @@ class DigestGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         # the root sees every token: whether --json was asked for is known before any error can happen
         ctx.meta[JSON_META] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        stamp_lines(False)  # a fresh invocation (tests run many in one process): plain lines until a command asks
         try:
             return super().parse_args(ctx, args)
         except TyperException as exc:  # the root's own usage errors (an unknown option before the command)

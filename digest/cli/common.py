@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from digest import clock
 from digest import config as config_mod
@@ -61,14 +71,30 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+_stamped = False  # every stderr line starts with the time (what cron appends to cron.log)
+
+
+def stamp_lines(on: bool = True) -> None:
+    """From now on each line on stderr starts with the time, so a log read days later says when."""
+    global _stamped
+    _stamped = on
+
+
+def _stamp(message: str) -> str:
+    if not _stamped:
+        return message
+    at = clock.wall().strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "\n".join(f"{at} {line}" for line in message.splitlines() or [""])
+
+
 def err(message: str) -> None:
     """One line on stderr (no markup interpretation)."""
-    stderr.print(message, markup=False)
+    stderr.print(_stamp(message), markup=False)
 
 
 def say(message: str) -> None:
     """A progress or log line on stderr, so stdout stays clean for --json."""
-    stderr.print(message, markup=False)
+    stderr.print(_stamp(message), markup=False)
 
 
 def out_json(data: Any) -> None:
@@ -87,15 +113,68 @@ def refuse(option: str, reason: str) -> None:
     raise ConfigError(f"{option} does not apply {reason}")
 
 
-def progress() -> Progress:
+PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
+
+
+class LineProgress:
+    """Progress for a log, not a terminal: a line every PROGRESS_EVERY seconds with the rate and time left,
+    and one when each step ends. Same calls as rich's Progress (add_task, advance, update)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[dict[str, Any]] = []
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for task in self.tasks:
+            if task["done"]:
+                took = time.monotonic() - task["start"]
+                of = f"/{task['total']}" if task["total"] else ""
+                say(f"{task['description']}: {task['done']}{of} done in {took:.1f} s")
+
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> TaskID:
+        now = time.monotonic()
+        self.tasks.append({"description": description, "total": total, "done": 0, "start": now, "said": now})
+        return TaskID(len(self.tasks) - 1)
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        self.update(task_id, completed=self.tasks[task_id]["done"] + advance)
+
+    def update(self, task_id: TaskID, *, completed: float | None = None, total: float | None = None, **_: Any) -> None:
+        task = self.tasks[task_id]
+        if total is not None:
+            task["total"] = total
+        if completed is not None:
+            task["done"] = int(completed)
+        now = time.monotonic()
+        if now - task["said"] >= PROGRESS_EVERY:
+            task["said"] = now
+            say(progress_line(task["description"], task["done"], task["total"], now - task["start"]))
+
+
+def progress_line(what: str, done: int, total: float | None, elapsed: float) -> str:
+    """'sending main: 1200/5000 (240/s, about 16 s left)'; without a total, the count and the rate."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if total:
+        left = f", about {(total - done) / rate:.0f} s left" if rate else ""
+        return f"{what}: {done}/{int(total)} ({rate:.0f}/s{left})"
+    return f"{what}: {done} ({rate:.0f}/s)"
+
+
+def progress() -> Progress | LineProgress:
+    """A live bar on a terminal; timestamped progress lines in a log (cron, a pipe)."""
+    if not stderr.is_terminal:
+        return LineProgress()
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=stderr,
         transient=True,
-        disable=not stderr.is_terminal,
     )
 
 

@@ -71,8 +71,9 @@ def documents() -> dict[str, tuple[Any, str]]:
 def _library_types() -> dict[str, Any]:
     """The library's types that shapes.py names only for type checkers (it must not import them at start-up)."""
     from digest.collect import SourceResult
+    from digest.pipeline import FailingSource
 
-    return {"SourceResult": SourceResult}
+    return {"SourceResult": SourceResult, "FailingSource": FailingSource}
 
 
 def _fields(tp: Any) -> tuple[dict[str, Any], set[str]]:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, err, graceful_stop, out_json, parse_now, say, state
+from digest.cli.common import (
+    JSON_HELP,
+    err,
+    graceful_stop,
+    out_json,
+    parse_now,
+    progress,
+    say,
+    stamp_lines,
+    state,
+    stderr,
+)
 
 if TYPE_CHECKING:
-    pass
+    from rich.progress import TaskID
 
 
 def run(
@@ -41,7 +53,16 @@ def run(
     from digest import pipeline
 
     st = state(ctx)
-    with graceful_stop() as halt:
+    if not stderr.is_terminal:
+        stamp_lines()  # cron appends this to cron.log: each line says when it happened
+    with graceful_stop() as halt, progress() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def step(what: str, n: int, total: int | None) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.advance(tasks[what], n)
+
         report = pipeline.run(
             st.store,
             st.config,
@@ -53,6 +74,7 @@ def run(
             halt=halt,
             on_event=None if json_out else say,
             on_error=None if json_out else err,
+            on_progress=step,
         )
     if json_out:
         out_json(report.as_dict())
@@ -61,7 +83,8 @@ def run(
             if entry.get("error"):
                 err(f"Error: {entry['list']}: {entry['error']}")
             if entry.get("web_copy"):
-                say(f"Open the rendered digest in a browser: {entry['web_copy']}")
+                # a file:// URL: terminals make it a link, and a browser takes it as it is
+                say(f"Open the rendered digest in a browser: {Path(entry['web_copy']).resolve().as_uri()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:  # library types named in the documents; jsondoc resolves them, start-up never loads them
     from digest.collect import SourceResult
+    from digest.pipeline import FailingSource
 
 
 class ErrorBody(TypedDict):
@@ -351,6 +352,7 @@ class Unfinished(TypedDict):
 
 class RunDoc(TypedDict):
     collect: CollectDoc
+    failing_sources: list[FailingSource]  # the sources that failed this run, and since when
     lists: list[RunList]
     unfinished: list[Unfinished]
     exit_code: int

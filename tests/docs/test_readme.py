@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -110,7 +111,9 @@ def test_wheel_ships_templates_and_runs_the_quick_start(tmp_path: Path) -> None:
     done = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Open the rendered digest in a browser:" in done.stderr
-    html = Path(done.stderr.rsplit("Open the rendered digest in a browser:", 1)[1].split()[0])
+    url = done.stderr.rsplit("Open the rendered digest in a browser:", 1)[1].split()[0]
+    assert url.startswith("file:///")
+    html = Path(unquote(urlsplit(url).path))
     assert html.is_file() and "<mjml" not in html.read_text() and "Top Stories" in html.read_text()
     assert len(list((tmp_path / "news" / "outbox").glob("edition-*/*.eml"))) == 5
     again = subprocess.run([*run, "run"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
