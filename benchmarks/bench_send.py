@@ -151,7 +151,7 @@ def phase_floor(home: Path, edition: int) -> dict[str, object]:
 
     config = load(home)
     with Store(config.db_path) as store:
-        mail = edition_mail(config, store, edition, render_edition(store, config, edition))
+        mail = edition_mail(store, config, edition, render_edition(store, config, edition))
         key = tokens.signing_key(store)
         n = int(store.scalar("SELECT count(*) FROM subscribers"))
     provider = SendGridProvider.from_config(config)

@@ -67,18 +67,8 @@ def init_home(
                 store.add_source(source.name, str(source.path), weight=source.weight, tags=source.tags)
             report.sources.append(source.name)
         list_name = config.settings.default_list
-        try:
-            store.list_(list_name)
-        except Exception:
-            sender = config.settings.sender
-            store.add_list(
-                list_name,
-                from_email=sender.from_email,
-                from_name=sender.from_name,
-                reply_to=sender.reply_to,
-                subject_prefix=sender.subject_prefix,
-                address=sender.address,
-            )
+        if store.find_list(list_name) is None:
+            subscribers.add_list(store, config, list_name)
         report.list_name = list_name
         imported = subscribers.import_csv(store, example_roster(), list_name)
         report.subscribers = imported.added + imported.updated + imported.unchanged

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from digest.collect import CollectReport
     from digest.home import InitReport
-    from digest.models import Rendered
+    from digest.models import MailingList, Rendered, Source
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
     from digest.send import SendReport
@@ -47,7 +47,7 @@ COPY_FORMATS = ("html", "text", "eml", "mjml")
 class Newsletter:
     """A newsletter's home (``digest.toml``, ``digest.db``, ``outbox/``) and what can be done with it."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, store: Store, config: Config) -> None:
         self.config = config
         self.store = store
 
@@ -56,7 +56,7 @@ class Newsletter:
     def open(cls, home: str | Path | None = None) -> Newsletter:
         """The newsletter in ``home`` (default: ``DIGEST_HOME``, else the current directory); it must exist."""
         config = load(Path(home).expanduser() if home is not None else None)
-        return cls(config, Store(config.db_path, create=False))
+        return cls(Store(config.db_path, create=False), config)
 
     @classmethod
     def init(cls, home: str | Path | None = None, *, example: bool = False, name: str = "My Digest") -> Newsletter:
@@ -89,6 +89,14 @@ class Newsletter:
         return given or self.config.settings.default_list
 
     # -- stories ---------------------------------------------------------------------------
+    def add_source(
+        self, location: str, *, name: str | None = None, weight: float = 1.0, tags: list[str] | None = None
+    ) -> Source:
+        """Add a feed URL, a feed or article file, or a folder of them; nothing is fetched until :meth:`collect`."""
+        from digest.collect import add_source
+
+        return add_source(self.store, location, name=name, weight=weight, tags=tags)
+
     def collect(self, locations: list[str] | None = None, *, now: datetime | None = None) -> CollectReport:
         """Fetch every source (or only ``locations``: files, folders or URLs) into the store."""
         from digest.collect import collect
@@ -163,7 +171,7 @@ class Newsletter:
         rendered = self.render(edition_id)
         if fmt == "mjml":
             return rendered.mjml.encode("utf-8")
-        mail = edition_mail(self.config, self.store, edition_id, rendered)
+        mail = edition_mail(self.store, self.config, edition_id, rendered)
         if email:
             who = self.store.subscriber(email)
             reader = recipient(self.config, tokens.signing_key(self.store), mail, who.id, who.email, who.name)
@@ -233,6 +241,36 @@ class Newsletter:
         )
 
     # -- people ----------------------------------------------------------------------------
+    def add_list(
+        self,
+        name: str,
+        *,
+        from_email: str | None = None,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        subject_prefix: str | None = None,
+        address: str | None = None,
+        double_opt_in: bool = False,
+        boost: list[str] | None = None,
+        block: list[str] | None = None,
+    ) -> MailingList:
+        """Create a list; sender settings not given come from ``[sender]`` of digest.toml."""
+        from digest import subscribers
+
+        return subscribers.add_list(
+            self.store,
+            self.config,
+            name,
+            from_email=from_email,
+            from_name=from_name,
+            reply_to=reply_to,
+            subject_prefix=subject_prefix,
+            address=address,
+            double_opt_in=double_opt_in,
+            boost=boost,
+            block=block,
+        )
+
     def subscribe(
         self,
         email: str,

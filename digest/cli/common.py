@@ -62,7 +62,7 @@ class State:
         """The library the commands are clients of, on this home's config and store."""
         from digest.newsletter import Newsletter
 
-        return Newsletter(self.config, self.store)
+        return Newsletter(self.store, self.config)
 
 
 def state(ctx: typer.Context) -> State:

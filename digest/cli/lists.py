@@ -34,23 +34,16 @@ def lists_add(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create a list with its sender settings (and, optionally, its editor keywords)."""
-    from digest import subscribers
-    from digest.store.people import check_list_name
-
-    st = state(ctx)
-    sender = st.config.settings.sender
-    check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
-    reply = reply_to if reply_to is not None else sender.reply_to
-    row = st.store.add_list(
+    row = state(ctx).news.add_list(
         name,
-        from_email=subscribers.normalize_email(from_email or sender.from_email),
-        from_name=subscribers.clean_name(from_name if from_name is not None else sender.from_name),
-        reply_to=subscribers.normalize_email(reply) if reply else "",
-        subject_prefix=subscribers.clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
-        address=subscribers.clean_name(address if address is not None else sender.address),
+        from_email=from_email,
+        from_name=from_name,
+        reply_to=reply_to,
+        subject_prefix=subject_prefix,
+        address=address,
         double_opt_in=double_opt_in,
-        boost=_keywords(boost),
-        block=_keywords(block),
+        boost=boost,
+        block=block,
     )
     if json_out:
         out_json(_list_doc(row))
@@ -60,10 +53,6 @@ def lists_add(
 
 def _list_doc(row: MailingList) -> dict[str, Any]:
     return with_aliases(asdict(row), list_id="id", list="name")
-
-
-def _keywords(words: list[str]) -> list[str]:
-    return list(dict.fromkeys(w.strip() for w in words if w.strip()))
 
 
 @lists_app.command("keywords")
@@ -76,15 +65,9 @@ def lists_keywords(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show or set a list's editor keywords (they replace [rank] boost/block for this list)."""
-    st = state(ctx)
-    if clear:
-        row = st.store.set_list_keywords(name, boost=[], block=[])
-    elif boost or block:
-        row = st.store.set_list_keywords(
-            name, boost=_keywords(boost) if boost else None, block=_keywords(block) if block else None
-        )
-    else:
-        row = st.store.list_(name)
+    from digest import subscribers
+
+    row = subscribers.set_keywords(state(ctx).store, name, boost=boost, block=block, clear=clear)
     if json_out:
         out_json({"list": row.name, "boost": list(row.boost), "block": list(row.block)})
         return
@@ -99,18 +82,9 @@ def lists_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
     ``active`` counts those who receive (on a double opt-in list, only the confirmed); ``pending``
     those waiting for their confirmation click.
     """
-    from digest import consent
+    from digest import subscribers
 
-    store = state(ctx).store
-    counts = store.status_counts()
-    rows = [
-        {
-            **_list_doc(lst),
-            "active": consent.receivers(lst, counts.get(lst.id, {})),
-            "pending": consent.pending(lst, counts.get(lst.id, {})),
-        }
-        for lst in store.lists()
-    ]
+    rows = [with_aliases(r, list_id="id", list="name") for r in subscribers.lists_overview(state(ctx).store)]
     if json_out:
         out_json(rows)
         return

@@ -80,8 +80,8 @@ def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None
     with progress() as bar:
         task = bar.add_task("Writing the archive", total=count)
         report = write_archive(
-            st.config,
             st.store,
+            st.config,
             out,
             lambda eid: web_values(st.config, eid),
             list_id,

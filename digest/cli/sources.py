@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from digest.cli.common import JSON_HELP, out_json, say, state, table
 from digest.cli.shapes import with_aliases
-from digest.errors import NotFoundError
 
 if TYPE_CHECKING:
     pass
@@ -33,25 +31,10 @@ def sources_add(
 
     Nothing is fetched yet: 'digest collect' does that.
     """
-    st = state(ctx)
-    if not location.startswith(("http://", "https://")):
-        path = Path(location).expanduser()
-        if not path.exists():
-            raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
-        location = str(path.resolve())
-    name = name or _default_name(location)
-    source = st.store.add_source(name, location, weight=weight, tags=tag)
+    source = state(ctx).news.add_source(location, name=name, weight=weight, tags=tag)
     if json_out:
         out_json(with_aliases(source.public(), source_id="id"))
-    say(f"Added source '{name}' ({location})")
-
-
-def _default_name(location: str) -> str:
-    if location.startswith(("http://", "https://")):
-        from urllib.parse import urlsplit
-
-        return urlsplit(location).netloc or location
-    return Path(location).stem
+    say(f"Added source '{source.name}' ({source.location})")
 
 
 @sources_app.command("list")

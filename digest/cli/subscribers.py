@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,18 +168,9 @@ def subs_list(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List subscribers and their status per list; ``receives`` says whether they get the next edition."""
-    from digest import consent
+    from digest import subscribers
 
-    st = state(ctx)
-    if status is not None:
-        consent.check_status(status)
-    list_id = st.store.list_(list_name).id if list_name else None
-    lists = {lst.name: lst for lst in st.store.lists()}
-    rows = [
-        with_aliases(asdict(m), subscriber_id="id")
-        | {"receives": m.list is not None and consent.receives(lists[m.list], m.status)}
-        for m in st.store.subscribers(list_id, status)
-    ]
+    rows = [with_aliases(r, subscriber_id="id") for r in subscribers.roster(state(ctx).store, list_name, status)]
     if json_out:
         out_json(rows)
         return

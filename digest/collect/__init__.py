@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest import clock
 from digest.collect.fetch import fetch_url, is_url, read_file
@@ -23,11 +24,11 @@ from digest.collect.identity import identify
 from digest.collect.parse import parse_document
 from digest.collect.sponsored import is_sponsored
 from digest.config import CollectSettings, Config
-from digest.errors import SourceError
-from digest.models import ParsedDocument, StoryIn
+from digest.errors import NotFoundError, SourceError
+from digest.models import ParsedDocument, Source, StoryIn
 from digest.store import Store
 
-__all__ = ["CollectReport", "SourceResult", "clamp_dates", "collect", "parse_safely"]
+__all__ = ["CollectReport", "SourceResult", "add_source", "clamp_dates", "collect", "parse_safely"]
 
 
 @dataclass
@@ -70,6 +71,26 @@ class CollectReport:
             "failed": self.failed,
             "sources": [asdict(s) for s in self.sources],
         }
+
+
+def add_source(
+    store: Store, location: str, *, name: str | None = None, weight: float = 1.0, tags: list[str] | None = None
+) -> Source:
+    """Add where stories come from: a feed URL, or a file or folder (kept as its absolute path, so a later
+    run from another directory still finds it). ``name`` defaults to the URL's host or the file's stem.
+    Nothing is fetched: :func:`collect` does that."""
+    if not is_url(location):
+        path = Path(location).expanduser()
+        if not path.exists():
+            raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
+        location = str(path.resolve())
+    return store.add_source(name or _default_name(location), location, weight=weight, tags=tags)
+
+
+def _default_name(location: str) -> str:
+    if is_url(location):
+        return urlsplit(location).netloc or location
+    return Path(location).stem
 
 
 def clamp_dates(stories: Iterable[StoryIn], now: datetime) -> list[StoryIn]:

@@ -109,8 +109,8 @@ class ArchiveReport:
 
 
 def write_archive(
-    config: Config,
     store: Store,
+    config: Config,
     out: Path,
     values: Values,
     list_id: int | None = None,

@@ -62,7 +62,7 @@ def web_values(config: Config, edition_id: int) -> dict[str, str]:
     }
 
 
-def edition_mail(config: Config, store: Store, edition_id: int, rendered: Rendered, test: bool = False) -> EditionMail:
+def edition_mail(store: Store, config: Config, edition_id: int, rendered: Rendered, test: bool = False) -> EditionMail:
     """What every reader's copy of the edition shares; ``rendered`` is the edition's artefact (the caller renders)."""
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition.list_id)
@@ -295,7 +295,7 @@ def send_edition(
         list_row = store.list_by_id(edition.list_id)
         size = max(1, impl.batch_size)
         if dry_run:
-            mail = edition_mail(config, store, edition_id, rendered)
+            mail = edition_mail(store, config, edition_id, rendered)
             return _dry_run(store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown)
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
         run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
@@ -308,7 +308,7 @@ def send_edition(
                 if orphans:
                     store.mark_unknown([b.id for b in orphans], "left in flight by a process that stopped")
                 report.skipped = store.send_counts(edition_id).sent
-                mail = edition_mail(config, store, edition_id, rendered)
+                mail = edition_mail(store, config, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)
                 )
@@ -405,7 +405,7 @@ def send_test(
     impl = resolve_provider(config, provider, dry_run=dry_run)
     try:
         key = _dry_run_key(store) if dry_run else tokens.signing_key(store)
-        mail = edition_mail(config, store, edition_id, rendered, test=True)
+        mail = edition_mail(store, config, edition_id, rendered, test=True)
         found = store.find_subscriber(email)
         r = recipient(config, key, mail, found.id if found else 0, email, found.name if found else "")
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)

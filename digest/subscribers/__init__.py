@@ -18,9 +18,10 @@ from digest import consent, tokens, urls
 from digest.config import Config
 from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
-from digest.models import Subscriber
+from digest.models import MailingList, Subscriber
 from digest.store import Store
 from digest.store.base import dumps
+from digest.store.people import check_list_name
 from digest.subscribers.csvfile import safe_cell, write_roster
 from digest.subscribers.importer import Importer, ImportReport, import_csv
 from digest.subscribers.validate import POLICY, clean_name, normalize_email, parse_attributes
@@ -36,16 +37,21 @@ __all__ = [
     "Subscribed",
     "SyncReport",
     "add",
+    "add_list",
     "clean_name",
     "confirm",
     "decide",
     "email_hash",
     "export_csv",
     "import_csv",
+    "keywords",
+    "lists_overview",
     "normalize_email",
     "parse_attributes",
     "remove",
+    "roster",
     "safe_cell",
+    "set_keywords",
     "show",
     "subscribe",
     "sync",
@@ -116,6 +122,80 @@ def subscribe(
     link = urls.confirm(config.public_url, tokens.signing_key(store), sid, lst.id) if got == "unconfirmed" else None
     person = store.subscriber_by_id(sid)
     return Subscribed(sid, person.email if person else email, lst.name, got, link)
+
+
+def add_list(
+    store: Store,
+    config: Config,
+    name: str,
+    *,
+    from_email: str | None = None,
+    from_name: str | None = None,
+    reply_to: str | None = None,
+    subject_prefix: str | None = None,
+    address: str | None = None,
+    double_opt_in: bool = False,
+    boost: list[str] | None = None,
+    block: list[str] | None = None,
+) -> MailingList:
+    """Create a list; each sender setting not given comes from ``[sender]`` of digest.toml, checked and cleaned."""
+    check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
+    sender = config.settings.sender
+    reply = reply_to if reply_to is not None else sender.reply_to
+    return store.add_list(
+        name,
+        from_email=normalize_email(from_email or sender.from_email),
+        from_name=clean_name(from_name if from_name is not None else sender.from_name),
+        reply_to=normalize_email(reply) if reply else "",
+        subject_prefix=clean_name(subject_prefix if subject_prefix is not None else sender.subject_prefix),
+        address=clean_name(address if address is not None else sender.address),
+        double_opt_in=double_opt_in,
+        boost=keywords(boost or []),
+        block=keywords(block or []),
+    )
+
+
+def keywords(words: list[str]) -> list[str]:
+    """Editor keywords as stored: trimmed, blanks dropped, each once, in the order given."""
+    return list(dict.fromkeys(w.strip() for w in words if w.strip()))
+
+
+def set_keywords(
+    store: Store, name: str, *, boost: list[str] | None = None, block: list[str] | None = None, clear: bool = False
+) -> MailingList:
+    """Replace the list's boost and/or block words (``clear``: remove both); a side not given is kept."""
+    if clear:
+        return store.set_list_keywords(name, boost=[], block=[])
+    if not boost and not block:
+        return store.list_(name)
+    return store.set_list_keywords(
+        name, boost=keywords(boost) if boost else None, block=keywords(block) if block else None
+    )
+
+
+def lists_overview(store: Store) -> list[dict[str, Any]]:
+    """Every list with its settings, ``active`` (who receives the next edition) and ``pending`` (unconfirmed)."""
+    counts = store.status_counts()
+    return [
+        {
+            **asdict(lst),
+            "active": consent.receivers(lst, counts.get(lst.id, {})),
+            "pending": consent.pending(lst, counts.get(lst.id, {})),
+        }
+        for lst in store.lists()
+    ]
+
+
+def roster(store: Store, list_name: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """Subscriptions (of one list, of one status) with ``receives``: whether each gets the next edition."""
+    if status is not None:
+        consent.check_status(status)
+    list_id = store.list_(list_name).id if list_name else None
+    lists = {lst.name: lst for lst in store.lists()}
+    return [
+        {**asdict(m), "receives": m.list is not None and consent.receives(lists[m.list], m.status)}
+        for m in store.subscribers(list_id, status)
+    ]
 
 
 def _person(store: Store, email: str) -> Subscriber:

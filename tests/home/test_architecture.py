@@ -114,3 +114,15 @@ def test_sending_never_imports_the_renderer() -> None:
     assert "digest.models" in edges["digest.send"] and "digest.models.Rendered" in imports(
         PACKAGE / "send" / "__init__.py", module_level_only=False
     )
+
+
+def test_store_comes_before_config_wherever_both_are_taken() -> None:
+    """One argument order everywhere: ``(store, config, ...)``."""
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+                if {"store", "config"} <= set(names) and names.index("config") < names.index("store"):
+                    wrong.append(f"{module_name(path)}.{node.name}")
+    assert wrong == []

@@ -85,3 +85,24 @@ def test_a_test_copy_needs_an_address_and_is_recorded_nowhere(news: Newsletter) 
     report = news.send_test(edition_id, "Editor@Example.com", provider="outbox")
     assert report.sent == 1
     assert news.send(edition_id, provider="outbox").skipped == 0  # nobody counted as having had it
+
+
+def test_a_list_takes_its_sender_from_the_config_unless_told(news: Newsletter) -> None:
+    news.config.settings.sender.from_name = "The Desk"
+    made = news.add_list("weekly", from_email="Editor@EXAMPLE.org", boost=[" rust ", "", "rust", "wasm"])
+    assert (made.from_email, made.from_name, made.boost) == ("Editor@example.org", "The Desk", ("rust", "wasm"))
+    with pytest.raises(SubscriberError, match="cannot be a list name"):
+        news.add_list("no spaces")
+
+
+def test_a_source_is_kept_by_absolute_path_and_named_after_it(
+    news: Newsletter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "town.xml").write_text("<rss/>", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "feeds")
+    local = news.add_source("town.xml", tags=["local"])
+    assert (local.name, local.location, local.tags) == ("town", str(tmp_path / "feeds" / "town.xml"), ("local",))
+    assert news.add_source("https://feeds.example.org/rss", weight=2).name == "feeds.example.org"
+    with pytest.raises(NotFoundError, match="missing.xml does not exist"):
+        news.add_source("missing.xml")

@@ -60,7 +60,7 @@ def real_mail(store: Store, initialised: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DIGEST_SECRET", SECRET)
     edition = make_edition(store, 3)
     config = load(initialised)
-    return edition_mail(config, store, edition, render_edition(store, config, edition)), tokens.signing_key(store)
+    return edition_mail(store, config, edition, render_edition(store, config, edition)), tokens.signing_key(store)
 
 
 NAMES = ["Reader 5", "", "J. Smith", "Zoë Ünal", "Ann & Bob <x>", "O'Neil-Smith", "李雷", "a" * 90, "Eve  Two"]
