@@ -21,7 +21,7 @@ from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
 from digest.errors import ConfigError, DigestError, NothingToSendError, TemplateError
-from digest.models import MailingList, Ranked, Rendered, iso
+from digest.models import EditionStory, MailingList, Ranked, Rendered, UnfinishedEdition, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, send_edition, web_values
@@ -39,26 +39,42 @@ def local_date(config: Config, now: datetime) -> str:
 
 
 Rows = list[dict[str, Any]]
+Stories = list[EditionStory]
 Notes = list[str]
 
 
 @dataclass
 class BuildReport:
+    """An edition as ``build`` froze it (or found it frozen)."""
+
     edition: int
     list: str
     date: str
     subject: str
-    stories: Rows  # (the field ``list`` shadows the builtin inside the class)
+    stories: Stories  # (an alias: the field ``list`` shadows the builtin inside the class)
     frozen: bool = False  # True when the edition had started sending and was kept as it was
     warnings: Notes = field(default_factory=Notes)  # stories left out because they would not render
 
     def as_dict(self) -> dict[str, Any]:
+        """What ``build --json`` prints: each story's rank, id, title, link, score and its parts, source, others."""
         return {
             "edition": self.edition,
             "list": self.list,
             "date": self.date,
             "subject": self.subject,
-            "stories": self.stories,
+            "stories": [
+                {
+                    "rank": s.rank,
+                    "story_id": s.story_id,
+                    "title": s.title,
+                    "url": s.url,
+                    "score": round(s.score, 6),
+                    "why": s.why,
+                    "source": s.source,
+                    "also": s.also,
+                }
+                for s in self.stories
+            ],
             "warnings": self.warnings,
         }
 
@@ -139,20 +155,42 @@ def _renders(config: Config, list_row: MailingList, day: str, story: dict[str, A
 
 def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     edition = store.edition(edition_id)
-    stories = [
-        {
-            "rank": s.rank,
-            "story_id": s.story_id,
-            "title": s.title,
-            "url": s.url,
-            "score": round(s.score, 6),
-            "why": s.why,
-            "source": s.source,
-            "also": s.also,
-        }
-        for s in store.edition_stories(edition_id)
-    ]
-    return BuildReport(edition_id, edition.list, edition.date, edition.subject, stories, frozen)
+    return BuildReport(
+        edition_id, edition.list, edition.date, edition.subject, store.edition_stories(edition_id), frozen
+    )
+
+
+@dataclass
+class ListRun:
+    """One list's part of a run: its edition built and sent, skipped (nothing new), an error, or not begun."""
+
+    list: str
+    edition: int | None = None
+    date: str | None = None
+    sent: SendReport | None = None  # set once the send ran (whatever it managed)
+    web_copy: Path | None = None
+    skipped: str | None = None  # why nothing was built
+    error: str | None = None  # why it was not built or not sent
+    halted: bool = False  # the run was asked to stop before this list began
+
+    @property
+    def partial(self) -> bool:
+        """Some of the list's readers are still owed the edition, or may have it (unknown)."""
+        sent = self.sent
+        return self.halted or (sent is not None and bool(sent.unknown or sent.failed or sent.halted))
+
+    def as_dict(self) -> dict[str, Any]:
+        """One entry of ``run --json``'s ``lists``: only the keys that say what happened to the list."""
+        out: dict[str, Any] = {"list": self.list}
+        if self.halted:
+            return out | {"halted": True}
+        if self.skipped is not None:
+            return out | {"skipped": self.skipped}
+        if self.edition is not None:
+            out |= {"edition": self.edition, "date": self.date}
+        if self.error is not None or self.sent is None:
+            return out | {"error": self.error}
+        return out | self.sent.as_dict() | {"web_copy": str(self.web_copy) if self.web_copy else None}
 
 
 @dataclass(frozen=True)
@@ -190,27 +228,26 @@ def failing_sources(store: Store, report: CollectReport) -> list[FailingSource]:
 
 @dataclass
 class RunReport:
+    """What one ``digest run`` did: the collection, each list's part, and earlier editions still owing someone."""
+
     collect: CollectReport
-    lists: list[dict[str, Any]] = field(default_factory=list)
-    unfinished: list[dict[str, Any]] = field(default_factory=list)  # earlier editions still owing someone
+    lists: list[ListRun] = field(default_factory=list)
+    unfinished: list[UnfinishedEdition] = field(default_factory=list)
     failing: list[FailingSource] = field(default_factory=list)  # sources that failed this run
 
     @property
     def exit_code(self) -> int:
         """0 done, 1 a list could not be sent (an error to fix), 3 partly done."""
-        if any(item.get("error") for item in self.lists):
+        if any(item.error for item in self.lists):
             return 1
-        partial = self.collect.failed or any(
-            item.get("unknown") or item.get("failed") or item.get("halted") for item in self.lists
-        )
-        return 3 if partial else 0
+        return 3 if self.collect.failed or any(item.partial for item in self.lists) else 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "collect": self.collect.as_dict(),
             "failing_sources": [asdict(f) for f in self.failing],
-            "lists": self.lists,
-            "unfinished": self.unfinished,
+            "lists": [item.as_dict() for item in self.lists],
+            "unfinished": [asdict(u) for u in self.unfinished],
             "exit_code": self.exit_code,
         }
 
@@ -267,23 +304,23 @@ def run(
             name = list_row.name
             # never silently: recipients an earlier edition still owes are said every run, for a week
             for left in store.unfinished_editions(list_row.id, today, week_ago):
-                report.unfinished.append(asdict(left))
+                report.unfinished.append(left)
                 tell_error(
                     f"{name}: edition {left.edition} of {left.date} still has {left.failed} failed"
                     f" and {left.unknown} unknown recipients: 'digest send --list {name} --date"
                     f" {left.date}' retries the failed (add --retry-unknown for the unknown)"
                 )
             if halt is not None and halt.is_set():
-                report.lists.append({"list": name, "halted": True})
+                report.lists.append(ListRun(name, halted=True))
                 continue
             try:
                 built = build_edition(store, config, name, now=now)
             except NothingToSendError as exc:
-                report.lists.append({"list": name, "skipped": str(exc)})
+                report.lists.append(ListRun(name, skipped=str(exc)))
                 say(f"{name}: skipped, {exc}")
                 continue
             except DigestError as exc:  # e.g. a template error in this list's edition: the others still go
-                report.lists.append({"list": name, "error": str(exc)})
+                report.lists.append(ListRun(name, error=str(exc)))
                 say(f"{name}: not built: {exc}")
                 continue
             for warning in built.warnings:
@@ -303,17 +340,11 @@ def run(
                     progress=_sending(on_progress, name),
                 )
             except DigestError as exc:
-                report.lists.append({"list": name, "edition": built.edition, "date": built.date, "error": str(exc)})
+                report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
                 say(f"{name}: edition {built.edition} not sent: {exc}")
                 continue
-            entry = {
-                "list": name,
-                "edition": built.edition,
-                "date": built.date,
-                **sent.as_dict(),
-                "web_copy": str(write_web_copy(store, config, built.edition, rendered)),
-            }
-            report.lists.append(entry)
+            web_copy = write_web_copy(store, config, built.edition, rendered)
+            report.lists.append(ListRun(name, built.edition, built.date, sent=sent, web_copy=web_copy))
             for error in sent.errors[:10]:
                 tell_error(f"{name}: provider said: {error}")
             say(send_summary(name, built.edition, built.date, sent, bool(list_row.double_opt_in)))
@@ -370,7 +401,7 @@ def _log(config: Config, now: datetime, report: RunReport, error: str | None = N
         "exit_code": 1 if error else report.exit_code,
         "collect": {k: v for k, v in report.collect.as_dict().items() if k != "sources"},
         "failed_sources": [s.name for s in report.collect.sources if s.error],
-        "lists": [{k: v for k, v in entry.items() if k != "errors"} for entry in report.lists],
+        "lists": [{k: v for k, v in entry.as_dict().items() if k != "errors"} for entry in report.lists],
     }
     if error:
         line["error"] = error

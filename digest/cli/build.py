@@ -40,7 +40,7 @@ def build(
     note = " (already sent or sending: kept as it was)" if report.frozen else ""
     say(f"Edition {report.edition} for '{report.list}' on {report.date}{note}: {report.subject}")
     for s in report.stories:
-        typer.echo(f"{s['rank']:>2}. {s['title']}")
+        typer.echo(f"{s.rank:>2}. {s.title}")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -80,11 +79,11 @@ def run(
         out_json(report.as_dict())
     else:
         for entry in report.lists:
-            if entry.get("error"):
-                err(f"Error: {entry['list']}: {entry['error']}")
-            if entry.get("web_copy"):
+            if entry.error:
+                err(f"Error: {entry.list}: {entry.error}")
+            if entry.web_copy:
                 # a file:// URL: terminals make it a link, and a browser takes it as it is
-                say(f"Open the rendered digest in a browser: {Path(entry['web_copy']).resolve().as_uri()}")
+                say(f"Open the rendered digest in a browser: {entry.web_copy.resolve().as_uri()}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 

@@ -43,7 +43,7 @@ def test_rank_defaults_to_the_local_date_so_yesterdays_sent_stories_stay_out(new
     sent = news.build(date="2026-11-24")  # the UTC date: for Kiritimati, yesterday's edition
     assert news.send(sent.edition, provider="outbox").sent > 0
     picked = {r.story_id for r in news.rank().picked}
-    already = {s["story_id"] for s in sent.stories}
+    already = {s.story_id for s in sent.stories}
     assert picked and not picked & already  # ranked for the 25th: the 24th's stories went out already
     again = {r.story_id for r in news.rank(date="2026-11-24").picked}
     assert again & already  # for the 24th itself, that edition is this one, not history

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from digest.collect import CollectReport
+from digest.pipeline import ListRun, RunReport
+from digest.send import SendReport
 from tests.support import NOW
 from tests.support.newsletter import setup_newsletter
 
@@ -42,3 +45,24 @@ def test_an_earlier_edition_that_still_owes_people_is_said_every_run(cli, home: 
     cli("send", "--list", "main", "--date", "2026-11-24")
     again = cli("run", "--now", tomorrow, "--json")
     assert json.loads(again.stdout)["unfinished"] == []
+
+
+def test_each_list_outcome_keeps_its_json_keys_and_sets_the_exit_code() -> None:
+    sent = SendReport(edition=3, provider="outbox", sent=2)
+    done = ListRun("main", 3, "2026-11-24", sent=sent, web_copy=Path("outbox/edition-3.html"))
+    assert list(done.as_dict()) == [
+        *("list", "edition", "date", "provider", "sent", "skipped", "failed", "unknown", "requests", "retried"),
+        *("dry_run", "halted", "errors", "web_copy"),
+    ]
+    assert done.as_dict()["web_copy"] == str(Path("outbox/edition-3.html"))
+    assert ListRun("main", skipped="nothing new").as_dict() == {"list": "main", "skipped": "nothing new"}
+    assert ListRun("main", halted=True).as_dict() == {"list": "main", "halted": True}
+    assert ListRun("main", error="bad template").as_dict() == {"list": "main", "error": "bad template"}
+    locked = ListRun("main", 3, "2026-11-24", error="locked")
+    assert locked.as_dict() == {"list": "main", "edition": 3, "date": "2026-11-24", "error": "locked"}
+
+    assert RunReport(CollectReport(), [done, ListRun("other", skipped="nothing new")]).exit_code == 0
+    unknown = ListRun("main", 3, "2026-11-24", sent=SendReport(edition=3, provider="outbox", unknown=1))
+    assert RunReport(CollectReport(), [done, unknown]).exit_code == 3
+    assert RunReport(CollectReport(), [ListRun("main", halted=True)]).exit_code == 3
+    assert RunReport(CollectReport(), [unknown, locked]).exit_code == 1
