@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name == "Newsletter":
-        from digest.newsletter import Newsletter
+        from digest.newsletter import Newsletter  # on first use: 'import digest' (the CLI's start) stays light
 
         return Newsletter
     raise AttributeError(f"module 'digest' has no attribute {name!r}")

@@ -6,14 +6,18 @@ set, never shown.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import dns.exception
+import dns.resolver
 import httpx
 
 from digest import consent
 from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
+from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
 
 Resolver = Callable[[str], list[str]]
@@ -31,9 +35,6 @@ class Check:
 
 def dns_txt(name: str) -> list[str]:
     """TXT records of ``name`` (empty when there are none); raises OSError when DNS cannot answer."""
-    import dns.exception
-    import dns.resolver
-
     try:
         answer = dns.resolver.resolve(name, "TXT", lifetime=3.0)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
@@ -48,6 +49,7 @@ def run_checks(store: Store, config: Config, provider: str | None = None, resolv
     checks = [
         Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
         Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied"),
+        _last_run_check(store),
     ]
     checks.append(_secret_check(config, chosen))
     checks.append(_provider_check(config, chosen))
@@ -66,6 +68,27 @@ def run_checks(store: Store, config: Config, provider: str | None = None, resolv
     for domain in sorted({row.from_email.rpartition("@")[2] for row in lists}):
         checks.extend(_domain_checks(domain, resolver))
     return checks
+
+
+def _last_run_check(store: Store) -> Check:
+    """How the last ``digest run`` went (cron's runs are otherwise seen only in ``digest.log`` and ``cron.log``)."""
+    last = store.last_run()
+    if last is None:
+        return Check("last run", "ok", "no 'digest run' yet")
+    if last.exit_code is None or last.summary is None:
+        return Check(
+            "last run",
+            "warn",
+            f"started {last.started_at} and has not finished: still running, or stopped (killed) before it could"
+            " record how it went",
+        )
+    parts = [f"{name}: {outcome}" for name, outcome in last.summary.lists.items()]
+    if last.summary.error:
+        parts.append(f"stopped: {last.summary.error}")
+    if last.summary.failed_sources:
+        parts.append(f"{last.summary.failed_sources} source(s) failed")
+    detail = f"exit code {last.exit_code} at {last.finished_at}" + (f"; {'; '.join(parts)}" if parts else "")
+    return Check("last run", "ok" if last.exit_code == 0 else "warn", detail)
 
 
 def _secret_check(config: Config, provider: str) -> Check:
@@ -94,8 +117,6 @@ def _provider_check(config: Config, provider: str) -> Check:
 
 
 def _sendgrid_check(config: Config) -> Check:
-    import os
-
     key = secret("SENDGRID_API_KEY")
     if not key:
         return Check("provider", "fail", "SENDGRID_API_KEY not set")
@@ -116,8 +137,6 @@ def _sendgrid_check(config: Config) -> Check:
 
 
 def _smtp_check(config: Config) -> Check:
-    from digest.send.providers.smtp import SmtpProvider
-
     s = config.settings.smtp
     SmtpProvider.from_config(config).check()  # a ProviderError says what failed and names the settings
     return Check("provider", "ok", f"SMTP {s.host}:{s.port} ({s.security}) accepts the connection")

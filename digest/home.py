@@ -10,6 +10,7 @@ from pathlib import Path
 from digest import clock, subscribers
 from digest.config import CONFIG_FILE, DEFAULT_TOML, load, resolve_home
 from digest.errors import HomeError
+from digest.examples import write_example_feeds
 from digest.store import Store
 
 
@@ -60,8 +61,6 @@ def init_home(
     with Store(config.db_path) as store:
         if not example:
             return report
-        from digest.examples import write_example_feeds
-
         for source in write_example_feeds(path / "example-feeds", now or clock.now()):
             if store.source_by_location(str(source.path)) is None:
                 store.add_source(source.name, str(source.path), weight=source.weight, tags=source.tags)

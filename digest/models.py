@@ -428,3 +428,28 @@ class EditionStats:
     clicked: int
     unsubscribed: int
     complained: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a ``digest run`` did, in brief: kept in the ``runs`` table for ``digest doctor``."""
+
+    now: str  # the time it acted as
+    new: int = 0  # stories collected
+    failed_sources: int = 0
+    lists: dict[str, str] = field(default_factory=dict)  # list name -> its outcome in a few words
+    error: str | None = None  # what stopped the run, if something did
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One ``digest run``: when it began and ended (the machine's clock, ISO), its exit code and summary.
+
+    A run that never finished (killed, or still going) has no end, exit code or summary.
+    """
+
+    id: int
+    started_at: str
+    finished_at: str | None = None
+    exit_code: int | None = None
+    summary: RunSummary | None = None

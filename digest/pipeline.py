@@ -6,8 +6,10 @@ sending stays frozen, and the ledger sends nobody the same edition twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,7 +23,7 @@ from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
 from digest.errors import ConfigError, DigestError, NothingToSendError, TemplateError
-from digest.models import EditionStory, MailingList, Ranked, Rendered, UnfinishedEdition, iso
+from digest.models import EditionStory, MailingList, Ranked, Rendered, RunSummary, UnfinishedEdition, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, send_edition, web_values
@@ -174,6 +176,21 @@ class ListRun:
     halted: bool = False  # the run was asked to stop before this list began
 
     @property
+    def outcome(self) -> str:
+        """The list's part in a few words (what ``digest doctor`` shows of the last run)."""
+        sent = self.sent
+        if self.halted:
+            return "stopped before it began"
+        if self.skipped is not None:
+            return "nothing new"
+        if self.error is not None or sent is None:
+            return f"error: {self.error}"
+        if sent.dry_run:
+            return f"edition {self.edition}: dry run, would send to {sent.sent}"
+        stopped = ", stopped early" if sent.halted else ""
+        return f"edition {self.edition}: sent {sent.sent}, failed {sent.failed}, unknown {sent.unknown}{stopped}"
+
+    @property
     def partial(self) -> bool:
         """Some of the list's readers are still owed the edition, or may have it (unknown)."""
         sent = self.sent
@@ -266,7 +283,8 @@ def run(
     on_error: Callable[[str], None] | None = None,
     on_progress: Callable[[str, int, int | None], None] | None = None,
 ) -> RunReport:
-    """Collect, then build and send the edition of every list; one line in ``digest.log`` per run.
+    """Collect, then build and send the edition of every list; one line in ``digest.log`` and one row in the
+    store's ``runs`` per run.
 
     ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors
     and each failing source; ``on_progress(step, done, total)`` the steps that can take minutes
@@ -279,12 +297,15 @@ def run(
     now = now or clock.now()
     say = on_event or (lambda _msg: None)
     tell_error = on_error or say
+    run_id = store.start_run(iso(clock.wall()))
     try:
         count = len(store.sources())
         stored = (lambda _r: on_progress("collecting", 1, count)) if on_progress else None
         report = RunReport(collect=collect(store, config, now=now, progress=stored))
-    except DigestError as exc:
-        _log_failure(config, now, str(exc))
+    except BaseException as exc:
+        if isinstance(exc, DigestError):
+            _log_failure(config, now, str(exc))
+        _record(store, run_id, now, None, str(exc) or type(exc).__name__)
         raise
     say(
         f"collected: {report.collect.new} new, {report.collect.updated} updated, "
@@ -350,8 +371,10 @@ def run(
             say(send_summary(name, built.edition, built.date, sent, bool(list_row.double_opt_in)))
     except BaseException as exc:
         _log(config, now, report, error=str(exc) or type(exc).__name__)
+        _record(store, run_id, now, report, str(exc) or type(exc).__name__)
         raise
     _log(config, now, report)
+    _record(store, run_id, now, report)
     return report
 
 
@@ -406,6 +429,21 @@ def _log(config: Config, now: datetime, report: RunReport, error: str | None = N
     if error:
         line["error"] = error
     _append_log(config, line)
+
+
+def _record(store: Store, run_id: int, now: datetime, report: RunReport | None, error: str | None = None) -> None:
+    """The run's row in ``runs``: when it ended, its exit code, each list's outcome."""
+    summary = RunSummary(
+        now=iso(now),
+        new=report.collect.new if report else 0,
+        failed_sources=report.collect.failed if report else 0,
+        lists={item.list: item.outcome for item in report.lists} if report else {},
+        error=error,
+    )
+    exit_code = 1 if error or report is None else report.exit_code
+    # bookkeeping never changes a run's outcome: a store that cannot take the row leaves the run unfinished there
+    with contextlib.suppress(sqlite3.Error):
+        store.finish_run(run_id, iso(clock.wall()), exit_code, summary)
 
 
 def _log_failure(config: Config, now: datetime, error: str) -> None:

@@ -75,7 +75,7 @@ def _parse_document(data: bytes, base_url: str | None) -> ParsedDocument:
         return parse_json_document(data, base_url)
     if kind == "feed":
         return parse_feed(data, base_url)
-    from digest.collect.article import parse_html_article, parse_text_article
+    from digest.collect.article import parse_html_article, parse_text_article  # trafilatura: for articles only
 
     if kind == "html":
         return parse_html_article(data, base_url)

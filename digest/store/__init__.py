@@ -20,6 +20,7 @@ from digest.store.migrations import migrations
 from digest.store.people import PeopleQueries
 from digest.store.ranking import RankQueries
 from digest.store.renditions import RenditionQueries
+from digest.store.runs import RunQueries
 from digest.store.sends import SendQueries
 from digest.store.sources import SourceQueries
 from digest.store.stories import StoryQueries
@@ -36,6 +37,7 @@ class Store(
     RenditionQueries,
     SendQueries,
     EventQueries,
+    RunQueries,
     QueryBase,
 ):
     """Typed access to ``digest.db``."""

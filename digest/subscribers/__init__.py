@@ -8,6 +8,7 @@ holds the one-person operations the CLI and the web pages call: add, unsubscribe
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -300,8 +301,6 @@ def write_export(store: Store, out: IO[str], list_name: str | None = None) -> in
 
 
 def export_csv(store: Store, list_name: str | None = None) -> str:
-    import io
-
     buf = io.StringIO()
     write_export(store, buf, list_name)
     return buf.getvalue()

@@ -51,7 +51,7 @@ def redact(text: str) -> str:
 
 def log_config() -> dict[str, Any]:
     """uvicorn's logging set-up with :class:`RedactTokens` on the access logger."""
-    from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.config import LOGGING_CONFIG  # uvicorn loads only to serve: create_app alone does without
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_tokens"] = {"()": RedactTokens}
@@ -137,7 +137,7 @@ def serve(
 
     uvicorn logs warnings and errors only; its access log (were it raised to info) has tokens redacted.
     """
-    import uvicorn
+    import uvicorn  # only to serve (see log_config)
 
     app = create_app(config, preview=preview)
     sock = bind(host, port)

@@ -9,6 +9,8 @@ sub-path of ``public_url`` needs no rewriting.
 
 from __future__ import annotations
 
+import html
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -77,8 +79,6 @@ def routes(config: Config) -> list[BaseRoute]:
 
 
 def _problem(status: int, message: str) -> HTMLResponse:
-    import html
-
     return HTMLResponse(
         f"<!doctype html><meta charset='utf-8'><title>{html.escape(message)}</title><p>{html.escape(message)}</p>",
         status_code=status,

@@ -9,6 +9,7 @@ itself when a template or the store changes; a template error is shown in place 
 from __future__ import annotations
 
 import hashlib
+import html
 from pathlib import Path
 
 import jinja2
@@ -190,8 +191,6 @@ def routes(config: Config) -> list[BaseRoute]:
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(text)
 
 

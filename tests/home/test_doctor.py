@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
 from digest.config import load
 from digest.doctor import run_checks
 from digest.store import Store
+from tests.support import NOW
+from tests.support.newsletter import setup_newsletter
 
 KEY = "SG.super-secret-value-123"
 
@@ -90,3 +93,40 @@ def test_smtp_reachability_through_the_provider(cli, initialised, monkeypatch) -
     monkeypatch.setenv("DIGEST_SMTP_PORT", str(free))
     down = statuses(cli("doctor", "--provider", "smtp", "--json", code=1))
     assert down["provider"]["status"] == "fail" and f"127.0.0.1:{free}" in down["provider"]["detail"]
+
+
+# -- the last run: every 'digest run' is a row in the store's runs table --------------------------------
+def test_doctor_says_how_the_last_run_went(cli, home: Path) -> None:
+    setup_newsletter(cli, home)
+    assert statuses(cli("doctor", "--json"))["last run"] == {
+        "name": "last run",
+        "status": "ok",
+        "detail": "no 'digest run' yet",
+    }
+    edition = json.loads(cli("run", "--now", NOW.isoformat(), "--json").stdout)["lists"][0]["edition"]
+    last = statuses(cli("doctor", "--json"))["last run"]
+    assert last["status"] == "ok" and last["detail"].startswith("exit code 0 at ")
+    assert f"main: edition {edition}: sent 2, failed 0, unknown 0" in last["detail"]
+    with Store(load(home).db_path) as store:
+        record = store.last_run()
+    assert record is not None and record.summary is not None and record.finished_at is not None
+    assert record.started_at <= record.finished_at and record.summary.now == NOW.isoformat()
+
+    cli("lists", "add", "broken", "--from-email", "b@example.com")
+    cli("subscribers", "add", "carol@example.com", "--list", "broken")
+    (home / "templates").mkdir()
+    (home / "templates" / "subject.txt.j2").write_text(
+        '{% if list.name == "broken" %}{{ no_such_value }}{% endif %}{{ newsletter.name }}\n', encoding="utf-8"
+    )
+    cli("run", "--now", NOW.isoformat(), code=1)
+    last = statuses(cli("doctor", "--json"))["last run"]
+    assert last["status"] == "warn" and last["detail"].startswith("exit code 1 at ")
+    assert f"main: edition {edition}: sent 0, failed 0, unknown 0" in last["detail"]  # they already had it
+    assert "broken: error: " in last["detail"] and "no_such_value" in last["detail"]
+
+
+def test_doctor_warns_of_a_run_that_never_finished(initialised: Path, cli) -> None:
+    with Store(load(initialised).db_path) as store:
+        store.start_run("2026-11-24T07:00:00+00:00")  # as a run killed before it ended leaves it
+    last = statuses(cli("doctor", "--json"))["last run"]
+    assert last["status"] == "warn" and "started 2026-11-24T07:00:00+00:00 and has not finished" in last["detail"]

@@ -9,6 +9,7 @@ from digest.errors import ConfigError
 from digest.send.providers.base import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop
 
 
+# Each factory imports its provider when chosen: smtplib, httpx and the SendGrid client load only for a send.
 def _outbox(config: Config, dry_run: bool = False) -> Provider:
     from digest.send.providers.outbox import OutboxProvider
 
