@@ -8,13 +8,22 @@
    with only the corpus stories in the store and once with 100,000 more. The times should not grow with the
    store: lookups are by indexed identity / URL.
 
+3. Over HTTP: 200 feeds (corpus files, each its own URL) served by a local HTTP/1.1 server in another
+   process, collected fresh and then re-collected unchanged (every answer a 304), against a floor measured in
+   the same run: plain asyncio (raw HTTP/1.1 GETs over 8 connections) plus ``feedparser.parse`` of each
+   body, and the same conditional GETs alone. Target: at most 1.2x the floor (1.5x for the re-poll).
+
     python benchmarks/bench_collect.py            # 100,000 stories, 5 rounds
     python benchmarks/bench_collect.py --quick    # 20,000 stories, 3 rounds
+    python benchmarks/bench_collect.py --http-only
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -132,9 +141,116 @@ def recollect_rows(tmp: Path, files: list[Path], extra: int, rounds: int) -> lis
     return rows
 
 
+# -- over HTTP --------------------------------------------------------------------------------------------
+def serve(files: list[Path], port_out: multiprocessing.connection.Connection) -> None:
+    """A keep-alive HTTP/1.1 server for /feed/<i>.xml, answering If-None-Match with 304 (own process)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies = [f.read_bytes() for f in files]
+    tags = ['"' + hashlib.sha1(b).hexdigest() + '"' for b in bodies]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            i = int(self.path.rsplit("/", 1)[1].split(".")[0])
+            if self.headers.get("If-None-Match") == tags[i]:
+                self.send_response(304)
+                self.send_header("ETag", tags[i])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("ETag", tags[i])
+            self.send_header("Content-Length", str(len(bodies[i])))
+            self.end_headers()
+            self.wfile.write(bodies[i])
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    port_out.send(httpd.server_address[1])
+    httpd.serve_forever()
+
+
+async def _floor(port: int, n: int, tags: dict[int, str] | None, parse: bool) -> dict[int, str]:
+    """Plain asyncio: 8 keep-alive connections fetch /feed/0..n-1 (conditionally when ``tags``); parse bodies."""
+    import feedparser
+
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    got: dict[int, str] = {}
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while not queue.empty():
+            i = queue.get_nowait()
+            extra = f"If-None-Match: {tags[i]}\r\n" if tags else ""
+            writer.write(f"GET /feed/{i}.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            fields = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line)
+            body = await reader.readexactly(int(fields.get("Content-Length", "0")))
+            got[i] = fields.get("ETag", "")
+            if parse and body:
+                feedparser.parse(body)
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(8)))
+    return got
+
+
+def http_rows(tmp: Path, files: list[Path], n: int, rounds: int) -> list[tuple[str, float, float]]:
+    from digest.collect import collect
+
+    feeds = [files[i % len(files)] for i in range(n)]
+    ctx = multiprocessing.get_context("spawn")
+    ours_end, theirs_end = ctx.Pipe()
+    server = ctx.Process(target=serve, args=(feeds, theirs_end), daemon=True)
+    server.start()
+    port = ours_end.recv()
+    try:
+        base = f"http://127.0.0.1:{port}/feed"
+        fresh_ours, fresh_floor, again_ours, again_floor = [], [], [], []
+        for r in range(rounds):
+            config, store = home(tmp, f"http{r}")
+            try:
+                for i in range(n):
+                    store.add_source(f"h{i}", f"{base}/{i}.xml")
+                started = time.perf_counter()
+                report = collect(store, config, now=NOW)
+                fresh_ours.append(time.perf_counter() - started)
+                assert report.failed == 0 or report.new > 0, report.as_dict()
+                started = time.perf_counter()
+                tags = asyncio.run(_floor(port, n, None, parse=True))
+                fresh_floor.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                report = collect(store, config, now=NOW)
+                again_ours.append(time.perf_counter() - started)
+                assert report.new == 0, report.as_dict()
+                started = time.perf_counter()
+                asyncio.run(_floor(port, n, tags, parse=False))
+                again_floor.append(time.perf_counter() - started)
+            finally:
+                store.close()
+        return [
+            (f"collect {n} feeds, fresh store", min(fresh_floor), min(fresh_ours)),
+            (f"re-collect {n} unchanged feeds (304)", min(again_floor), min(again_ours)),
+        ]
+    finally:
+        server.terminate()
+        server.join(5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="20,000 extra stories and 3 rounds")
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP table")
+    parser.add_argument("--feeds", type=int, default=200, help="feeds served over HTTP (default 200)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"{CORPUS} is missing: the benchmark reads the shared corpus")
@@ -145,6 +261,15 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
+        print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; best of {rounds}")
+        print()
+        print(f"| {'over HTTP (local server, own process)':40} | {'floor s':>8} | {'digest s':>8} | {'ratio':>5} |")
+        print(f"|{'-' * 42}|{'-' * 10}|{'-' * 10}|{'-' * 7}|")
+        for label, floor, ours in http_rows(tmp, files, args.feeds, rounds):
+            print(f"| {label:40} | {floor:8.3f} | {ours:8.3f} | {ours / floor:5.2f} |")
+        print()
+        if args.http_only:
+            return
         counter = [0]
         fresh_collect(tmp, files, counter)  # warm imports and the page cache
         feedparser_alone(files)

@@ -15,11 +15,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from digest import clock
-from digest.collect.fetch import fetch_url, is_url, read_file
+from digest.collect.fetch import fetch_url, is_url, new_client, read_file
 from digest.collect.identity import identify
 from digest.collect.parse import parse_document
 from digest.collect.sponsored import is_sponsored
@@ -27,6 +27,9 @@ from digest.config import CollectSettings, Config
 from digest.errors import NotFoundError, SourceError
 from digest.models import ParsedDocument, Source, StoryIn
 from digest.store import Store
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CollectReport", "SourceResult", "add_source", "clamp_dates", "collect", "parse_safely"]
 
@@ -136,12 +139,12 @@ def _documents(location: str) -> list[Path]:
     return [path]
 
 
-def _fetch(job: _Job, settings: CollectSettings) -> _Outcome:
+def _fetch(job: _Job, settings: CollectSettings, client: httpx.Client | None = None) -> _Outcome:
     """Get a source's bytes; an unchanged source (HTTP 304, or the same bytes as last time) stops here."""
     outcome = _Outcome(job)
     try:
         if is_url(job.location):
-            got = fetch_url(job.location, settings, etag=job.etag, last_modified=job.last_modified)
+            got = fetch_url(job.location, settings, etag=job.etag, last_modified=job.last_modified, client=client)
             outcome.etag, outcome.last_modified = got.etag, got.last_modified
             if got.data is None:
                 outcome.not_modified = True
@@ -250,12 +253,18 @@ def collect(
     report = CollectReport()
     if not jobs:
         return report
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(jobs)))) as pool:
-        futures = [pool.submit(_fetch, job, settings) for job in jobs]
-        for future in as_completed(futures):
-            if fetched:
-                fetched(future.result().job.name)
-        outcomes = [f.result() for f in futures]
+    # one HTTP client for the run (only when there is something to fetch: it costs a TLS context)
+    client = new_client(settings) if any(is_url(job.location) for job in jobs) else None
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(jobs)))) as pool:
+            futures = [pool.submit(_fetch, job, settings, client) for job in jobs]
+            for future in as_completed(futures):
+                if fetched:
+                    fetched(future.result().job.name)
+            outcomes = [f.result() for f in futures]
+    finally:
+        if client is not None:
+            client.close()
     _parse(outcomes, settings)
     for outcome in outcomes:
         result = _store_outcome(store, outcome, now, keep_sponsored=settings.sponsored == "keep")

@@ -188,3 +188,17 @@ def test_a_server_trickling_bytes_cannot_hold_the_run(
         report = collect(store, load(initialised), now=NOW)
         assert time.monotonic() - started < 3
         assert report.sources[0].error and "total_timeout" in report.sources[0].error
+
+
+def test_one_run_fetches_every_feed_over_one_client(
+    store: Store, initialised: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections (and their TLS set-up) are shared by the run's fetches, not made again for each feed."""
+    monkeypatch.setenv("DIGEST_COLLECT_CONCURRENCY", "1")
+    with feed_server(keep_alive=True) as server:
+        for i in range(6):
+            server.routes[f"/f{i}.xml"] = Route(feed(2, prefix=f"F{i}"))
+            store.add_source(f"f{i}", server.url(f"/f{i}.xml"))
+        report = collect(store, load(initialised), now=NOW)
+        assert (report.new, report.failed) == (12, 0)
+        assert len(server.hits) == 6 and len({h.port for h in server.hits}) == 1

@@ -32,18 +32,22 @@ class Hit:
     path: str
     headers: dict[str, str]
     status: int
+    port: int = 0  # the client's port: one per TCP connection
 
 
 class FeedServer:
     """A threading HTTP server on 127.0.0.1 with settable routes; it records every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool = False) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.stop = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps connections open between requests (plain answers only: no hang or trickle routes)
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -77,7 +81,7 @@ class FeedServer:
                     status = 304
                 else:
                     status = route.status
-                server.hits.append(Hit(self.path, headers, status))
+                server.hits.append(Hit(self.path, headers, status, self.client_address[1]))
                 self.send_response(status)
                 body = route.body if route and status == 200 else b""
                 if route and status == 500:
@@ -119,8 +123,8 @@ class FeedServer:
 
 
 @contextmanager
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
+def feed_server(keep_alive: bool = False) -> Iterator[FeedServer]:
+    server = FeedServer(keep_alive)
     server.thread.start()
     try:
         yield server
