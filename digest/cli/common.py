@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
@@ -104,6 +104,17 @@ def out_json(data: Any) -> None:
 def error_document(message: str, hint: str, exit_code: int) -> dict[str, Any]:
     """What an error is under --json: the line a person would read, its fix on its own, the exit code."""
     return {"error": {"message": message, "hint": hint, "exit_code": exit_code}}
+
+
+def out_json_array(items: Iterable[Any]) -> None:
+    """One JSON array, written item by item as :func:`out_json` would lay it out: memory stays flat."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
+        write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    write("[]\n" if first else "\n]\n")
 
 
 def refuse(option: str, reason: str) -> None:

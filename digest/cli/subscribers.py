@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.common import JSON_HELP, State, err, out_json, progress, refuse, say, state, table
+from digest.cli.common import JSON_HELP, State, err, out_json, out_json_array, progress, refuse, say, state, table
 from digest.cli.shapes import with_aliases
 from digest.errors import NotFoundError, SubscriberError
 from digest.models import STATUSES
@@ -170,9 +170,9 @@ def subs_list(
     """List subscribers and their status per list; ``receives`` says whether they get the next edition."""
     from digest import subscribers
 
-    rows = [with_aliases(r, subscriber_id="id") for r in subscribers.roster(state(ctx).store, list_name, status)]
+    rows = (with_aliases(r, subscriber_id="id") for r in subscribers.roster(state(ctx).store, list_name, status))
     if json_out:
-        out_json(rows)
+        out_json_array(rows)  # streamed: a million readers cost no more memory than ten
         return
     table(
         [{**r, "receives": "yes" if r["receives"] else "no"} for r in rows],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -187,16 +188,19 @@ def lists_overview(store: Store) -> list[dict[str, Any]]:
     ]
 
 
-def roster(store: Store, list_name: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-    """Subscriptions (of one list, of one status) with ``receives``: whether each gets the next edition."""
+def roster(store: Store, list_name: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
+    """Subscriptions (of one list, of one status) with ``receives``: whether each gets the next edition.
+
+    Streamed from the store: a million readers cost no more memory than ten. Arguments are checked at once.
+    """
     if status is not None:
         consent.check_status(status)
     list_id = store.list_(list_name).id if list_name else None
     lists = {lst.name: lst for lst in store.lists()}
-    return [
+    return (
         {**asdict(m), "receives": m.list is not None and consent.receives(lists[m.list], m.status)}
         for m in store.subscribers(list_id, status)
-    ]
+    )
 
 
 def _person(store: Store, email: str) -> Subscriber:

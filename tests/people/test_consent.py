@@ -44,7 +44,7 @@ def test_serve_refuses_to_start_without_the_secret_a_real_send_signed_with(
     cli("send", "--json")
     with open_store(initialised) as store:
         assert store.meta_get(tokens.KIND_KEY) == "env"
-        sid, list_id = store.subscribers()[0].id, store.list_("main").id
+        sid, list_id = next(store.subscribers()).id, store.list_("main").id
     token = tokens.sign(SECRET.encode(), "unsubscribe", sid, list_id)
 
     monkeypatch.delenv("DIGEST_SECRET")
