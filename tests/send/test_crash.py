@@ -115,7 +115,9 @@ def test_two_processes_on_one_edition_only_one_sends(initialised: Path, standin:
     with open_store(initialised) as store:
         make_edition(store, 300)
     standin.delay = 60  # the first process's requests are held until standin.release is set
-    first = digest(initialised, standin, "send", "--json")
+    # held requests must outlast the set-up below however busy the machine (starting 3 processes can take 10 s+)
+    patient = {"DIGEST_SENDGRID_TIMEOUT": "90"}
+    first = digest(initialised, standin, "send", "--json", **patient)
     try:
         wait_for(lambda: len(standin.requests) >= 1)
         code, out, err = finish(digest(initialised, standin, "send", "--json"))
@@ -123,8 +125,8 @@ def test_two_processes_on_one_edition_only_one_sends(initialised: Path, standin:
         assert code == 1 == error["exit_code"] and "Traceback" not in err
         assert "being sent by another process" in error["message"] and "--wait" in error["message"]
         today = f"{clock.now().date().isoformat()}T07:00:00Z"  # the edition make_edition built is today's
-        waiter = digest(initialised, standin, "run", "--json", "--wait", "30", "--now", today)
-        second = digest(initialised, standin, "send", "--json", "--wait", "30")
+        waiter = digest(initialised, standin, "run", "--json", "--wait", "30", "--now", today, **patient)
+        second = digest(initialised, standin, "send", "--json", "--wait", "30", **patient)
         time.sleep(0.5)  # both are waiting for the lock now (or soon); let the first finish
         assert first.poll() is None
         standin.release.set()
