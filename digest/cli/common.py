@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -26,6 +28,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
+from rich.text import Text
 
 from digest import clock
 from digest import config as config_mod
@@ -195,6 +199,7 @@ def parse_now(value: str | None, option: str = "--now") -> datetime | None:
 
 
 CELL = 60  # longest cell a table shows; --json has every value whole
+SHORT = 12  # a column whose values all fit in this many cells is never cut
 
 
 def _cell(value: Any) -> str:
@@ -202,16 +207,56 @@ def _cell(value: Any) -> str:
     return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 
-def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A plain aligned table on stdout (long values cut, line breaks folded)."""
+# Colours a value gets in a table (only on a terminal, and never with NO_COLOR set: rich reads both).
+COLOURS = {
+    "status": {"ok": "green", "warn": "yellow", "fail": "bold red", "unsubscribed": "dim", "bounced": "red"},
+    "receives": {"yes": "green", "no": "dim"},
+}
+
+
+def _style(column: str, value: str) -> str:
+    if column == "problem" and value:
+        return "yellow" if value.startswith("warning:") else "red"
+    return COLOURS.get(column, {}).get(value, "")
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], *, wrap: tuple[str, ...] = ()) -> None:
+    """An aligned table on stdout that fits the terminal's width (rich measures cells, so CJK aligns).
+
+    Long values are cut with an ellipsis, except in the ``wrap`` columns, which wrap and are never cut
+    (advice a person must read whole). Line breaks inside a value are folded.
+    """
     if not rows:
         typer.echo("(none)")
         return
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    body = [[_whole(r.get(c)) if c in wrap else _cell(r.get(c)) for c in columns] for r in rows]
+    natural = [max(cell_len(c), *(cell_len(row[i]) for row in body)) for i, c in enumerate(columns)]
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:  # a file or a pipe: no width to fit, keep it whole
+        console = Console(highlight=False, width=sum(natural) + 2 * len(columns))
+    gap = 2 if sum(natural) + 2 * (len(columns) - 1) <= console.width else 1  # tighter before cutting
+    widths = fit(natural, console.width - gap * (len(columns) - 1))
+    grid = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", padding=(0, gap, 0, 0))
+    for c, w in zip(columns, widths, strict=True):
+        grid.add_column(c, width=w, overflow="fold" if c in wrap else "ellipsis", no_wrap=c not in wrap)
+    for row in body:
+        grid.add_row(*(Text(v, style=_style(c, v)) for c, v in zip(columns, row, strict=True)))
+    console.print(grid)
+
+
+def fit(natural: list[int], room: int) -> list[int]:
+    """Column widths within ``room`` cells: short columns (ids, counts, statuses) keep theirs whole,
+    long ones share what is left in proportion to their length (never under 4 cells)."""
+    if sum(natural) <= room:
+        return natural
+    short = sum(w for w in natural if w <= SHORT)
+    long = sum(w for w in natural if w > SHORT)
+    left = max(room - short, 0)
+    return [w if w <= SHORT else max(4, left * w // long) for w in natural]
+
+
+def _whole(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
 
 
 @contextmanager

@@ -33,7 +33,7 @@ def doctor(
     if json_out:
         out_json([c.as_dict() for c in checks])
     else:
-        table([c.as_dict() for c in checks], ["status", "name", "detail"])
+        table([c.as_dict() for c in checks], ["status", "name", "detail"], wrap=("name", "detail"))
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)
 
