@@ -63,6 +63,7 @@ class ParsedDocument:
     kind: str  # rss | atom | jsonfeed | html | text
     title: str | None = None
     warning: str | None = None  # set for a partial ingest of a broken document
+    link: str | None = None  # the site's home page, when the document names it
 
 
 @dataclass
@@ -129,12 +130,24 @@ class Source:
     consecutive_failures: int = 0
     last_warning: str | None = None
     last_count: int | None = None
+    title: str = ""  # the editor's display name ('' : the feed's own)
+    feed_title: str = ""  # the feed's title (or the page's site name) at the last collect
+    site: str = ""  # the host of the site the feed belongs to
+
+    @property
+    def display_name(self) -> str:
+        """What readers see: the editor's title, else the feed's, else the internal name."""
+        return self.title or self.feed_title or self.name
 
     def public(self) -> dict[str, Any]:
         """The fields shown to people (``--json``): everything but the fetch bookkeeping."""
         return {
             "id": self.id,
             "name": self.name,
+            "display_name": self.display_name,
+            "title": self.title,
+            "feed_title": self.feed_title,
+            "site": self.site,
             "location": self.location,
             "kind": self.kind,
             "weight": self.weight,
@@ -152,7 +165,7 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class StoredStory:
-    """A story as the store holds it. ``source`` is the source's name (None once the source is removed)."""
+    """A story as the store holds it. ``source`` is the source's display name (None once the source is removed)."""
 
     id: int
     identity: str

@@ -90,12 +90,18 @@ class Newsletter:
 
     # -- stories ---------------------------------------------------------------------------
     def add_source(
-        self, location: str, *, name: str | None = None, weight: float = 1.0, tags: list[str] | None = None
+        self,
+        location: str,
+        *,
+        name: str | None = None,
+        weight: float = 1.0,
+        tags: list[str] | None = None,
+        title: str = "",
     ) -> Source:
         """Add a feed URL, a feed or article file, or a folder of them; nothing is fetched until :meth:`collect`."""
         from digest.collect import add_source
 
-        return add_source(self.store, location, name=name, weight=weight, tags=tags)
+        return add_source(self.store, location, name=name, weight=weight, tags=tags, title=title)
 
     def collect(self, locations: list[str] | None = None, *, now: datetime | None = None) -> CollectReport:
         """Fetch every source (or only ``locations``: files, folders or URLs) into the store."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, out_json, say, state, table
+from digest.cli.common import JSON_HELP, err, out_json, say, state, table
 from digest.cli.shapes import with_aliases
+from digest.errors import NotFoundError
 
 if TYPE_CHECKING:
     pass
@@ -22,19 +24,91 @@ sources_app = typer.Typer(
 def sources_add(
     ctx: typer.Context,
     location: str = typer.Argument(..., help="A feed URL, a feed or article file, or a folder of them."),
-    name: str = typer.Option(None, "--name", help="A short name (default: derived from the location)."),
+    name: str = typer.Option(
+        None, "--name", help="A short name for commands (default: the host or file name, made unique)."
+    ),
     weight: float = typer.Option(1.0, "--weight", min=0.0, help="How much this source counts in ranking."),
     tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for more."),
+    title: str = typer.Option(None, "--title", help="The name readers see (default: the feed's own title)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Add a source: a feed URL (RSS, Atom, JSON Feed), a feed or article file, or a folder of them.
 
     Nothing is fetched yet: 'digest collect' does that.
     """
-    source = state(ctx).news.add_source(location, name=name, weight=weight, tags=tag)
+    source = state(ctx).news.add_source(location, name=name, weight=weight, tags=tag, title=title or "")
     if json_out:
         out_json(with_aliases(source.public(), source_id="id"))
     say(f"Added source '{source.name}' ({source.location})")
+
+
+@sources_app.command("edit")
+def sources_edit(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The source's name (see 'digest sources list')."),
+    title: str = typer.Option(
+        None, "--title", help="The name readers see (default: the feed's own title); '' goes back to the feed's."
+    ),
+    weight: float = typer.Option(None, "--weight", min=0.0, help="How much this source counts in ranking."),
+    tag: list[str] = typer.Option(None, "--tag", help="A tag; repeat for more. Replaces the source's tags."),
+    no_tags: bool = typer.Option(False, "--no-tags", help="Remove every tag."),
+    rename: str = typer.Option(None, "--rename", help="A new name for the source; its stories stay with it."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Change a source's display name, weight, tags or name. Its stories stay attached."""
+    tags = [] if no_tags else (tag or None)
+    source = state(ctx).store.edit_source(name, title=title, weight=weight, tags=tags, rename=rename)
+    if json_out:
+        out_json(source.public())
+    say(f"Source '{source.name}': readers see '{source.display_name}', weight {source.weight:g}")
+
+
+@sources_app.command("import")
+def sources_import(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="An OPML file exported from a feed reader."),
+    weight: float = typer.Option(1.0, "--weight", min=0.0, help="The weight of every source added."),
+    tag: list[str] = typer.Option([], "--tag", help="A tag for every source added; repeat for more."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Add every feed of an OPML file as a source; its folders become tags. Feeds already added are skipped.
+
+    Nothing is fetched yet: 'digest collect' does that.
+    """
+    from digest.collect.sources import import_opml
+
+    if not path.is_file():
+        raise NotFoundError(f"{path} does not exist: give the OPML file your feed reader exported")
+    report = import_opml(state(ctx).store, path.read_bytes(), weight=weight, tags=tag)
+    if json_out:
+        out_json(report.as_dict())
+        return
+    for skipped in report.skipped:
+        err(f"skipped: {skipped['location']}: {skipped['why']}")
+    say(f"{len(report.added)} source(s) added, {len(report.skipped)} skipped")
+
+
+@sources_app.command("export")
+def sources_export(
+    ctx: typer.Context,
+    opml: bool = typer.Option(False, "--opml", help="OPML 2.0, for feed readers (the default format)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write to this file (default: standard output)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Write every source as OPML (feed readers import it), or as JSON with --json."""
+    from digest.collect.sources import export_opml
+
+    st = state(ctx)
+    sources = st.store.sources()
+    if json_out:
+        out_json([s.public() for s in sources])
+        return
+    text = export_opml(sources, st.config.settings.name)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        say(f"{len(sources)} source(s) written to {output}")
 
 
 @sources_app.command("list")
@@ -52,10 +126,22 @@ def sources_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--jso
         return
     for r in rows:
         r["tags"] = ",".join(r["tags"])
+        r["readers_see"] = r["display_name"]
         r["problem"] = r["last_error"] or (f"warning: {r['last_warning']}" if r.get("last_warning") else "")
     table(
         rows,
-        ["name", "kind", "weight", "tags", "stories", "last_success_at", "consecutive_failures", "problem", "location"],
+        [
+            "name",
+            "readers_see",
+            "kind",
+            "weight",
+            "tags",
+            "stories",
+            "last_success_at",
+            "consecutive_failures",
+            "problem",
+            "location",
+        ],
     )
 
 

@@ -22,6 +22,7 @@ from digest import clock
 from digest.collect.fetch import fetch_url, is_url, new_client, read_file
 from digest.collect.identity import identify
 from digest.collect.parse import parse_document
+from digest.collect.sources import default_name
 from digest.collect.sponsored import is_sponsored
 from digest.config import CollectSettings, Config
 from digest.errors import NotFoundError, SourceError
@@ -77,23 +78,24 @@ class CollectReport:
 
 
 def add_source(
-    store: Store, location: str, *, name: str | None = None, weight: float = 1.0, tags: list[str] | None = None
+    store: Store,
+    location: str,
+    *,
+    name: str | None = None,
+    weight: float = 1.0,
+    tags: list[str] | None = None,
+    title: str = "",
 ) -> Source:
     """Add where stories come from: a feed URL, or a file or folder (kept as its absolute path, so a later
-    run from another directory still finds it). ``name`` defaults to the URL's host or the file's stem.
+    run from another directory still finds it). ``name`` defaults to a unique readable one (the host, the
+    host with the feed's path, or the file's name); ``title`` is what readers see (default: the feed's own).
     Nothing is fetched: :func:`collect` does that."""
     if not is_url(location):
         path = Path(location).expanduser()
         if not path.exists():
             raise NotFoundError(f"{location} does not exist: give a feed URL, a file or a folder")
         location = str(path.resolve())
-    return store.add_source(name or _default_name(location), location, weight=weight, tags=tags)
-
-
-def _default_name(location: str) -> str:
-    if is_url(location):
-        return urlsplit(location).netloc or location
-    return Path(location).stem
+    return store.add_source(name or default_name(store, location), location, weight=weight, tags=tags, title=title)
 
 
 def clamp_dates(stories: Iterable[StoryIn], now: datetime) -> list[StoryIn]:
@@ -114,6 +116,7 @@ class _Job:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
+    adhoc: bool = False  # named on the command line, not yet a source
 
 
 @dataclass
@@ -229,8 +232,8 @@ def _jobs(store: Store, locations: list[str] | None) -> list[_Job]:
         known = store.source_by_location(location)
         if known:
             jobs.append(_Job(known.name, location, known.id, known.etag, known.last_modified, known.content_hash))
-        else:
-            jobs.append(_Job(location if is_url(location) else Path(location).name, location, None))
+        else:  # a location collected directly becomes a source of its own once something is read from it
+            jobs.append(_Job(location if is_url(location) else Path(location).name, location, None, adhoc=True))
     return jobs
 
 
@@ -283,6 +286,10 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime, *, keep_spons
     )
     several = len(outcome.documents) + len(outcome.errors) > 1
     notes += [f"{Path(loc).name}: {d.warning}" if several else d.warning for loc, d in outcome.documents if d.warning]
+    feed_title, site = _feed_identity(outcome)
+    if job.adhoc and job.source_id is None and outcome.error is None and outcome.documents:
+        name = default_name(store, job.location, feed_title)
+        job.source_id, job.name = store.add_source(name, job.location).id, name
     result = SourceResult(job.name, job.location, error=outcome.error, warning="; ".join(notes) or None)
     kind = None
     if outcome.error is None and not outcome.not_modified:
@@ -319,5 +326,23 @@ def _store_outcome(store: Store, outcome: _Outcome, now: datetime, *, keep_spons
                 warning=result.warning,
                 not_modified=outcome.not_modified,
                 now=now,
+                feed_title=feed_title,
+                site=site,
             )
     return result
+
+
+def _feed_identity(outcome: _Outcome) -> tuple[str | None, str | None]:
+    """The feed's own title (a page's site name) and its site's host, when the documents agree on them.
+
+    ``None`` keeps what the source had (an unchanged source was not parsed this time).
+    """
+    if outcome.not_modified or not outcome.documents:
+        return None, None
+    titles = {d.title for _, d in outcome.documents}
+    title = titles.pop() if len(titles) == 1 else None
+    hosts = {urlsplit(d.link).hostname or "" if d.link else "" for _, d in outcome.documents}
+    host = hosts.pop() if len(hosts) == 1 else ""
+    if not host and is_url(outcome.job.location):
+        host = urlsplit(outcome.job.location).hostname or ""
+    return title or "", host.removeprefix("www.")

@@ -174,6 +174,7 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
             )
         ],
         kind="html",
-        title=doc.get("sitename"),
+        title=clean.plain_title(doc.get("sitename")) or None,
         warning=warning,
+        link=link,
     )

@@ -91,7 +91,13 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
     if not items:
         warning = "the feed holds no items"
     return ParsedDocument(
-        stories=stories, kind="jsonfeed", title=clean.plain_title(doc.get("title")) or None, warning=warning
+        stories=stories,
+        kind="jsonfeed",
+        title=clean.plain_title(doc.get("title")) or None,
+        warning=warning,
+        link=clean.absolute_url(doc.get("home_page_url"), base_url)
+        if isinstance(doc.get("home_page_url"), str)
+        else None,
     )
 
 

@@ -135,7 +135,11 @@ def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
     clean.tidy_summaries(stories)
     kind = "atom" if version.startswith("atom") else "rss"
     return ParsedDocument(
-        stories=stories, kind=kind, title=clean.plain_title(feed.get("title")) or None, warning="; ".join(notes) or None
+        stories=stories,
+        kind=kind,
+        title=clean.plain_title(feed.get("title")) or None,
+        warning="; ".join(notes) or None,
+        link=clean.absolute_url(feed.get("link"), base_url),
     )
 
 

@@ -10,6 +10,7 @@ from digest import clock
 from digest.errors import LockedError, NotFoundError
 from digest.models import Edition, EditionStory, LockHolder, PublishedEdition, Ranked, iso
 from digest.store.base import QueryBase, dumps, loads
+from digest.store.sources import DISPLAY_NAME
 
 # What an edition keeps of each story as it was when built (the rest is read live).
 SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_at", "language", "source")
@@ -143,7 +144,7 @@ class EditionQueries(QueryBase):
         rows = self.rows(
             "SELECT es.rank, es.score, es.why, es.also, es.snapshot, stories.id AS story_id, stories.title,"
             " stories.url, stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
-            " stories.language, sources.name AS source FROM edition_stories es"
+            f" stories.language, {DISPLAY_NAME} AS source FROM edition_stories es"
             " JOIN stories ON stories.id = es.story_id LEFT JOIN sources ON sources.id = stories.source_id"
             " WHERE es.edition_id = ? ORDER BY es.rank",
             (edition_id,),

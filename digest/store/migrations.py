@@ -274,3 +274,16 @@ def m007_render_renditions(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="008_sources_display_names")
+def m008_sources_display_names(db: Database) -> None:
+    # what readers see of a source: the editor's title, else the feed's own title (or the page's site name),
+    # kept at each collect; the site's host says which sources are one publication in several formats
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN title TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sources ADD COLUMN feed_title TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sources ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        """
+    )

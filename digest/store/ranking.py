@@ -13,6 +13,7 @@ from typing import Any
 
 from digest.models import StoryDetails, iso, parse_iso
 from digest.store.base import QueryBase, loads
+from digest.store.sources import DISPLAY_NAME
 
 # Columns of :meth:`RankQueries.rank_window`, in order.
 WINDOW_COLUMNS = ("id", "source_id", "weight", "age_hours", "undated", "engagement", "pinned", "hint")
@@ -75,7 +76,7 @@ class RankQueries(QueryBase):
     def rank_details(self, ids: Iterable[int]) -> dict[int, StoryDetails]:
         """What an explanation shows of a story: title, URL, source, dates and engagement figures."""
         rows = self.rows(
-            "SELECT s.id, s.title, s.url, s.published_at, s.comments, s.engagement, sources.name AS source"
+            f"SELECT s.id, s.title, s.url, s.published_at, s.comments, s.engagement, {DISPLAY_NAME} AS source"
             " FROM stories s LEFT JOIN sources ON sources.id = s.source_id"
             " WHERE s.id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(set(ids))),),
@@ -91,7 +92,7 @@ class RankQueries(QueryBase):
         return (int(row[0]), parse_iso(row[1]) or until) if row else None
 
     def source_names(self) -> dict[int, str]:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT id, name FROM sources")}
+        return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, {DISPLAY_NAME} FROM sources")}
 
     def set_pinned(self, story_id: int, pinned: bool) -> None:
         self.story(story_id)  # type: ignore[attr-defined]

@@ -10,6 +10,9 @@ from digest.errors import NotFoundError, SourceError
 from digest.models import Source, iso
 from digest.store.base import QueryBase, dumps, loads
 
+# What readers see of a source, as SQL on a joined ``sources`` table: the editor's title, else the feed's own
+DISPLAY_NAME = "coalesce(nullif(sources.title, ''), nullif(sources.feed_title, ''), sources.name)"
+
 
 def _source(row: dict[str, Any]) -> Source:
     return Source(
@@ -29,6 +32,9 @@ def _source(row: dict[str, Any]) -> Source:
         consecutive_failures=row["consecutive_failures"],
         last_warning=row["last_warning"],
         last_count=row["last_count"],
+        title=row["title"],
+        feed_title=row["feed_title"],
+        site=row["site"],
     )
 
 
@@ -41,6 +47,8 @@ class SourceQueries(QueryBase):
         kind: str | None = None,
         weight: float = 1.0,
         tags: list[str] | None = None,
+        title: str = "",
+        feed_title: str = "",
     ) -> Source:
         if self.scalar("SELECT 1 FROM sources WHERE name = ?", (name,)):
             raise SourceError(f"a source named '{name}' exists already; pick another --name")
@@ -48,10 +56,52 @@ class SourceQueries(QueryBase):
         if taken:
             raise SourceError(f"{location} is already the source '{taken}': see 'digest sources list'")
         self.conn.execute(
-            "INSERT INTO sources(name, location, kind, weight, tags, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, location, kind, weight, dumps(tags or []), iso(clock.now())),
+            "INSERT INTO sources(name, location, kind, weight, tags, created_at, title, feed_title)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, location, kind, weight, dumps(tags or []), iso(clock.now()), title, feed_title),
         )
         return self.source(name)
+
+    def free_source_name(self, *candidates: str) -> str:
+        """The first candidate no source has, else the first with the lowest free ``-2``, ``-3`` … suffix."""
+        wanted = [c for c in candidates if c] or ["source"]
+        for name in wanted:
+            if not self.scalar("SELECT 1 FROM sources WHERE name = ?", (name,)):
+                return name
+        n = 2
+        while self.scalar("SELECT 1 FROM sources WHERE name = ?", (f"{wanted[0]}-{n}",)):
+            n += 1
+        return f"{wanted[0]}-{n}"
+
+    def edit_source(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        weight: float | None = None,
+        tags: list[str] | None = None,
+        rename: str | None = None,
+    ) -> Source:
+        """Change what the editor set; a rename keeps the source's id, so its stories stay attached."""
+        source = self.source(name)
+        if rename is not None and rename != name:
+            if not rename.strip():
+                raise SourceError("--rename needs a non-empty name")
+            if self.scalar("SELECT 1 FROM sources WHERE name = ?", (rename,)):
+                raise SourceError(f"a source named '{rename}' exists already; pick another name for --rename")
+        changes = {
+            "title": title.strip() if title is not None else None,
+            "weight": weight,
+            "tags": dumps(tags) if tags is not None else None,
+            "name": rename,
+        }
+        sets = {k: v for k, v in changes.items() if v is not None}
+        if sets:
+            self.conn.execute(
+                f"UPDATE sources SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                (*sets.values(), source.id),
+            )
+        return self.source(rename or name)
 
     def source(self, name: str) -> Source:
         row = self.row("SELECT * FROM sources WHERE name = ?", (name,))
@@ -62,6 +112,10 @@ class SourceQueries(QueryBase):
     def source_by_location(self, location: str) -> Source | None:
         row = self.row("SELECT * FROM sources WHERE location = ?", (location,))
         return _source(row) if row else None
+
+    def source_sites(self) -> dict[int, str]:
+        """``source id -> outlet``: the site's host when known (one publication in several formats shares it)."""
+        return {int(r[0]): r[1] or f"source:{r[0]}" for r in self.conn.execute("SELECT id, site FROM sources")}
 
     def sources(self) -> list[Source]:
         return [_source(r) for r in self.rows("SELECT * FROM sources ORDER BY name")]
@@ -99,6 +153,8 @@ class SourceQueries(QueryBase):
         warning: str | None = None,
         not_modified: bool = False,
         now: datetime | None = None,
+        feed_title: str | None = None,
+        site: str | None = None,
     ) -> None:
         """Keep the health record: last success, last error (or warning), consecutive failures."""
         when = iso(now or clock.now())
@@ -119,6 +175,7 @@ class SourceQueries(QueryBase):
             self.conn.execute(
                 "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
                 " consecutive_failures = 0, etag = ?, last_modified = ?, content_hash = ?,"
-                " kind = coalesce(?, kind), last_warning = ? WHERE id = ?",
-                (when, when, etag, last_modified, content_hash, kind, warning, source_id),
+                " kind = coalesce(?, kind), last_warning = ?, feed_title = coalesce(?, feed_title),"
+                " site = coalesce(?, site) WHERE id = ?",
+                (when, when, etag, last_modified, content_hash, kind, warning, feed_title, site, source_id),
             )

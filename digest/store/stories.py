@@ -11,6 +11,7 @@ from digest import clock
 from digest.errors import NotFoundError
 from digest.models import StoredStory, StoryIn, StoryLine, iso
 from digest.store.base import QueryBase, dumps, loads
+from digest.store.sources import DISPLAY_NAME
 
 STORY_FIELDS = (
     "guid",
@@ -161,7 +162,7 @@ class StoryQueries(QueryBase):
 
     def story(self, story_id: int) -> StoredStory:
         row = self.row(
-            "SELECT stories.*, sources.name AS source, sources.weight AS source_weight FROM stories"
+            f"SELECT stories.*, {DISPLAY_NAME} AS source, sources.weight AS source_weight FROM stories"
             " LEFT JOIN sources ON sources.id = stories.source_id WHERE stories.id = ?",
             (story_id,),
         )
@@ -172,7 +173,7 @@ class StoryQueries(QueryBase):
     def stories(self, since: datetime | None = None, limit: int | None = None) -> list[StoryLine]:
         sql = (
             "SELECT stories.id, stories.title, stories.url, stories.published_at, stories.collected_at,"
-            " stories.pinned, sources.name AS source FROM stories"
+            f" stories.pinned, {DISPLAY_NAME} AS source FROM stories"
             " LEFT JOIN sources ON sources.id = stories.source_id"
         )
         params: list[Any] = []

@@ -146,7 +146,9 @@ def test_collect_urls_given_directly(store: Store, initialised: Path) -> None:
     with feed_server() as server:
         server.routes["/direct.xml"] = Route(feed(2))
         report = collect(store, load(initialised), [server.url("/direct.xml")], now=NOW)
-        assert report.new == 2 and report.sources[0].name == server.url("/direct.xml")
+        name = report.sources[0].name
+        assert report.new == 2 and store.source(name).location == server.url("/direct.xml")
+        assert "127.0.0.1" not in store.source(name).display_name  # the feed's own title, not the URL
         assert collect(store, load(initialised), [server.url("/direct.xml")], now=NOW).new == 0
 
 

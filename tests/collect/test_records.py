@@ -31,7 +31,7 @@ def test_sources_and_stories_come_back_as_frozen_records(store: Store, initialis
     assert (story.title, story.url, story.source, story.source_weight) == (
         "One",
         "https://site.example/one",
-        "site",
+        "Test feed",  # readers see the feed's own title, not the source's name
         2.0,
     )
     assert story.as_dict()["summary"] == story.summary and story.pinned is False
