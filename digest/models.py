@@ -53,6 +53,7 @@ class StoryIn:
     language: str | None = None
     comments: int | None = None
     engagement: dict[str, int] = field(default_factory=dict)
+    fragment: str = ""  # the permalink's #fragment, kept only where it tells a feed's items apart
 
 
 @dataclass

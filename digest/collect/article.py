@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import trafilatura
 
-from digest.collect import clean
+from digest.collect import clean, images
 from digest.collect.encoding import decode_text
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
@@ -120,6 +120,10 @@ def _looks_binary(text: str) -> bool:
     return controls > len(sample) / 100
 
 
+def _picture(url: str | None) -> str | None:
+    return url if images.usable(url) else None
+
+
 def _page_language(html: str) -> str | None:
     match = _HTML_LANG.search(html)
     return (match.group(1) or match.group(2)) if match else None
@@ -168,7 +172,7 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
                 summary=clean.summarize(clean.strip_site_boilerplate(doc.get("description") or "") or text),
                 body_text=text,
                 body_html=body_html,
-                image_url=clean.absolute_url(doc.get("image"), link),
+                image_url=_picture(clean.absolute_url(doc.get("image"), link)),
                 language=clean.language_code(doc.get("language") or _page_language(head)),
                 tags=[t for t in (doc.get("tags") or doc.get("categories") or []) if t],
             )

@@ -24,10 +24,16 @@ def identify(source_key: str, stories: Iterable[StoryIn]) -> tuple[list[tuple[st
 
     Feeds do repeat a guid for distinct items (Scripting News has two pairs): the second and later items
     with the same key get ``#2``, ``#3`` appended, in document order, so each is kept and each is found
-    again next time. A URL shared by several items (e.g. a day page whose fragments were dropped) does not
-    name one story, so it is not used to match stories from other feeds.
+    again next time. Links that differ only by their fragment keep it. A URL still shared by several items
+    does not name one story, so it is not used to match stories from other feeds.
     """
     stories = list(stories)
+    # items whose links differ only by #fragment (a day page's entries) are distinct posts: keep the fragment,
+    # so each has its own identity and its link still points at the post
+    by_url = Counter(s.url for s in stories if s.url)
+    for story in stories:
+        if story.url and story.fragment and by_url[story.url] > 1 and "#" not in story.url:
+            story.url = f"{story.url}#{story.fragment}"
     seen: Counter[str] = Counter()
     pairs = []
     for story in stories:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from digest.collect import clean
+from digest.collect import clean, images
 from digest.collect.encoding import bom_codec
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
@@ -125,9 +126,10 @@ def _item_story(item: dict[str, Any], doc: dict[str, Any], home: str | None) -> 
         summary=summary,  # the whole of it: clean.tidy_summaries shortens it once every item is read
         body_text=text,
         body_html=body_html,
-        image_url=image or clean.first_image(body_html),
+        image_url=image if images.usable(image) else images.first_image(body_html),
         tags=[str(t) for t in item.get("tags") or [] if isinstance(t, str | int | float)],
         language=clean.language_code(_str(language)),
+        fragment=urlsplit(_str(item.get("url"))).fragment if link and _str(item.get("url")) else "",
     )
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import feedparser  # type: ignore[import-untyped]
 
-from digest.collect import clean
+from digest.collect import clean, images
 from digest.collect.encoding import normalise_declared_encoding, text_head
 from digest.collect.jsonfeed import looks_like_json, parse_json_document
 from digest.errors import SourceError
@@ -177,6 +177,7 @@ def _entry_story(entry: dict[str, Any], home: str | None, feed_language: str | N
     entry_base = clean.absolute_url(entry.get("title_detail", {}).get("base"), home) or home
     content_base = clean.absolute_url(main.get("base"), entry_base) or entry_base
     link = _permalink(entry, entry_base, home)
+    fragment = _fragment(entry.get("link"), link, entry_base)
     body_html = clean.sanitize_html(body_html_raw, content_base)
     body_text = clean.html_to_text(body_html_raw)
     summary_text = clean.html_to_text(summary_raw) if summary_raw else body_text
@@ -208,19 +209,35 @@ def _entry_story(entry: dict[str, Any], home: str | None, feed_language: str | N
         language=clean.language_code(language),
         comments=engagement.get("comments"),
         engagement=engagement,
+        fragment=fragment,
     )
 
 
+def _fragment(raw: Any, link: str | None, base: str | None) -> str:
+    """The raw link's ``#fragment`` when the permalink is that link (not an on-site ``related`` one)."""
+    absolute = clean.absolute_url(str(raw), base) if raw else None
+    if not absolute or not link or clean.canonical_url(absolute) != link:
+        return ""
+    return urlsplit(absolute).fragment
+
+
 def _lead_image(entry: dict[str, Any], body_html: str, base: str | None) -> str | None:
-    """Media RSS thumbnail or image, an image enclosure, iTunes image, else the first image in the body."""
+    """Media RSS thumbnail or image, an image enclosure, iTunes image, else the first image in the body.
+
+    Never a tracking pixel, an icon or an avatar (:mod:`digest.collect.images`): the next candidate is taken.
+    """
+    candidates: list[tuple[str | None, Any, Any]] = []
     for media in (entry.get("media_thumbnail") or []) + (entry.get("media_content") or []):
         medium = str(media.get("medium") or media.get("type") or "image")
         if media.get("url") and (medium.startswith("image")):
-            return clean.absolute_url(media["url"], base)
+            candidates.append((clean.absolute_url(media["url"], base), media.get("width"), media.get("height")))
     for enclosure in entry.get("enclosures") or []:
         if str(enclosure.get("type", "")).startswith("image/"):
-            return clean.absolute_url(enclosure.get("href"), base)
+            candidates.append((clean.absolute_url(enclosure.get("href"), base), None, None))
     image = entry.get("image") or {}
     if isinstance(image, dict) and image.get("href"):
-        return clean.absolute_url(image["href"], base)
-    return clean.first_image(body_html)
+        candidates.append((clean.absolute_url(image["href"], base), None, None))
+    for url, width, height in candidates:
+        if images.usable(url, width, height):
+            return url
+    return images.first_image(body_html)

@@ -23,7 +23,7 @@ import numpy as np
 
 from digest.config import RankSettings
 from digest.models import MailingList, Ranked, iso
-from digest.rank.cluster import cluster
+from digest.rank.cluster import cluster, components
 from digest.rank.score import Keywords, Window, coverage, parts
 from digest.store import Store
 
@@ -75,6 +75,7 @@ class _Event:
     score: float
     outlets: int
     reason: str | None = None
+    outlet_of: dict[int, int] = field(default_factory=dict)  # member -> its outlet's label
 
 
 def _age(hours: float) -> str:
@@ -95,6 +96,19 @@ def empty_window_advice(store: Store, settings: RankSettings, now: datetime) -> 
         f"every story is older than the {settings.window_hours:g}-hour window: the newest (story {story_id}) is"
         f" {_age(hours)} old; collect fresh stories, or widen [rank] window_hours to at least {int(hours) + 1}"
     )
+
+
+def _one_per_outlet(event: _Event) -> list[int]:
+    """The best version from each other outlet (members are in score order): an outlet is never listed twice,
+    and the story's own outlet is not "also" covering it."""
+    seen = {event.outlet_of.get(event.rep)}
+    out = []
+    for j in event.members:
+        label = event.outlet_of.get(j)
+        if label not in seen:
+            seen.add(label)
+            out.append(j)
+    return out
 
 
 def rank(
@@ -139,7 +153,14 @@ def rank(
         [texts[i][4] for i in pool],
         similarity=settings.similarity,
         title_similarity=settings.title_similarity,
+        sources=[int(w.source_id[i]) or -1 - k for k, i in enumerate(pool)],  # a story without a source: its own
     )
+    sites = store.source_sites()
+
+    def outlet(i: int) -> str:
+        source_id = int(w.source_id[i])
+        return sites.get(source_id, f"source:{source_id}") if source_id else f"story:{int(w.id[i])}"
+
     result.pool = len(pool)
 
     boosted = {i: boost.found(title[i], lead[i], texts[i][2]) for i in pool} if boost else {}
@@ -154,15 +175,21 @@ def rank(
 
     events: list[_Event] = []
     for members in groups.values():
-        outlets = min(
-            len({int(w.source_id[i]) for i in members}), len({(title[i].strip().lower(), texts[i][3]) for i in members})
-        )
+        # one outlet: one site (its RSS, Atom and JSON feeds), or the same post (title and date) in another feed
+        by_outlet: dict[str, int] = {}
+        by_post: dict[tuple[str, str], int] = {}
+        links = []
+        for k, i in enumerate(members):
+            links.append((by_outlet.setdefault(outlet(i), k), k))
+            links.append((by_post.setdefault((title[i].strip().lower(), texts[i][3]), k), k))
+        outlet_of = dict(zip(members, components(len(members), links), strict=True))
+        outlets = len(set(outlet_of.values()))
         cover = coverage(outlets, settings)
         scores = {i: score(i, cover) for i in members}
         members.sort(key=lambda i: (-scores[i], -texts[i][5], int(w.id[i])))
         allowed = [i for i in members if not blocked.get(i)]
         rep = allowed[0] if allowed else members[0]
-        event = _Event(members, rep, scores[rep], outlets)
+        event = _Event(members, rep, scores[rep], outlets, outlet_of=outlet_of)
         if not allowed:
             event.reason = "blocked by " + ", ".join(repr(t) for t in blocked[rep])
         else:
@@ -227,8 +254,7 @@ def rank(
                 "url": details[int(w.id[j])].url,
                 "source": details[int(w.id[j])].source,
             }
-            for j in e.members
-            if j != i
+            for j in _one_per_outlet(e)
         ]
         return Ranked(
             int(w.id[i]),

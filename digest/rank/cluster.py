@@ -130,8 +130,23 @@ def components(n: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [find(i) for i in range(n)]
 
 
+MIN_SHARED = 3  # words two stories must share before their word sets may say they are one event
+
+
+def _apart(a: int, b: int, urls: Sequence[str], sources: Sequence[int] | None) -> bool:
+    """Two items of one source are two posts unless they are one URL: a feed does not cover its own story twice
+    (a tumblr's four posts titled "Photo" are four posts)."""
+    return sources is not None and sources[a] == sources[b] and (not urls[a] or urls[a] != urls[b])
+
+
 def cluster(
-    titles: Sequence[str], texts: Sequence[str], urls: Sequence[str], *, similarity: float, title_similarity: float
+    titles: Sequence[str],
+    texts: Sequence[str],
+    urls: Sequence[str],
+    *,
+    similarity: float,
+    title_similarity: float,
+    sources: Sequence[int] | None = None,
 ) -> list[int]:
     """Cluster label (lowest member index) of each story.
 
@@ -140,7 +155,8 @@ def cluster(
     alike with title and lead words at least ``LEAD_SUPPORT`` alike; or when their title and lead
     words are at least ``similarity`` alike and their titles share at least ``TITLE_FLOOR`` of their
     words. Lead words common to many stories of the pool are left out: a feed's boilerplate summary
-    must not merge different stories.
+    must not merge different stories. Word sets that share fewer than ``MIN_SHARED`` words say nothing
+    (identical one-word titles with no lead), and two stories of one source (``sources``) merge only by URL.
     """
     n = len(titles)
     title_words = [words(t) for t in titles]
@@ -153,8 +169,10 @@ def cluster(
         (a, b)
         for a, b in similar_pairs(signatures(full_words), similarity - SLACK)
         if jaccard(full_words[a], full_words[b]) >= similarity
+        and len(full_words[a] & full_words[b]) >= MIN_SHARED
         and jaccard(title_words[a], title_words[b]) >= TITLE_FLOOR
         and not numbers_differ(title_words[a], title_words[b])
+        and not _apart(a, b, urls, sources)
     ]
     # titles alike (four words or more), or fairly alike with leads that agree; never when the titles
     # carry different numbers ("iOS 17.1" and "iOS 17.2" are two events)
@@ -162,7 +180,7 @@ def cluster(
     loose = min(title_similarity, SUPPORTED_TITLE)
     for a, b in similar_pairs(signatures(title_words), loose - SLACK, long_titles):
         alike = jaccard(title_words[a], title_words[b])
-        if numbers_differ(title_words[a], title_words[b]):
+        if numbers_differ(title_words[a], title_words[b]) or _apart(a, b, urls, sources):
             continue
         if alike >= title_similarity or (
             alike >= SUPPORTED_TITLE and jaccard(full_words[a], full_words[b]) >= LEAD_SUPPORT

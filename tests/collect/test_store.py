@@ -150,3 +150,25 @@ def test_collect_with_nothing_to_do_and_a_missing_file(initialised: Path, cli, t
     assert "no sources" in cli("collect").stderr
     result = cli("collect", str(tmp_path / "missing.xml"), "--json", code=1)
     assert "does not exist" in json.loads(result.stdout)["sources"][0]["error"]
+
+
+def test_links_that_differ_only_by_fragment_stay_distinct_posts_and_keep_pointing_at_them(
+    store: Store, initialised: Path, tmp_path: Path
+) -> None:
+    page = "https://site.example/2026/11/24.html"
+    path = write(
+        tmp_path / "day.xml",
+        rss(
+            [
+                {"link": f"{page}#a1", "description": "Morning note about the ferry."},
+                {"link": f"{page}#a2", "description": "Noon note about the bridge."},
+                {"link": f"{page}#a3", "description": "Evening note about the harbour."},
+                {"title": "A post", "link": "https://site.example/post?utm_source=x#more", "description": "Text."},
+            ]
+        ),
+    )
+    report = collect(store, load(initialised), [str(path)], now=NOW)
+    assert report.new == 4
+    urls = sorted(s.url or "" for s in store.stories())
+    assert urls == [f"{page}#a1", f"{page}#a2", f"{page}#a3", "https://site.example/post"]  # a lone #more goes
+    assert collect(store, load(initialised), [str(path)], now=NOW).new == 0

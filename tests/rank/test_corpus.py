@@ -83,3 +83,20 @@ def test_far_future_entry_does_not_top_the_ranking(store: Store, initialised: Pa
     result = rank(store, RankSettings(), now)
     assert [r.title for r in result.picked] == ["Bridge reopens after repairs", "Atom-Powered Robots Run Amok"]
     assert result.picked[1].why["undated"] is True
+
+
+def test_also_covered_by_never_repeats_an_outlet_and_generic_titles_stay_apart(
+    store: Store, initialised: Path, corpus: Path
+) -> None:
+    tumblr = "rss2/rss2email__tumblr.rss"
+    ingest(store, initialised, corpus, [*DARING, *ALLTHIS, tumblr])
+    photos = store.scalar("SELECT count(*) FROM stories WHERE title = 'Photo'")
+    assert photos >= 4
+    wide = RankSettings(window_hours=24 * 365 * 30, max_stories=1000, per_source=1000, runners_up=0)
+    result = rank(store, wide, datetime(2026, 11, 24, tzinfo=UTC))
+    assert sum(1 for entry in result.picked if entry.title == "Photo") == photos  # one entry per post
+    for entry in result.picked:
+        outlets = [a["source"] for a in entry.also]
+        assert len(outlets) == len(set(outlets)) and entry.source not in outlets, (entry.title, outlets)
+    names = {s.display_name for s in store.sources()}
+    assert names == {"Daring Fireball", "And now it’s all this", "Sarah's Scribbles"}  # readers see feed titles
