@@ -36,6 +36,12 @@ def documents() -> dict[str, tuple[Any, str]]:
         "sources add": (s.SourceDoc, ""),
         "sources list": (list[s.SourceRow], ""),
         "sources remove": (s.SourceRemoved, ""),
+        "sources edit": (s.SourceDoc, ""),
+        "sources import": (
+            s.SourcesImported,
+            "`skipped`: feeds already among the sources, or not http(s) or file URLs.",
+        ),
+        "sources export": (list[s.SourceDoc], "With `--json`; without it the OPML document is the output."),
         "collect": (s.CollectDoc, "Exit code 3 when some sources failed, 1 when all did; the document is printed."),
         "stories list": (list[s.StoryRow], ""),
         "stories show": (s.StoryDoc, ""),

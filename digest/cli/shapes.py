@@ -55,6 +55,10 @@ class SourceDoc(TypedDict):
     source_id: int
     id: int  # alias of source_id
     name: str
+    display_name: str  # what readers see: title, else feed_title, else name
+    title: str  # the editor's display name ('' : the feed's own)
+    feed_title: str  # the feed's title (or the page's site name) at the last collect
+    site: str  # the host of the feed's site ('' until known)
     location: str
     kind: str | None
     weight: float
@@ -71,6 +75,16 @@ class SourceDoc(TypedDict):
 
 class SourceRow(SourceDoc):
     stories: int
+
+
+class SkippedSource(TypedDict):
+    location: str
+    why: str
+
+
+class SourcesImported(TypedDict):
+    added: list[SourceDoc]
+    skipped: list[SkippedSource]
 
 
 class SourceRemoved(TypedDict):

@@ -59,7 +59,7 @@ def sources_edit(
     tags = [] if no_tags else (tag or None)
     source = state(ctx).store.edit_source(name, title=title, weight=weight, tags=tags, rename=rename)
     if json_out:
-        out_json(source.public())
+        out_json(with_aliases(source.public(), source_id="id"))
     say(f"Source '{source.name}': readers see '{source.display_name}', weight {source.weight:g}")
 
 
@@ -81,7 +81,8 @@ def sources_import(
         raise NotFoundError(f"{path} does not exist: give the OPML file your feed reader exported")
     report = import_opml(state(ctx).store, path.read_bytes(), weight=weight, tags=tag)
     if json_out:
-        out_json(report.as_dict())
+        doc = report.as_dict()
+        out_json(doc | {"added": [with_aliases(a, source_id="id") for a in doc["added"]]})
         return
     for skipped in report.skipped:
         err(f"skipped: {skipped['location']}: {skipped['why']}")
@@ -101,7 +102,7 @@ def sources_export(
     st = state(ctx)
     sources = st.store.sources()
     if json_out:
-        out_json([s.public() for s in sources])
+        out_json([with_aliases(s.public(), source_id="id") for s in sources])
         return
     text = export_opml(sources, st.config.settings.name)
     if output is None:

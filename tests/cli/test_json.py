@@ -50,6 +50,12 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             assert done.exit_code == 0, done.output
         (home / "extra.xml").write_text(FEED, encoding="utf-8")
         (home / "gone.xml").write_text(FEED, encoding="utf-8")
+        (home / "edit.xml").write_text(FEED, encoding="utf-8")
+        (home / "opml-feed.xml").write_text(FEED, encoding="utf-8")
+        local = (home / "opml-feed.xml").as_uri()  # a local file, so that a later collect reads it
+        (home / "feeds.opml").write_text(
+            f'<opml version="2.0"><body><outline text="News" xmlUrl="{local}"/></body></opml>', encoding="utf-8"
+        )
         (home / "people.csv").write_text("email,name\nnew@example.com,New\nnot-an-address,Bad\n", encoding="utf-8")
         (home / "subscribers").mkdir(exist_ok=True)
         (home / "subscribers" / "main.csv").write_text("email,name\nsync@example.com,Sync\n", encoding="utf-8")
@@ -65,6 +71,13 @@ CASES: dict[str, tuple[list[list[str]], list[str], set[int]]] = {
     "sources add": ([["sources", "remove", "extra"]], ["sources", "add", "{home}/extra.xml", "--name", "extra"], {0}),
     "sources list": ([], ["sources", "list"], {0}),
     "sources remove": ([["sources", "add", "{home}/gone.xml", "--name", "gone"]], ["sources", "remove", "gone"], {0}),
+    "sources edit": (
+        [["sources", "add", "{home}/edit.xml", "--name", "edit-me"]],
+        ["sources", "edit", "edit-me", "--title", "Extra News", "--weight", "1.5"],
+        {0},
+    ),
+    "sources import": ([], ["sources", "import", "{home}/feeds.opml"], {0}),
+    "sources export": ([], ["sources", "export"], {0}),
     "collect": ([], ["collect"], {0}),
     "stories list": ([], ["stories", "list", "--limit", "3"], {0}),
     "stories show": ([], ["stories", "show", "1"], {0}),
