@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from digest.models import MailingList, Rendered, Source
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
+    from digest.render.archive import ArchiveReport
     from digest.send import SendReport
     from digest.subscribers import Subscribed
     from digest.subscribers.importer import ImportReport
@@ -187,6 +188,24 @@ class Newsletter:
             return bytes(build_message(mail, reader, "digest.local"))
         html, text = rendered.fill(reader.values)
         return (html if fmt == "html" else text).encode("utf-8")
+
+    def write_archive(
+        self, out: str | Path, list_name: str | None = None, *, progress: Callable[[int, int], None] | None = None
+    ) -> ArchiveReport:
+        """Write the static web archive into the folder ``out``: every edition sent to at least one reader (of
+        ``list_name``, or of every list), each list's page and Atom feed; ``progress(done, of)`` per page."""
+        from digest.render.archive import write_archive
+        from digest.send import web_values
+
+        list_id = self.store.list_(list_name).id if list_name else None
+        return write_archive(
+            self.store,
+            self.config,
+            Path(out).expanduser(),
+            lambda eid: web_values(self.config, eid),
+            list_id,
+            progress=progress,
+        )
 
     def send(
         self,

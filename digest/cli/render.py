@@ -72,20 +72,10 @@ def render(
 
 
 def _archive(st: State, out: Path, list_name: str | None, as_json: bool) -> None:
-    from digest.render.archive import entries, write_archive
-    from digest.send import web_values
-
-    list_id = st.store.list_(list_name).id if list_name else None
-    count = len(entries(st.store, list_id))
     with progress() as bar:
-        task = bar.add_task("Writing the archive", total=count)
-        report = write_archive(
-            st.store,
-            st.config,
-            out,
-            lambda eid: web_values(st.config, eid),
-            list_id,
-            progress=lambda n: bar.advance(task, n),
+        task = bar.add_task("Writing the archive", total=None)
+        report = st.news.write_archive(
+            out, list_name, progress=lambda done, of: bar.update(task, completed=done, total=of)
         )
     if as_json:
         out_json(report.as_dict())

@@ -50,21 +50,9 @@ def templates_list(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Each template and whether your home's templates/ overrides it."""
-    from digest.render.templates import default_templates_dir, template_files
+    from digest.render.templates import template_overview
 
-    st = state(ctx)
-    rows = [
-        {
-            "template": str(rel),
-            "overridden": (st.config.templates_dir / rel).is_file(),
-            "path": str(
-                st.config.templates_dir / rel
-                if (st.config.templates_dir / rel).is_file()
-                else default_templates_dir() / rel
-            ),
-        }
-        for rel in template_files()
-    ]
+    rows = template_overview(state(ctx).config)
     if as_json:
         out_json(rows)
         return

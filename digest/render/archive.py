@@ -114,7 +114,7 @@ def write_archive(
     out: Path,
     values: Values,
     list_id: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ArchiveReport:
     """Write the archive of every edition that went out as static files, all links relative.
 
@@ -137,7 +137,7 @@ def write_archive(
         _write(page, pages[row["id"]])
         report.pages.append(page)
         if progress:
-            progress(1)
+            progress(len(report.pages), len(rows))  # (done, of)
     _write(report.index, index_page(config, rows, _hrefs("index.html", ".html")))
     lists = [store.list_by_id(list_id)] if list_id is not None else store.lists()
     for lst in lists:

@@ -124,6 +124,16 @@ def template_files() -> list[Path]:
     return sorted(p.relative_to(base) for p in base.rglob("*.j2") if p.is_file())
 
 
+def template_overview(config: Config) -> list[dict[str, Any]]:
+    """Each shipped template, whether the home's ``templates/`` overrides it, and the file that is used."""
+    rows = []
+    for rel in template_files():
+        mine = config.templates_dir / rel
+        used = mine if mine.is_file() else default_templates_dir() / rel
+        rows.append({"template": str(rel), "overridden": mine.is_file(), "path": str(used)})
+    return rows
+
+
 def copy_defaults(config: Config, force: bool = False) -> tuple[list[Path], list[Path]]:
     """Copy the shipped templates into the home's ``templates/``: (written, kept as they were)."""
     base = default_templates_dir()

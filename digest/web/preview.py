@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import Edition, EditionStory, Rendered
+from digest.newsletter import Newsletter
 from digest.render import render_edition
 from digest.render.templates import default_templates_dir
 from digest.send import web_values
@@ -141,11 +142,10 @@ def _edition(config: Config, request: Request) -> tuple[Edition | None, list[Edi
 
     try:
         with open_store(config) as store:
-            list_row = store.list_(request.query_params.get("list") or config.settings.default_list)
-            edition = store.find_edition(list_row.id, request.query_params.get("date") or None)
-            if edition is None:
-                return None, [], None, f"No edition of '{list_row.name}' yet: run 'digest build'."
-            return edition, store.edition_stories(edition.id), render_edition(store, config, edition.id), ""
+            query = request.query_params
+            edition_id = Newsletter(store, config).edition(query.get("list"), query.get("date") or None, latest=True)
+            edition = store.edition(edition_id)
+            return edition, store.edition_stories(edition_id), render_edition(store, config, edition_id), ""
     except DigestError as exc:
         return None, [], None, str(exc)
 

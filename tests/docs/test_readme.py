@@ -156,6 +156,7 @@ def test_the_public_api_is_pinned() -> None:
         "edition",
         "render",
         "copy",
+        "write_archive",
         "send",
         "send_test",
         "run",

@@ -86,6 +86,7 @@ def test_every_built_link_is_answered_by_a_route_of_digest_serve(initialised: Pa
     built = {
         "unsubscribe": (urls.unsubscribe(base, KEY, 1, 1), ("GET", "POST")),
         "confirm": (urls.confirm(base, KEY, 1, 1), ("GET", "POST")),
+        "web copy's unsubscribe": (urls.unsubscribe_placeholder(base), ("GET",)),
         "edition": (urls.edition(base, 3), ("GET",)),
         "archive": (urls.archive(base), ("GET",)),
         "list": (urls.list_page(base, "main"), ("GET",)),
