@@ -19,21 +19,32 @@ class QueryBase:
         return self.db.conn
 
     @contextmanager
-    def transaction(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
-        """One write transaction; ``immediate`` takes the write lock at once."""
+    def transaction(self, immediate: bool = False, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``immediate`` takes the write lock at once.
+
+        ``durable`` syncs the WAL to disk at its commit (``synchronous = FULL`` for this commit only): the store
+        runs ``NORMAL``, whose commits a power loss or an OS crash may undo, which is fine for everything but a
+        ledger record that must exist before a request leaves.
+        """
         conn = self.conn
         if conn.in_transaction:
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if durable:
+            conn.execute("PRAGMA synchronous = FULL")
         try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+        finally:
+            if durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
 
     def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)

@@ -139,7 +139,7 @@ class SendQueries(QueryBase):
         returns the batch id and the (subscriber_id, email, name) rows it holds, or None if it holds none.
         """
         now = iso(clock.now())
-        with self.transaction(immediate=True):
+        with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
             batch_id = self._new_batch(edition_id, provider, len(rows), now, run_id)
             taken = [
                 (sid, email, name)
@@ -217,7 +217,7 @@ class SendQueries(QueryBase):
         id and its (subscriber_id, email, name) rows, or None when nobody is left.
         """
         now = iso(clock.now())
-        with self.transaction(immediate=True):
+        with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
             batch_id = self._new_batch(edition_id, provider, 0, now, run_id)
             self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -126,6 +126,7 @@ class StandIn:
     suppressions: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {k: [] for k in KINDS})
     suppression_queries: list[dict[str, str]] = field(default_factory=list)
     max_in_flight: int = 0
+    on_request: Callable[[bytes], None] | None = None  # called with each mail/send body as it arrives
 
     def __post_init__(self) -> None:
         self.script: deque[str] = deque()
@@ -255,6 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if s.on_request is not None:
+            s.on_request(raw)
         action = s.next_action()
         with s.lock:
             s._in_flight += 1
