@@ -25,11 +25,13 @@ With ``--dry-run`` no API key is needed: the request bodies are built and nothin
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import html
 import http.client
 import json
 import random
+import re
 import socket
 import ssl
 import threading
@@ -44,11 +46,32 @@ from python_http_client import exceptions as http_errors
 from digest import placeholders
 from digest.config import Config, secret
 from digest.errors import ConfigError, ProviderError
+from digest.send.providers.address import ascii_address
 from digest.send.providers.base import BatchResult, EditionMail, Recipient, UnknownOutcomeStop
 
 MAX_PER_REQUEST = 1000
 RETRYABLE_5XX = (500, 502, 503, 504)
 JSON_TYPE = "application/json; charset=utf-8"
+
+
+def _ascii_or_as_is(email: str) -> str:
+    """The sender's address in IDNA form (one SendGrid's schema takes); as it is if it has none (SendGrid says)."""
+    try:
+        return ascii_address(email)
+    except ValueError:
+        return email
+
+
+def _refused_fields(body: Any) -> list[str]:
+    """The ``field`` of each error in a SendGrid 400 body (e.g. ``personalizations.3.to.0.email``)."""
+    try:
+        data = json.loads(body)
+        return [str(e.get("field") or "") for e in data.get("errors", []) if isinstance(e, dict)]
+    except (TypeError, ValueError, AttributeError):
+        return []
+
+
+_PERSONALIZATION = re.compile(r"personalizations[.\[/](\d+)")
 
 
 def _reason(body: Any) -> str:
@@ -128,12 +151,12 @@ class _Static:
             if n in used
         ]
         self.text, self.html = text, body_html
-        sender: dict[str, str] = {"email": mail.from_email}
+        sender: dict[str, str] = {"email": _ascii_or_as_is(mail.from_email)}
         if mail.from_name:
             sender["name"] = mail.from_name
         self.common: dict[str, Any] = {"from": sender, "subject": ("[TEST] " if mail.test else "") + mail.subject}
         if mail.reply_to:
-            self.common["reply_to"] = {"email": mail.reply_to}
+            self.common["reply_to"] = {"email": _ascii_or_as_is(mail.reply_to)}
         wanted = categories + (["test"] if mail.test and "test" not in categories else [])
         if wanted:
             self.common["categories"] = wanted[:10]
@@ -241,6 +264,7 @@ class SendGridProvider:
         Written as JSON text piece by piece (every string through ``json.dumps``): building dicts
         for ``json.dumps`` to walk costs twice as much, and this runs for every recipient.
         """
+        recipients = self.writable(recipients)  # IDNA domains; a reader SendGrid cannot take is left out
         static = self._static_part(mail)
         keys = static.per_recipient
         escape, dumps = html.escape, json.dumps
@@ -273,11 +297,90 @@ class SendGridProvider:
         return _Json(f'{{"personalizations":[{",".join(parts)}],{static.encoded(escaped)}'.encode())
 
     # -- sending ---------------------------------------------------------------------------
+    @staticmethod
+    def writable(
+        recipients: list[Recipient], outcomes: dict[int, tuple[str, str | None]] | None = None
+    ) -> list[Recipient]:
+        """The recipients with their domains in IDNA form; one with a non-ASCII local part cannot be written in
+        the form SendGrid takes (``format: email``) and fails alone (into ``outcomes``)."""
+        out = []
+        for r in recipients:
+            if r.email.isascii():
+                out.append(r)
+                continue
+            try:
+                out.append(dataclasses.replace(r, email=ascii_address(r.email)))
+            except ValueError as exc:
+                if outcomes is not None:
+                    outcomes[r.subscriber_id] = (
+                        "failed",
+                        f"not sent: {exc}; SendGrid takes only ASCII addresses: ask the reader for an ASCII"
+                        " address, or send this list through an SMTP server with SMTPUTF8",
+                    )
+        return out
+
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
-        return self.post(self.prepare(mail, recipients))
+        outcomes: dict[int, tuple[str, str | None]] = {}
+        writable = self.writable(recipients, outcomes)
+        if not writable:
+            return BatchResult("failed", error=next(iter(outcomes.values()))[1], attempts=0, outcomes=outcomes)
+        result = self._deliver(mail, writable, outcomes)
+        if not outcomes:
+            return result
+        statuses = {status for status, _ in outcomes.values()}
+        if len(outcomes) == len(recipients) and len(statuses) == 1:  # one fate for all: the batch's
+            return dataclasses.replace(result, status=statuses.pop(), outcomes=outcomes)
+        return dataclasses.replace(result, outcomes=outcomes)  # its status for everyone not in outcomes
+
+    def _deliver(
+        self,
+        mail: EditionMail,
+        recipients: list[Recipient],
+        outcomes: dict[int, tuple[str, str | None]],
+        split: bool = False,
+    ) -> BatchResult:
+        """Send ``recipients``; a 400 that names personalizations is split until the refused readers are alone.
+
+        A 400 proves nothing of that request was accepted, so its parts may go again: the readers it names are
+        tried alone and the rest together (or, when that does not narrow it, each half), until each refused
+        reader fails alone with SendGrid's words and everyone else is sent. Once split, ``outcomes`` gets every
+        reader whose fate is not ``sent`` and the result is ``sent``; unsplit, the result is the request's.
+        """
+        try:
+            result, fields = self._post(self.prepare(mail, recipients))
+        except ProviderError as exc:
+            if not split:
+                raise
+            # the run must stop, but other parts of this batch went: record this part, the next batch stops it
+            status = "unknown" if isinstance(exc, UnknownOutcomeStop) else "failed"
+            outcomes.update((r.subscriber_id, (status, str(exc))) for r in recipients)
+            return BatchResult(status, error=str(exc), attempts=1)
+        named = {
+            int(m.group(1)) for f in fields if (m := _PERSONALIZATION.match(f)) and int(m.group(1)) < len(recipients)
+        }
+        if result.status != "failed" or not named or len(recipients) == 1:
+            if split and result.status != "sent":  # unsplit, the result's status is everyone's
+                outcomes.update((r.subscriber_id, (result.status, result.error)) for r in recipients)
+            return result
+        suspects = [r for i, r in enumerate(recipients) if i in named]
+        if len(suspects) < len(recipients) and len(suspects) <= 8:
+            parts = [[r for i, r in enumerate(recipients) if i not in named], *([r] for r in suspects)]
+        else:
+            half = len(recipients) // 2
+            parts = [recipients[:half], recipients[half:]]
+        attempts, message_id = result.attempts, None
+        for part in parts:
+            got = self._deliver(mail, part, outcomes, split=True)
+            attempts += got.attempts
+            message_id = message_id or got.message_id
+        return BatchResult("sent", message_id=message_id, error=result.error, attempts=attempts)
 
     def post(self, body: bytes) -> BatchResult:
         """POST /v3/mail/send (an encoded body from :meth:`prepare`) with the module docstring's retry rules."""
+        return self._post(body)[0]
+
+    def _post(self, body: bytes) -> tuple[BatchResult, list[str]]:
+        """:meth:`post`, and the fields a 400 names (none for any other answer)."""
         attempt = 0
         ambiguous = ""  # set once an attempt may have been accepted (a 5xx)
         endpoint = self.client().client.mail.send
@@ -289,7 +392,7 @@ class SendGridProvider:
                 headers = response.headers
                 return BatchResult(
                     "sent", message_id=headers.get("X-Message-Id") if headers else None, attempts=attempt
-                )
+                ), []
             except http_errors.UnauthorizedError as exc:
                 raise self._stop(
                     ambiguous,
@@ -304,20 +407,23 @@ class SendGridProvider:
                 ) from None
             except http_errors.TooManyRequestsError as exc:
                 if attempt >= self.max_attempts:
-                    return self._end("failed", ambiguous, f"429: still rate limited after {attempt} attempts", attempt)
+                    return self._end(
+                        "failed", ambiguous, f"429: still rate limited after {attempt} attempts", attempt
+                    ), []
                 self.sleep(self._rate_limit_wait(exc.headers))
             except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError, http_errors.NotFoundError) as exc:
-                return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
+                fields = _refused_fields(exc.body) if exc.status_code == 400 and not ambiguous else []
+                return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt), fields
             except http_errors.HTTPError as exc:
                 if exc.status_code not in RETRYABLE_5XX:
-                    return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt)
+                    return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt), []
                 ambiguous = f"{exc.status_code}: {_reason(exc.body)}"
                 if attempt >= self.max_attempts:
                     return BatchResult(
                         "unknown",
                         error=f"{ambiguous} (after {attempt} attempts; SendGrid may have queued it)",
                         attempts=attempt,
-                    )
+                    ), []
                 self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
             except (OSError, http.client.HTTPException) as exc:
                 never = never_connected(exc)
@@ -332,7 +438,7 @@ class SendGridProvider:
                     error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
                     " it may or may not have accepted the batch",
                     attempts=attempt,
-                )
+                ), []
 
     @staticmethod
     def _stop(ambiguous: str, message: str) -> ProviderError:

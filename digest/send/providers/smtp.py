@@ -22,24 +22,8 @@ from email.message import EmailMessage
 from digest.config import Config, secret
 from digest.errors import ProviderError
 from digest.send.message import build_message
+from digest.send.providers.address import ascii_address
 from digest.send.providers.base import BatchResult, EditionMail, Recipient
-
-
-def ascii_address(email: str) -> str:
-    """``email`` with its domain in IDNA (ASCII) form, for a server without SMTPUTF8.
-
-    :class:`ValueError` (with a reason) when it cannot be written in ASCII: a non-ASCII local part, or a
-    domain the ``idna`` codec refuses.
-    """
-    if email.isascii():
-        return email
-    local, _, domain = email.rpartition("@")
-    if not local.isascii():
-        raise ValueError(f"the part before @ in {email!r} is not ASCII")
-    try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError as exc:
-        raise ValueError(f"the domain of {email!r} cannot be written in IDNA form ({exc})") from None
 
 
 class SmtpProvider:
@@ -148,11 +132,15 @@ class SmtpProvider:
         conn = self._connect()  # raises ProviderError before anything of this batch left
         outcomes: dict[int, tuple[str, str | None]] = {}
         writable = self._writable(conn, recipients, outcomes)
-        messages = self.prepare(mail, writable)
         sender = mail.from_email
         if not conn.has_extn("smtputf8"):
+            # the From/Reply-To headers too: an encoded word inside an address is malformed
             with contextlib.suppress(ValueError):
                 sender = ascii_address(sender)
+                reply_to = ascii_address(mail.reply_to) if mail.reply_to else ""
+                if (sender, reply_to) != (mail.from_email, mail.reply_to):
+                    mail = dataclasses.replace(mail, from_email=sender, reply_to=reply_to)
+        messages = self.prepare(mail, writable)
         for i, (r, msg) in enumerate(zip(writable, messages, strict=True)):
             try:
                 conn.send_message(msg, from_addr=sender, to_addrs=[r.email])
