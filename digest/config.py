@@ -94,10 +94,13 @@ class SendGridSettings:
     categories: list[str] = field(default_factory=lambda: ["digest"])
     asm_group_id: int = 0
     sandbox: bool = False
-    max_attempts: int = 5  # per request, for 429 and 5xx
-    max_wait: float = 60.0  # longest single wait for a 429 reset or a 5xx backoff, seconds
-    backoff: float = 0.5  # first 5xx backoff, seconds; doubles per attempt, with jitter
+    max_attempts: int = 5  # per request, for a 429 or a refused connection (a 5xx is unknown, never retried)
+    max_wait: float = 60.0  # longest single wait for a 429 (Retry-After, X-RateLimit-Reset) or a backoff, seconds
+    backoff: float = 0.5  # first backoff after a refused connection, seconds; doubles per attempt, with jitter
     webhook_public_key: str = ""  # Event Webhook verification key (Mail Settings > Signed Event Webhook)
+    # Event Webhook deliveries signed, and events that happened, longer ago than this are refused (replays).
+    # SendGrid retries a delivery for up to 24 hours, so keep it above that.
+    event_max_age_hours: float = 72.0
 
 
 @dataclass

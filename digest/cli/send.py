@@ -26,8 +26,8 @@ def send(
     retry_unknown: bool = typer.Option(
         False,
         "--retry-unknown",
-        help="Re-send recipients whose batch was left unknown (a crash, a timeout); each at most once this way."
-        " They may get the edition twice.",
+        help="Re-send recipients whose batch was left unknown (a crash, a timeout, a 5xx), except those the"
+        " provider's events show had it; each at most once this way.",
     ),
     wait: float = typer.Option(
         None,
@@ -83,8 +83,16 @@ def send(
             f"{what} via {report.provider}: {verb} {report.sent}, skipped {report.skipped} (already had it),"
             f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)"
         )
+        if retry_unknown and not dry_run:
+            say(
+                f"Unknown recipients: {report.resolved} had it (the provider's events say so),"
+                f" {report.retried} re-sent (no event showed they had it)."
+            )
         if report.unknown:
-            say("Unknown recipients may or may not have got it; 'digest send --retry-unknown' re-sends them once.")
+            say(
+                "Unknown recipients may or may not have got it; 'digest send --retry-unknown' re-sends those"
+                " the provider's events do not show had it, once."
+            )
         if report.halted:
             say("Stopped before the end: run 'digest send' again to send the rest.")
     if report.failed or report.unknown or report.halted:

@@ -9,9 +9,10 @@ provider's ``concurrency`` batches are in flight at once (worker threads call th
 ledger is written by the calling thread only).
 
 Who is owed the edition: subscribers with no send row yet, and those whose batch *failed*
-(certainly not sent). A batch whose fate is *unknown* (a crash, ``kill -9``, a timeout, a 5xx
-after retries) is held back: it is re-sent only with ``retry_unknown``, and each recipient at
-most once that way, so by default nobody can get the edition twice.
+(certainly not sent). A batch whose fate is *unknown* (a crash, ``kill -9``, a timeout, a 5xx)
+is held back: ``retry_unknown`` first marks ``sent`` every unknown reader the provider's events
+show it accepted (the same happens as events arrive), then re-sends the rest, each at most once
+that way, so by default nobody can get the edition twice.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class SendReport:
     failed: int = 0
     unknown: int = 0  # in the ledger as unknown at the end (this run's and earlier ones not retried)
     requests: int = 0
-    retried: int = 0  # unknown recipients re-sent by retry_unknown
+    retried: int = 0  # unknown recipients re-sent by retry_unknown (no provider event showed they had it)
+    resolved: int = 0  # unknown recipients retry_unknown found accepted in the provider's events (not re-sent)
     dry_run: bool = False
     halted: bool = False  # asked to stop (SIGTERM, Ctrl-C): batches in flight finished, the rest not started
     errors: list[str] = field(default_factory=list)
@@ -307,7 +309,10 @@ def send_edition(
                 orphans = store.orphaned_batches(edition_id, run_id)
                 if orphans:
                     store.mark_unknown([b.id for b in orphans], "left in flight by a process that stopped")
-                report.skipped = store.send_counts(edition_id).sent
+                if retry_unknown:  # first ask the provider's events who had it: only the rest are sent again
+                    with store.transaction(immediate=True):
+                        report.resolved = store.resolve_unknown(edition_id)
+                report.skipped = store.send_counts(edition_id).sent - report.resolved
                 mail = edition_mail(store, config, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)

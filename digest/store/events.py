@@ -36,6 +36,25 @@ class EventQueries(QueryBase):
         )
         return cur.rowcount == 1
 
+    def resolve_unknown(self, edition_id: int, subscriber_id: int | None = None) -> int:
+        """Unknown send rows of the edition (one reader's, or all) that a provider event shows were accepted become
+        ``sent``; how many. Any event about the edition's copy (processed, delivered, a bounce...) is that
+        evidence, except one about a test copy."""
+        sql = (
+            "UPDATE sends SET status = 'sent', error = 'the provider reported it: ' || ("
+            "SELECT ev.event FROM events ev WHERE ev.edition_id = sends.edition_id"
+            " AND ev.subscriber_id = sends.subscriber_id AND json_extract(ev.data, '$.test') IS NULL"
+            " ORDER BY ev.id LIMIT 1), updated_at = ?"
+            " WHERE edition_id = ? AND status = 'unknown' AND EXISTS (SELECT 1 FROM events ev"
+            " WHERE ev.edition_id = sends.edition_id AND ev.subscriber_id = sends.subscriber_id"
+            " AND json_extract(ev.data, '$.test') IS NULL)"
+        )
+        params: list[Any] = [iso(clock.now()), edition_id]
+        if subscriber_id is not None:
+            sql += " AND subscriber_id = ?"
+            params.append(subscriber_id)
+        return self.conn.execute(sql, params).rowcount
+
     def latest_edition_sent_to(self, subscriber_id: int, list_id: int) -> int | None:
         """The latest edition of the list that went (or may have gone) to the subscriber; None if none did."""
         return self.scalar(

@@ -3,7 +3,9 @@
 The signature (ECDSA over timestamp + raw body) is checked with the official client's
 ``EventWebhook`` helper; anything that does not verify gets 403 and changes nothing. Without a
 configured key ([sendgrid] webhook_public_key or DIGEST_SENDGRID_WEBHOOK_PUBLIC_KEY) the route
-answers 503 so that SendGrid keeps retrying until it is set.
+answers 503 so that SendGrid keeps retrying until it is set. A delivery signed longer ago than
+``[sendgrid] event_max_age_hours`` is refused (403), and so is each event that happened before then; a
+malformed event is skipped and counted, the rest of its batch kept.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from digest import clock
 from digest.config import Config
 from digest.send.events import record_events
 from digest.web.common import open_store
@@ -53,6 +56,16 @@ async def read_capped(request: Request, limit: int) -> bytes | None:
     return b"".join(parts)
 
 
+def _recent(stamp: str | None, max_age: float) -> bool:
+    """Whether a signature's timestamp (epoch seconds) is within ``max_age`` seconds of now (a minute ahead at most)."""
+    try:
+        when = int(stamp or "")
+    except ValueError:
+        return False
+    now = clock.now().timestamp()
+    return now - max_age <= when <= now + 60
+
+
 def routes(config: Config) -> list[BaseRoute]:
     async def sendgrid_events(request: Request) -> Response:
         key = config.settings.sendgrid.webhook_public_key.strip()
@@ -61,8 +74,12 @@ def routes(config: Config) -> list[BaseRoute]:
         raw = await read_capped(request, MAX_BODY)
         if raw is None:
             return PlainTextResponse("too large\n", status_code=413)
-        if not verify(key, raw, request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)):
+        stamp = request.headers.get(TIMESTAMP)
+        if not verify(key, raw, request.headers.get(SIGNATURE), stamp):
             return PlainTextResponse("invalid signature\n", status_code=403)
+        max_age = config.settings.sendgrid.event_max_age_hours * 3600
+        if max_age > 0 and not _recent(stamp, max_age):  # a signed batch replayed later changes nothing
+            return PlainTextResponse("signed too long ago (a replay?)\n", status_code=403)
         try:
             events = json.loads(raw)
         except ValueError:
@@ -72,7 +89,7 @@ def routes(config: Config) -> list[BaseRoute]:
 
         def record() -> dict[str, int]:
             with open_store(config) as store:
-                return record_events(store, events)
+                return record_events(store, events, max_age_s=max_age or None)
 
         return JSONResponse(await run_in_threadpool(record))
 

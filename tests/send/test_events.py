@@ -16,11 +16,14 @@ import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from digest import clock
 from digest.config import load
 from digest.web import create_app
+from tests.support import NOW
 from tests.support.send import API_KEY, claim, email_of, make_edition, open_store
 from tests.support.sendgrid_standin import StandIn
 
+T0 = int(NOW.timestamp()) - 3600  # the events happened an hour before the suite's "now"
 SIG = "X-Twilio-Email-Event-Webhook-Signature"
 TS = "X-Twilio-Email-Event-Webhook-Timestamp"
 
@@ -32,7 +35,7 @@ def keypair() -> tuple[ec.EllipticCurvePrivateKey, str]:
 
 
 def signed(private: ec.EllipticCurvePrivateKey, body: bytes, timestamp: str | None = None) -> dict[str, str]:
-    timestamp = timestamp or str(int(time.time()))
+    timestamp = timestamp or str(int(clock.now().timestamp()))
     signature = private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
     return {SIG: base64.b64encode(signature).decode(), TS: timestamp, "Content-Type": "application/json"}
 
@@ -79,7 +82,7 @@ def event(world: dict[str, Any], kind: str, i: int, **extra: Any) -> dict[str, A
     return {
         "email": email,
         "event": kind,
-        "timestamp": 1790000000 + i,
+        "timestamp": T0 + i,
         "sg_event_id": f"{kind}-{i}",
         "sg_message_id": "m1.filter",
         "edition_id": str(world["edition"]),
@@ -112,13 +115,16 @@ def test_signed_events_are_recorded_once_and_change_statuses(world: dict[str, An
         event(world, "unsubscribe", 6),
         event(world, "group_unsubscribe", 7, asm_group_id=1),
         event(world, "dropped", 8, reason="Bounced Address"),
-        {"email": email_of(2), "event": "processed", "timestamp": 1790000000},  # no sg_event_id: hashed
+        {"email": email_of(2), "event": "processed", "timestamp": T0},  # no sg_event_id: hashed
         "not an event",
     ]
     body = json.dumps(events).encode()
     answer = httpx.post(world["url"], content=body, headers=signed(world["private"], body))
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"received": 20, "recorded": 19, "duplicates": 0, "ignored": 1, "status_changes": 5}
+    assert answer.json() == {
+        **dict.fromkeys(("invalid", "stale", "resolved"), 0),
+        **{"received": 20, "recorded": 19, "duplicates": 0, "ignored": 1, "status_changes": 5},
+    }
     assert statuses(world) == {
         email_of(1): "confirmed",
         email_of(2): "confirmed",
@@ -216,3 +222,46 @@ def test_sync_suppressions_pulls_every_page(initialised: Path, cli, monkeypatch:
         "complained",
         "confirmed",
     )
+
+
+# -- issue 14, findings 3 and 6: matching, bad events, replays ---------------------------------------------------
+def test_events_find_their_reader_by_id_or_by_the_address_however_spelled(world: dict[str, Any]) -> None:
+    with open_store(world["home"]) as store, store.transaction(immediate=True):
+        sid = store.next_subscriber_id()
+        store.insert_subscribers([(sid, "user@bücher.de", "", "{}", "2026-11-24T05:00:00Z")])
+        store.insert_subscriptions(world["list_id"], [(sid, "confirmed")], "2026-11-24T05:00:00Z")
+    idn = event(world, "bounce", 1, type="bounce", email="user@xn--bcher-kva.de", sg_event_id="idn")
+    del idn["subscriber_id"]
+    cased = event(world, "spamreport", 2, email=email_of(2).upper())
+    del cased["subscriber_id"]
+    by_id = event(world, "unsubscribe", 3, email="someone-else@example.net")  # the id carried decides
+    body = json.dumps([idn, cased, by_id]).encode()
+    answer = httpx.post(world["url"], content=body, headers=signed(world["private"], body))
+    assert answer.status_code == 200 and answer.json()["status_changes"] == 3, answer.text
+    got = statuses(world)
+    assert (got["user@bücher.de"], got[email_of(2)], got[email_of(3)]) == ("bounced", "complained", "unsubscribed")
+
+
+def test_a_bad_event_is_skipped_and_counted_and_the_rest_of_its_batch_kept(world: dict[str, Any]) -> None:
+    events = [
+        event(world, "delivered", 1, edition_id=str(10**30)),  # out of SQLite's range: was a 500 for the batch
+        event(world, "open", 2, timestamp=10**20),
+        event(world, "bounce", 3, type="bounce"),
+    ]
+    body = json.dumps(events).encode()
+    answer = httpx.post(world["url"], content=body, headers=signed(world["private"], body))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["invalid"], answer.json()["recorded"], answer.json()["status_changes"]) == (2, 1, 1)
+    assert statuses(world)[email_of(3)] == "bounced"
+
+
+def test_old_events_and_old_signatures_are_refused(world: dict[str, Any]) -> None:
+    old = event(world, "unsubscribe", 1, timestamp=T0 - 4 * 24 * 3600)  # four days before: past the 72 h window
+    body = json.dumps([old, event(world, "bounce", 2, type="bounce")]).encode()
+    answer = httpx.post(world["url"], content=body, headers=signed(world["private"], body))
+    assert answer.json()["stale"] == 1 and answer.json()["status_changes"] == 1
+    assert statuses(world)[email_of(1)] == "confirmed"
+    replay = json.dumps([event(world, "unsubscribe", 4)]).encode()
+    stamp = str(int(NOW.timestamp()) - 4 * 24 * 3600)
+    answer = httpx.post(world["url"], content=replay, headers=signed(world["private"], replay, stamp))
+    assert answer.status_code == 403 and statuses(world)[email_of(4)] == "confirmed"

@@ -165,7 +165,8 @@ class StandIn:
 
     # -- control ---------------------------------------------------------------------------
     def then(self, *actions: str) -> StandIn:
-        """Answer the next mail/send requests with these actions, in order: ok, 429, 500, 503, 400, hang, drop."""
+        """Answer the next mail/send requests with these actions, in order: ok, 429, 500, 503, 400, hang, drop,
+        accept500 (accepted for delivery, then answered 500)."""
         self.script.extend(actions)
         return self
 
@@ -345,6 +346,12 @@ class _Handler(BaseHTTPRequestHandler):
                 _error("too many requests"),
                 {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
             )
+            return
+        if action == "accept500":  # accepted (queued for delivery), then an error answer: the ambiguous case
+            with s.lock:
+                s.accepted.append(body)
+            self._record(action, 500, body)
+            self._answer(500, _error("Internal server error"))
             return
         if action in ("500", "503", "400"):
             self._record(action, int(action), body)

@@ -7,18 +7,17 @@ requests are in flight at once (``[send] concurrency``, one client per thread).
 Outcomes (SendGrid has no idempotency key, so anything that may have been accepted is ``unknown``):
 
 * 202 (200 in sandbox mode): sent, with ``X-Message-Id``.
-* 429: waits for ``X-RateLimit-Reset`` (at most ``max_wait`` seconds) and retries; a 429 was not
-  accepted, so still 429 after ``max_attempts`` is *failed* (the next run sends the batch again).
-* 500/502/503/504: exponential backoff with jitter and a retry, as SendGrid advises; still 5xx after
-  ``max_attempts`` is *unknown*, not failed: a 5xx may have been queued. Any later non-202 answer
-  after a 5xx or a timeout is unknown too, for the same reason. Because SendGrid has no idempotency
-  key, a retry after a 5xx can, in rare cases, duplicate a batch SendGrid had in fact queued: the
-  retry is what SendGrid asks for, and the price is that rare duplicate.
-* 400/404/413: *failed* with SendGrid's own message; the other batches go on.
-* 401/403: the whole run stops (:class:`ProviderError`) with a message about the key; after an
-  earlier 5xx the batch is recorded *unknown* (:class:`UnknownOutcomeStop`), never failed.
-* a timeout or a dropped connection: *unknown*. A connection never established (refused, unknown host)
-  stops the run (:class:`ProviderError`) with the batch *failed*: nothing of it left.
+* 429: waits for ``Retry-After`` or ``X-RateLimit-Reset`` (at most ``max_wait`` seconds) and retries; a
+  429 was not accepted, so still 429 after ``max_attempts`` is *failed* (the next run sends it again).
+* 5xx: *unknown* at once, never retried automatically: SendGrid may have queued it (it has no
+  idempotency key, and a blind retry is how a batch goes out twice). ``--retry-unknown`` first asks
+  the provider's events which readers it had in fact accepted.
+* 400/404/413: *failed* with SendGrid's own message; the other batches go on. A 400 naming readers
+  is split until those readers are alone (see :meth:`SendGridProvider._deliver`).
+* 401/403: the whole run stops (:class:`ProviderError`) with a message about the key.
+* a timeout or a dropped connection: *unknown*. A refused connection is tried again with backoff up to
+  ``max_attempts``; then, or at once for an unknown host, the run stops (:class:`ProviderError`) with
+  the batch *failed*: nothing of it left.
 
 With ``--dry-run`` no API key is needed: the request bodies are built and nothing is sent.
 """
@@ -26,6 +25,7 @@ With ``--dry-run`` no API key is needed: the request bodies are built and nothin
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import errno
 import html
 import http.client
@@ -50,7 +50,6 @@ from digest.send.providers.address import ascii_address
 from digest.send.providers.base import BatchResult, EditionMail, Recipient, UnknownOutcomeStop
 
 MAX_PER_REQUEST = 1000
-RETRYABLE_5XX = (500, 502, 503, 504)
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -271,7 +270,9 @@ class SendGridProvider:
         escaped = frozenset(
             name for name, _, _ in keys if any(escape(v) != v for v in (r.values.get(name, "") for r in recipients))
         )
-        args = f'"custom_args":{{"edition_id":"{mail.edition_id}","list_id":"{mail.list_id}","subscriber_id":"'
+        # a test copy says so: its events are no evidence that the edition reached the reader
+        test = '"test":"yes",' if mail.test else ""
+        args = f'"custom_args":{{{test}"edition_id":"{mail.edition_id}","list_id":"{mail.list_id}","subscriber_id":"'
         tail = (
             ""
             if mail.test
@@ -380,9 +381,13 @@ class SendGridProvider:
         return self._post(body)[0]
 
     def _post(self, body: bytes) -> tuple[BatchResult, list[str]]:
-        """:meth:`post`, and the fields a 400 names (none for any other answer)."""
+        """:meth:`post`, and the fields a 400 names (none for any other answer).
+
+        Only answers that prove nothing was accepted are tried again (a 429, a connection never established);
+        anything that may have been accepted ends the request *unknown* at once: SendGrid has no idempotency key,
+        so a blind retry after a 5xx or a timeout is how a batch goes out twice.
+        """
         attempt = 0
-        ambiguous = ""  # set once an attempt may have been accepted (a 5xx)
         endpoint = self.client().client.mail.send
         encoded = _Encoded(body)
         while True:
@@ -394,71 +399,64 @@ class SendGridProvider:
                     "sent", message_id=headers.get("X-Message-Id") if headers else None, attempts=attempt
                 ), []
             except http_errors.UnauthorizedError as exc:
-                raise self._stop(
-                    ambiguous,
+                raise ProviderError(
                     f"SendGrid refused the API key (401: {_reason(exc.body)}); check that"
-                    " SENDGRID_API_KEY is a current key",
+                    " SENDGRID_API_KEY is a current key"
                 ) from None
             except http_errors.ForbiddenError as exc:
-                raise self._stop(
-                    ambiguous,
+                raise ProviderError(
                     f"SendGrid forbids this API key to send (403: {_reason(exc.body)});"
-                    " give the key the Mail Send permission or verify the sender",
+                    " give the key the Mail Send permission or verify the sender"
                 ) from None
             except http_errors.TooManyRequestsError as exc:
                 if attempt >= self.max_attempts:
-                    return self._end(
-                        "failed", ambiguous, f"429: still rate limited after {attempt} attempts", attempt
+                    return BatchResult(
+                        "failed", error=f"429: still rate limited after {attempt} attempts", attempts=attempt
                     ), []
                 self.sleep(self._rate_limit_wait(exc.headers))
             except (http_errors.BadRequestsError, http_errors.PayloadTooLargeError, http_errors.NotFoundError) as exc:
-                fields = _refused_fields(exc.body) if exc.status_code == 400 and not ambiguous else []
-                return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt), fields
+                fields = _refused_fields(exc.body) if exc.status_code == 400 else []
+                return BatchResult("failed", error=f"{exc.status_code}: {_reason(exc.body)}", attempts=attempt), fields
             except http_errors.HTTPError as exc:
-                if exc.status_code not in RETRYABLE_5XX:
-                    return self._end("failed", ambiguous, f"{exc.status_code}: {_reason(exc.body)}", attempt), []
-                ambiguous = f"{exc.status_code}: {_reason(exc.body)}"
-                if attempt >= self.max_attempts:
-                    return BatchResult(
-                        "unknown",
-                        error=f"{ambiguous} (after {attempt} attempts; SendGrid may have queued it)",
-                        attempts=attempt,
-                    ), []
-                self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
-            except (OSError, http.client.HTTPException) as exc:
-                never = never_connected(exc)
-                if never:  # nothing of this batch left: failed (sent again next run), and the run stops
-                    raise self._stop(
-                        ambiguous,
-                        f"cannot reach SendGrid at {self.host}: {never}; check"
-                        " DIGEST_SENDGRID_HOST / [sendgrid] host and the network",
-                    ) from None
+                if exc.status_code < 500:
+                    return BatchResult("failed", error=f"{exc.status_code}: {_reason(exc.body)}", attempts=attempt), []
                 return BatchResult(
                     "unknown",
-                    error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
-                    " it may or may not have accepted the batch",
+                    error=f"{exc.status_code}: {_reason(exc.body)} (SendGrid may have queued it; not retried)",
                     attempts=attempt,
                 ), []
-
-    @staticmethod
-    def _stop(ambiguous: str, message: str) -> ProviderError:
-        """The error that stops the run; the batch is unknown, not failed, if an earlier attempt may have been
-        queued."""
-        if ambiguous:
-            return UnknownOutcomeStop(f"{message} (the batch's fate is unknown: an earlier attempt got {ambiguous})")
-        return ProviderError(message)
-
-    @staticmethod
-    def _end(status: str, ambiguous: str, error: str, attempts: int) -> BatchResult:
-        if ambiguous:  # an earlier attempt may have been queued: we cannot say it failed
-            return BatchResult("unknown", error=f"{error}; an earlier attempt got {ambiguous}", attempts=attempts)
-        return BatchResult(status, error=error, attempts=attempts)
+            except (OSError, http.client.HTTPException) as exc:
+                never = never_connected(exc)
+                if not never:
+                    return BatchResult(
+                        "unknown",
+                        error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
+                        " it may or may not have accepted the batch",
+                        attempts=attempt,
+                    ), []
+                if attempt >= self.max_attempts or not never.startswith("connection refused"):
+                    # nothing of this batch left: failed (sent again next run), and the run stops
+                    raise ProviderError(
+                        f"cannot reach SendGrid at {self.host}: {never}; check"
+                        " DIGEST_SENDGRID_HOST / [sendgrid] host and the network"
+                    ) from None
+                self.sleep(min(self.max_wait, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
 
     def _rate_limit_wait(self, headers: Any) -> float:
+        """How long a 429 asks to wait: ``Retry-After`` (seconds or an HTTP date), else ``X-RateLimit-Reset``
+        (epoch seconds), else a second; never more than ``max_wait``."""
+        wait = 1.0
+        retry_after = headers.get("Retry-After") if headers else None
         reset = headers.get("X-RateLimit-Reset") if headers else None
         try:
-            wait = float(reset) - time.time() if reset else 1.0
-        except ValueError:
+            if retry_after:
+                if retry_after.strip().isdigit():
+                    wait = float(retry_after)
+                else:
+                    wait = email.utils.parsedate_to_datetime(retry_after).timestamp() - time.time()
+            elif reset:
+                wait = float(reset) - time.time()
+        except (TypeError, ValueError, OverflowError):
             wait = 1.0
         return min(max(wait, 0.05), self.max_wait)
 
