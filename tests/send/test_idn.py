@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from digest.config import load
+from digest.render import render_edition
 from digest.send import send_edition
 from digest.send.providers.address import ascii_address, normalised_address
 from digest.send.providers.smtp import SmtpProvider
@@ -138,9 +139,9 @@ def test_smtp_headers_carry_idna_addresses_for_a_server_without_smtputf8(
             sid = store.next_subscriber_id()
             store.insert_subscribers([(sid, "user@bücher.de", "Ann", "{}", "2026-11-24T05:00:00Z")])
             store.insert_subscriptions(list_id, [(sid, "confirmed")], "2026-11-24T05:00:00Z")
-        report = send_edition(
-            store, load(initialised), edition, provider=SmtpProvider("127.0.0.1", port, security="none")
-        )
+        config = load(initialised)
+        smtp = SmtpProvider("127.0.0.1", port, security="none")
+        report = send_edition(store, config, edition, render_edition(store, config, edition), provider=smtp)
     finally:
         controller.stop()
     assert (report.sent, report.failed) == (2, 0)
