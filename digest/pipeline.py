@@ -95,6 +95,15 @@ def build_edition(
     existing = store.find_edition(list_row.id, day)
     if existing and store.send_counts(existing.id).total:
         return _report(store, existing.id, frozen=True)
+    latest = store.latest_sent_date(list_row.id)
+    if date is None and latest is not None and latest > day:
+        # the clock (or the timezone) moved back: "today" is a day the list is past; a new edition for it would
+        # reach everyone a second time
+        raise NothingToSendError(
+            f"'{list_name}' already had its edition of {latest}, later than today's date by the clock ({day},"
+            f" timezone {config.settings.timezone}): the clock or the timezone moved back; nothing built. Pass"
+            " --date to build an earlier edition on purpose"
+        )
     result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
     wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
     if len(result.picked) < wanted:

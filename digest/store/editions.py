@@ -98,6 +98,14 @@ class EditionQueries(QueryBase):
         found = self.row(sql + " ORDER BY editions.date DESC, editions.id DESC LIMIT 1", params)
         return Edition(**found) if found else None
 
+    def latest_sent_date(self, list_id: int) -> str | None:
+        """The date of the list's latest edition that went (or may have gone) to anyone."""
+        return self.scalar(
+            "SELECT max(e.date) FROM editions e WHERE e.list_id = ?"
+            " AND EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = e.id AND sends.status != 'failed')",
+            (list_id,),
+        )
+
     def published_editions(self, until: str, list_id: int | None = None) -> list[PublishedEdition]:
         """Editions that went to at least one reader, dated ``until`` or earlier, newest first.
 

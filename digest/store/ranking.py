@@ -99,13 +99,14 @@ class RankQueries(QueryBase):
         self.conn.execute("UPDATE stories SET pinned = ? WHERE id = ?", (int(pinned), story_id))
 
     def sent_history(self, list_id: int, before_date: str, since_date: str | None = None) -> dict[int, tuple[int, str]]:
-        """``story_id -> (edition id, date)`` for stories that went out in an earlier edition of the list.
+        """``story_id -> (edition id, date)`` for stories that went out in another edition of the list.
 
-        An edition "went out" once it has a send that did not fail; the latest such edition wins.
+        An edition "went out" once it has a send that did not fail; the latest such edition wins. Editions
+        dated after ``before_date`` count too: a clock or timezone that moved back must not repeat them.
         """
         sql = (
             "SELECT es.story_id, e.id, e.date FROM edition_stories es JOIN editions e ON e.id = es.edition_id"
-            " WHERE e.list_id = ? AND e.date < ?"
+            " WHERE e.list_id = ? AND e.date != ?"
             " AND EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = e.id AND sends.status != 'failed')"
         )
         params: list[Any] = [list_id, before_date]
