@@ -24,10 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from digest import tokens, urls
 from digest.config import Config
 from digest.errors import ConfigError
-from digest.web import archive, stories, unsubscribe, webhooks
+from digest.web import archive, guard, stories, unsubscribe, webhooks
 from digest.web import preview as preview_routes
 from digest.web.common import open_store
 
+IDLE_TIMEOUT_S = 5
 _TOKEN_PATH = re.compile(rf"/({'|'.join(tokens.PURPOSES)})/[^/?#\s\"]+")
 
 
@@ -91,9 +92,13 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
     ]
     if preview:
         routes = [*preview_routes.routes(config), *routes]
+    routes += guard.slash_redirects(routes, config.public_url)
     prefix = urls.sub_path(config.public_url)
-    middleware = [Middleware(SubPath, prefix=prefix)] if prefix else []
-    return Starlette(routes=routes, middleware=middleware)
+    middleware = [Middleware(guard.Guard, preview=preview)]
+    middleware += [Middleware(SubPath, prefix=prefix)] if prefix else []
+    app = Starlette(routes=routes, middleware=middleware)
+    app.router.redirect_slashes = False  # its redirects follow the Host header: guard.slash_redirects instead
+    return app
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -144,7 +149,17 @@ def serve(
     try:
         if ready is not None:
             ready(url_of(sock))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=log_config(), server_header=False))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                log_config=log_config(),
+                server_header=False,
+                timeout_keep_alive=IDLE_TIMEOUT_S,  # an idle connection is closed
+                http=guard.idle_timeout_protocol(IDLE_TIMEOUT_S),  # ...a new one, or slow headers, too
+                h11_max_incomplete_event_size=64 * 1024,  # request line and headers: no more
+            )
+        )
         server.run(sockets=[sock])
     finally:
         sock.close()

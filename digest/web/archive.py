@@ -40,6 +40,8 @@ def routes(config: Config) -> list[BaseRoute]:
             edition_id = int(request.path_params["edition_id"])
         except ValueError:
             return _problem(404, NO_EDITION)
+        if not 0 < edition_id < 2**63:  # beyond SQLite's integers: no such edition (was a 500)
+            return _problem(404, NO_EDITION)
         with open_store(config) as store:
             if not store.is_published(edition_id, today()):
                 return _problem(404, NO_EDITION)
