@@ -349,6 +349,7 @@ class RunList(TypedDict):
     unknown: NotRequired[int]
     requests: NotRequired[int]
     retried: NotRequired[int]
+    resolved: NotRequired[int]
     dry_run: NotRequired[bool]
     halted: NotRequired[bool]
     errors: NotRequired[list[str]]
