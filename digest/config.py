@@ -90,7 +90,8 @@ class SendSettings:
 @dataclass
 class SendGridSettings:
     host: str = "https://api.sendgrid.com"
-    timeout: float = 30.0
+    timeout: float = 30.0  # between reads
+    deadline: float = 120.0  # a whole request, answer included: a reply trickled in slowly ends unknown
     categories: list[str] = field(default_factory=lambda: ["digest"])
     asm_group_id: int = 0
     sandbox: bool = False

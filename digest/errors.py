@@ -76,3 +76,35 @@ class LockedError(DigestError):
 
 class NothingToSendError(DigestError):
     """No edition, or no new stories, to send."""
+
+
+def machine_fault(exc: BaseException) -> str | None:
+    """One line saying what a fault of the machine (a full disk, a read-only home, a store locked for too long)
+    means and how to fix it; None for anything else (a bug keeps its traceback).
+
+    SQLite rolls back the transaction it was in, so the store is left as it was before that write: a batch it
+    could not mark in flight never left, and one it could not finish stays in flight, for the next run to
+    report unknown.
+    """
+    import errno
+    import sqlite3
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return (
+                f"the store is locked by another process ({exc}); let it finish (or stop it) and run again,"
+                " and keep digest.db off network file systems"
+            )
+        if "full" in text:
+            return f"the disk is full ({exc}); nothing half-written was kept: free some space and run again"
+        if "readonly" in text or "read-only" in text:
+            return f"the store cannot be written ({exc}); make the home and digest.db writable and run again"
+        if "unable to open" in text or "disk i/o" in text:
+            return f"the store cannot be read or written ({exc}); check the home's disk and permissions"
+        return None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full writing {exc.filename or 'a file'}; free some space and run again"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write {exc.filename or 'a file'} ({exc.strerror}); make the home writable and run again"
+    return None

@@ -61,6 +61,12 @@ def init_home(
     with Store(config.db_path) as store:
         if not example:
             return report
+        lists, people = len(store.lists()), store.scalar("SELECT count(*) FROM subscribers")
+        if lists or people:  # a live home: sample sources and fake readers must never join a real list
+            raise HomeError(
+                f"{path} already has {lists} list(s) and {people} subscriber(s): --example would add sample sources"
+                " and example subscribers to them; run 'digest init --example' in an empty folder (--home DIR)"
+            )
         for source in write_example_feeds(path / "example-feeds", now or clock.now()):
             if store.source_by_location(str(source.path)) is None:
                 store.add_source(source.name, str(source.path), weight=source.weight, tags=source.tags)

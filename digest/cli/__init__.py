@@ -10,6 +10,7 @@ Fast path, on purpose: command modules import the library inside each command fu
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any, NoReturn
 
 import typer
@@ -38,7 +39,7 @@ from digest.cli import (
 )
 from digest.cli.common import JSON_META, State, err, error_document, out_json, stamp_lines
 from digest.cli.helptext import humanize
-from digest.errors import DigestError
+from digest.errors import DigestError, machine_fault, split_hint
 
 
 class DigestGroup(TyperGroup):
@@ -68,6 +69,11 @@ class DigestGroup(TyperGroup):
             return super().invoke(ctx)
         except DigestError as exc:
             self._fail(ctx, str(exc), exc.hint, exc.exit_code)
+        except (OSError, sqlite3.DatabaseError) as exc:  # a full disk, a read-only home, a locked store
+            message = machine_fault(exc)
+            if message is None:
+                raise
+            self._fail(ctx, message, split_hint(message)[1], 1)
         except TyperException as exc:  # a usage error (exit 2) of a sub-command, under --json only
             if not ctx.meta.get(JSON_META):
                 raise

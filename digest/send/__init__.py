@@ -130,7 +130,7 @@ class _Heartbeat:
     """Keeps the send lock's heartbeat fresh from a thread of its own (with its own store connection), so that
     a slow batch never makes a live sender look stale to a process on another host."""
 
-    def __init__(self, store: Store, lock: str, run_id: str, interval: float = 30.0) -> None:
+    def __init__(self, store: Store, lock: str, run_id: str, interval: float = 10.0) -> None:
         self.path, self.lock, self.run_id, self.interval = store.path, lock, run_id, interval
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{lock}", daemon=True)

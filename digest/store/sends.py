@@ -18,7 +18,9 @@ from digest import clock
 from digest.models import Batch, LockHolder, SendCounts, SendRow, UnfinishedEdition, iso, parse_iso
 from digest.store.base import QueryBase
 
-STALE_AFTER_S = 600.0  # a lock held on another host whose heartbeat is older than this is taken over
+# A lock held on another host (a container that was replaced, say) whose heartbeat is older than this is taken over:
+# six missed beats of a live sender (send/__init__.py beats every 10 s from a thread of its own).
+STALE_AFTER_S = 60.0
 
 # Run ids of the sends this process is running now: a lock row with this process's pid but another run id
 # was left by an earlier process that had the same pid (a container's pid 1, say), so it is stale.

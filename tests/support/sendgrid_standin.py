@@ -166,7 +166,7 @@ class StandIn:
     # -- control ---------------------------------------------------------------------------
     def then(self, *actions: str) -> StandIn:
         """Answer the next mail/send requests with these actions, in order: ok, 429, 500, 503, 400, hang, drop,
-        accept500 (accepted for delivery, then answered 500)."""
+        accept500 (accepted for delivery, then answered 500), trickle (accepted, the answer a byte at a time)."""
         self.script.extend(actions)
         return self
 
@@ -346,6 +346,24 @@ class _Handler(BaseHTTPRequestHandler):
                 _error("too many requests"),
                 {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
             )
+            return
+        if action == "trickle":  # accepted, then the 202 sent one byte at a time, each within any read timeout
+            with s.lock:
+                s.accepted.append(body)
+            self._record(action, 202, body)
+            self._leave()
+            answer = (
+                b"HTTP/1.1 202 Accepted\r\nX-Message-Id: trickled\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            try:
+                for byte in answer:
+                    if s.release.wait(0.2):
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client gave up: what this action is for
+            self.close_connection = True
             return
         if action == "accept500":  # accepted (queued for delivery), then an error answer: the ambiguous case
             with s.lock:

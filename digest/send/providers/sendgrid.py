@@ -24,6 +24,7 @@ With ``--dry-run`` no API key is needed: the request bodies are built and nothin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
 import errno
@@ -37,6 +38,8 @@ import ssl
 import threading
 import time
 import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +100,40 @@ def never_connected(exc: BaseException) -> str:
     if isinstance(reason, ssl.SSLCertVerificationError):
         return f"its TLS certificate was refused ({reason.verify_message or reason})"
     return ""
+
+
+class _TrackedHTTP(urllib.request.HTTPHandler):
+    """urllib's handler, noting each connection's socket (for :meth:`SendGridProvider._deadline` to cut)."""
+
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def http_open(self, req: Any) -> Any:
+        sockets = self.sockets
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.append(self.sock)
+
+        return self.do_open(Connection, req)
+
+
+class _TrackedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: list[socket.socket]) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def https_open(self, req: Any) -> Any:
+        sockets = self.sockets
+
+        class Connection(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                sockets.append(self.sock)
+
+        return self.do_open(Connection, req, context=getattr(self, "_context", None))
 
 
 class _Json(bytes):
@@ -190,6 +227,7 @@ class SendGridProvider:
         *,
         host: str,
         timeout: float = 30.0,
+        deadline: float = 120.0,
         batch_size: int = MAX_PER_REQUEST,
         concurrency: int = 4,
         categories: list[str] | None = None,
@@ -203,6 +241,7 @@ class SendGridProvider:
         self._api_key = api_key  # never printed or logged
         self.host = host.rstrip("/")
         self.timeout = timeout
+        self.deadline = max(deadline, timeout)  # a whole request, answer included
         self.batch_size = max(1, min(batch_size, MAX_PER_REQUEST))
         self.concurrency = max(1, concurrency)
         self.categories = list(dict.fromkeys(c[:255] for c in (categories or [])))[:10]
@@ -222,10 +261,18 @@ class SendGridProvider:
         if not key:
             raise ConfigError("SENDGRID_API_KEY is not set: export your SendGrid API key (Mail Send permission)")
         s = config.settings.sendgrid
+        parts = urllib.parse.urlsplit(s.host)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # caught here, before any batch is written in flight: urllib would fail on it after
+            raise ConfigError(
+                f"[sendgrid] host {s.host!r} is not an http(s) URL; use https://api.sendgrid.com"
+                " (or DIGEST_SENDGRID_HOST=http://127.0.0.1:PORT for a local stand-in)"
+            )
         return cls(
             key,
             host=s.host,
             timeout=s.timeout,
+            deadline=s.deadline,
             batch_size=config.settings.send.batch_size,
             concurrency=config.settings.send.concurrency,
             categories=s.categories,
@@ -380,6 +427,21 @@ class SendGridProvider:
         """POST /v3/mail/send (an encoded body from :meth:`prepare`) with the module docstring's retry rules."""
         return self._post(body)[0]
 
+    def _deadline(self, endpoint: Any) -> tuple[threading.Timer, list[socket.socket]]:
+        """A timer that cuts the request's connection once ``deadline`` seconds have passed, whatever it is doing
+        (a reply trickled byte by byte never runs into the per-read ``timeout``); started by the caller."""
+        sockets: list[socket.socket] = []
+        opener = urllib.request.build_opener(_TrackedHTTP(sockets), _TrackedHTTPS(sockets))
+        make = type(endpoint)._make_request
+        endpoint._make_request = lambda _opener, request, timeout=None: make(endpoint, opener, request, timeout)
+
+        def cut() -> None:
+            for sock in list(sockets):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        return threading.Timer(self.deadline, cut), sockets
+
     def _post(self, body: bytes) -> tuple[BatchResult, list[str]]:
         """:meth:`post`, and the fields a 400 names (none for any other answer).
 
@@ -392,8 +454,13 @@ class SendGridProvider:
         encoded = _Encoded(body)
         while True:
             attempt += 1
+            timer, _ = self._deadline(endpoint)
+            timer.start()
             try:
-                response = endpoint.post(request_body=encoded)
+                try:
+                    response = endpoint.post(request_body=encoded)
+                finally:
+                    timer.cancel()
                 headers = response.headers
                 return BatchResult(
                     "sent", message_id=headers.get("X-Message-Id") if headers else None, attempts=attempt
@@ -428,9 +495,10 @@ class SendGridProvider:
             except (OSError, http.client.HTTPException) as exc:
                 never = never_connected(exc)
                 if not never:
+                    late = f" within the {self.deadline:g} s deadline" if timer.finished.is_set() else ""
                     return BatchResult(
                         "unknown",
-                        error=f"no answer from SendGrid ({type(exc).__name__}: {exc});"
+                        error=f"no answer from SendGrid{late} ({type(exc).__name__}: {exc});"
                         " it may or may not have accepted the batch",
                         attempts=attempt,
                     ), []
