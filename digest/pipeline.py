@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date as date_type
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest import clock
 from digest.collect import CollectReport, collect
 from digest.config import Config
-from digest.errors import ConfigError, DigestError, NothingToSendError, TemplateError
+from digest.errors import ConfigError, DigestError, LockedError, NothingToSendError, TemplateError
 from digest.models import EditionStory, MailingList, Ranked, Rendered, RunSummary, UnfinishedEdition, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
@@ -136,6 +137,20 @@ def build_edition(
     report = _report(store, edition_id)
     report.warnings = warnings
     return report
+
+
+def _build_waiting(store: Store, config: Config, name: str, now: datetime, wait_s: float | None) -> BuildReport:
+    """:func:`build_edition`, waiting (as the send would, up to ``wait_s`` or ``[send] lock_timeout``) while another
+    process holds the edition's send lock: it may be sending it right now."""
+    wait = config.settings.send.lock_timeout if wait_s is None else wait_s
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return build_edition(store, config, name, now=now)
+        except LockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _freeze_and_render(
@@ -344,7 +359,7 @@ def run(
                 report.lists.append(ListRun(name, halted=True))
                 continue
             try:
-                built = build_edition(store, config, name, now=now)
+                built = _build_waiting(store, config, name, now, wait_s)
             except NothingToSendError as exc:
                 report.lists.append(ListRun(name, skipped=str(exc)))
                 say(f"{name}: skipped, {exc}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -119,3 +122,32 @@ def test_init_example_refuses_a_live_home(cli, initialised: Path) -> None:
     assert "already has 1 list(s)" in result.stderr and "empty folder" in result.stderr
     with open_store(initialised) as store:
         assert store.scalar("SELECT count(*) FROM subscribers") == 0 and store.sources() == []
+
+
+def test_run_wait_also_waits_for_a_sender_that_has_not_written_a_batch_yet(
+    cli, initialised: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(initialised) as store:
+        edition = make_edition(store, 3, date=clock.now().date().isoformat())
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        now = iso(clock.wall())
+        with open_store(initialised) as store:  # a live sender on this host, just started: no batch written yet
+            store.conn.execute(
+                "INSERT INTO locks(name, owner, pid, host, acquired_at, heartbeat_at, run_id)"
+                " VALUES (?, 'x', ?, ?, ?, ?, 'theirs')",
+                (f"send:edition:{edition}", sleeper.pid, socket.gethostname(), now, now),
+            )
+
+        def finishes() -> None:
+            time.sleep(5.0)  # longer than the build takes
+            with open_store(initialised) as store:
+                store.conn.execute("DELETE FROM locks")
+
+        threading.Thread(target=finishes, daemon=True).start()
+        report = json.loads(cli("run", "--json", "--wait", "20").stdout)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    (entry,) = report["lists"]
+    assert "error" not in entry and entry["sent"] == 3, entry
