@@ -28,7 +28,7 @@ def test_a_timezone_that_moves_the_date_back_builds_and_sends_nothing(
     result = cli("build", code=None)
     assert result.exit_code != 0 and "moved back" in result.stderr and "Traceback" not in result.stderr
     with open_store(initialised) as store:
-        assert [e["date"] for e in store.editions()] == ["2026-11-24"]
+        assert [r[0] for r in store.conn.execute("SELECT date FROM editions")] == ["2026-11-24"]
         assert store.scalar("SELECT count(*) FROM sends") == 5
 
 
@@ -38,4 +38,4 @@ def test_an_earlier_edition_built_on_purpose_repeats_no_story_that_went_out_late
     result = cli("build", "--date", "2026-11-23", code=None)
     assert result.exit_code != 0 and "nothing new" in result.stderr  # the 24th's stories went out: kept out
     with open_store(initialised) as store:
-        assert [e["date"] for e in store.editions()] == ["2026-11-24"]
+        assert [r[0] for r in store.conn.execute("SELECT date FROM editions")] == ["2026-11-24"]

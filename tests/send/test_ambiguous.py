@@ -12,7 +12,7 @@ import pytest
 
 from digest.send.events import record_events
 from tests.support import NOW
-from tests.support.send import email_of, make_edition, open_store, sendgrid_env
+from tests.support.send import email_of, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 
@@ -43,7 +43,7 @@ def test_a_500_after_sendgrid_accepted_is_unknown_and_not_sent_again(
     assert Counter(standin.addresses()) == Counter({email_of(i): 1 for i in range(1, 31)})  # nobody twice
     assert any("500" in e and "may have queued" in e for e in report["errors"])
     with open_store(initialised) as store:
-        assert {r["email"] for r in store.sends_of(edition, "unknown")} == {email_of(i) for i in range(11, 21)}
+        assert {r["email"] for r in ledger(store, edition, "unknown")} == {email_of(i) for i in range(11, 21)}
 
 
 def test_a_429_proves_nothing_was_accepted_and_is_retried(cli, initialised: Path, standin: StandIn, env) -> None:
@@ -78,7 +78,7 @@ def test_retry_unknown_resends_only_readers_with_no_provider_evidence(
         # arrive now: each resolves its reader at once
         summary = record_events(store, [evidence(11, "delivered"), evidence(12, "processed"), evidence(13, "bounce")])
         assert summary["resolved"] == 3
-        assert {r["email"] for r in store.sends_of(edition, "unknown")} == {email_of(i) for i in range(14, 21)}
+        assert {r["email"] for r in ledger(store, edition, "unknown")} == {email_of(i) for i in range(14, 21)}
         # arrived while the batch was still in flight (no unknown row to resolve then): found at --retry-unknown
         with store.transaction():
             for i, kind in ((14, "delivered"), (15, "deferred")):
@@ -102,8 +102,8 @@ def test_retry_unknown_resends_only_readers_with_no_provider_evidence(
     resent = Counter(standin.addresses()) - before
     assert resent == Counter({email_of(i): 1 for i in range(16, 21)})  # only those with no evidence
     with open_store(initialised) as store:
-        assert {r["status"] for r in store.sends_of(edition)} == {"sent"}
-        row = next(r for r in store.sends_of(edition) if r["email"] == email_of(14))
+        assert {r["status"] for r in ledger(store, edition)} == {"sent"}
+        row = next(r for r in ledger(store, edition) if r["email"] == email_of(14))
         assert row["error"] == "the provider reported it: delivered"
     result = cli("send", "--retry-unknown")
     text = result.stdout + result.stderr

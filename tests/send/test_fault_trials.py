@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import NOW, ROOT, SENDGRID_SPEC, need_shared
-from tests.support.send import make_edition, open_store, sendgrid_env
+from tests.support.send import ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 FAULTS = ["accept500", "500", "503", "429", "drop", "hang", "400"]
@@ -110,17 +110,17 @@ def trial(seed: int, workdir: Path) -> dict[str, int]:
             code = _digest(home, standin.url, *args).wait(timeout=120)
             with open_store(home) as store:
                 counts = store.send_counts(edition)
-            if code == 0 and counts["sent"] == READERS:
+            if code == 0 and counts.sent == READERS:
                 break
         delivered = Counter(
             (p["custom_args"]["edition_id"], p["custom_args"]["subscriber_id"]) for p, _ in standin.deliveries()
         )
         with open_store(home) as store:
-            ledger = {str(r["subscriber_id"]): r["status"] for r in store.sends_of(edition)}
+            statuses = {str(r["subscriber_id"]): r["status"] for r in ledger(store, edition)}
             people = [str(s.id) for s in store.subscribers(store.list_("main").id)]
     got = {sid for (_, sid) in delivered}
-    lost = [sid for sid in people if sid not in got and ledger.get(sid) not in ("failed", "unknown")]
-    lost += [sid for sid, status in ledger.items() if status == "sent" and sid not in got]
+    lost = [sid for sid in people if sid not in got and statuses.get(sid) not in ("failed", "unknown")]
+    lost += [sid for sid, status in statuses.items() if status == "sent" and sid not in got]
     return {
         "duplicates": sum(n - 1 for n in delivered.values()),
         "silent_losses": len(lost),

@@ -21,7 +21,7 @@ from digest.send import send_edition
 from digest.send.providers.address import ascii_address, normalised_address
 from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
-from tests.support.send import SECRET, email_of, make_edition, open_store, sendgrid_env
+from tests.support.send import SECRET, email_of, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn, schema_errors
 
 IDN = [f"reader{i}@bücher{i}.de" for i in range(10)]
@@ -74,7 +74,7 @@ def test_idn_readers_go_in_idna_form_and_refused_ones_fail_alone(
 ) -> None:
     with open_store(initialised) as store:
         edition = make_edition(store, 2005)
-        list_id = store.edition(edition)["list_id"]
+        list_id = store.edition(edition).list_id
         odd = [*IDN, UNICODE_LOCAL, POISONED]
         with store.transaction(immediate=True):
             first = store.next_subscriber_id()
@@ -88,7 +88,7 @@ def test_idn_readers_go_in_idna_form_and_refused_ones_fail_alone(
     assert max(delivered.values()) == 1
     assert set(delivered) == {email_of(i) for i in range(1, 2006)} | {ascii_address(a) for a in IDN}
     with open_store(initialised) as store:
-        rows = {r["email"]: (r["status"], r["error"] or "") for r in store.sends_of(edition)}
+        rows = {r["email"]: (r["status"], r["error"] or "") for r in ledger(store, edition)}
     assert rows[UNICODE_LOCAL][0] == "failed" and "not ASCII" in rows[UNICODE_LOCAL][1]
     assert rows[POISONED] == ("failed", "400: Does not contain a valid address.")  # SendGrid's words, alone
     assert all(rows[a][0] == "sent" for a in IDN)
@@ -131,7 +131,7 @@ def test_smtp_headers_carry_idna_addresses_for_a_server_without_smtputf8(
     controller.start()
     try:
         edition = make_edition(store, 1)
-        list_id = store.edition(edition)["list_id"]
+        list_id = store.edition(edition).list_id
         store.conn.execute(
             "UPDATE lists SET from_email = 'news@bücher.de', reply_to = 'desk@bücher.de' WHERE id = ?", (list_id,)
         )

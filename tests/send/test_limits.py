@@ -20,7 +20,7 @@ from digest.config import load
 from digest.models import iso
 from digest.send.providers.sendgrid import SendGridProvider
 from digest.store import Store
-from tests.support.send import API_KEY, make_edition, open_store, sendgrid_env
+from tests.support.send import API_KEY, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 
@@ -78,7 +78,7 @@ def test_a_malformed_sendgrid_host_is_one_line_and_nothing_is_recorded(
     result = cli("send", code=1)
     assert "is not an http(s) URL" in result.stderr and "Traceback" not in result.stderr
     with open_store(initialised) as store:
-        assert store.sends_of(edition) == []
+        assert ledger(store, edition) == []
 
 
 def test_a_full_disk_is_one_line_and_the_ledger_stays_consistent(
@@ -101,7 +101,7 @@ def test_a_full_disk_is_one_line_and_the_ledger_stays_consistent(
     with open_store(initialised) as store:  # every row the ledger holds is whole: in flight, or finished
         counts = store.send_counts(edition)
         assert store.scalar("PRAGMA integrity_check") == "ok"
-    assert counts["sent"] + counts["in_flight"] + counts["unknown"] + counts["failed"] < 50
+    assert counts.sent + counts.in_flight + counts.unknown + counts.failed < 50
 
 
 def test_a_locked_store_is_one_line(cli, initialised: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import powerloss
-from tests.support.send import email_of, make_edition, open_store, sendgrid_env
+from tests.support.send import email_of, ledger, make_edition, open_store, sendgrid_env
 from tests.support.sendgrid_standin import StandIn
 
 N = 1500
@@ -67,5 +67,5 @@ def test_a_power_cut_after_a_request_left_never_sends_its_readers_again(initiali
     assert report["unknown"] == len(left)  # reported, for --retry-unknown to reconcile
     assert set(again) == {email_of(i) for i in range(1, N + 1)} - left
     with open_store(cut) as store:
-        unknown = {r["email"] for r in store.sends_of(edition, "unknown")}
+        unknown = {r["email"] for r in ledger(store, edition, "unknown")}
     assert unknown == left
