@@ -6,7 +6,9 @@ The CLI prints it and exits with code 1; anything else is a bug and keeps its tr
 
 from __future__ import annotations
 
+import errno
 import re
+import sqlite3
 
 # Where a message's fix starts: "what went wrong: run 'digest build'" or "...; pick another with --port".
 _FIX = re.compile(
@@ -86,9 +88,6 @@ def machine_fault(exc: BaseException) -> str | None:
     could not mark in flight never left, and one it could not finish stays in flight, for the next run to
     report unknown.
     """
-    import errno
-    import sqlite3
-
     if isinstance(exc, sqlite3.DatabaseError):
         text = str(exc).lower()
         if "locked" in text or "busy" in text:

@@ -134,6 +134,7 @@ def slash_redirects(routes: list[BaseRoute], public_url: str) -> list[BaseRoute]
 def idle_timeout_protocol(seconds: float) -> type[asyncio.Protocol]:
     """uvicorn's h11 protocol, closing a connection that has not sent a whole request line and headers within
     ``seconds`` of connecting or of its previous request (uvicorn itself waits for them forever)."""
+    # deliberate: uvicorn loads only when serving (create_app alone, as preview's tests use it, never needs it)
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
