@@ -210,8 +210,6 @@ class StoryLine:
 
 # -- people: lists, subscribers, their subscriptions and suppressions ---------------------------------------
 
-STATUSES = ("unconfirmed", "confirmed", "unsubscribed", "bounced", "complained")  # the store's CHECK constraint
-
 
 @dataclass(frozen=True, slots=True)
 class MailingList:
