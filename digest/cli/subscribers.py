@@ -306,8 +306,8 @@ def subs_sync(
         out_json(report.as_dict())
     else:
         for entry in report.lists:
-            if entry["error"]:
-                err(f"{entry['file']}: {entry['error']}")
+            if entry.error:
+                err(f"{entry.file}: {entry.error}")
         _print_import(report.total.as_dict(), False, "")
     if report.failed or report.total.rejected:
         raise typer.Exit(3)

@@ -38,6 +38,7 @@ __all__ = [
     "Importer",
     "Subscribed",
     "SyncReport",
+    "SyncedFile",
     "add",
     "add_list",
     "clean_name",
@@ -310,17 +311,35 @@ def export_csv(store: Store, list_name: str | None = None) -> str:
     return buf.getvalue()
 
 
+@dataclass(frozen=True)
+class SyncedFile:
+    """One ``<list>.csv`` of a sync: what it changed on its list, or why it could not be applied."""
+
+    list: str
+    file: str
+    report: ImportReport | None = None  # None when the file could not be applied
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"list": self.list, "file": self.file}
+        if self.report is None:
+            return out | {"error": self.error}
+        got = self.report
+        counts = {"added": got.added, "updated": got.updated, "unchanged": got.unchanged, "rejected": len(got.rejected)}
+        return out | counts | {"error": None}
+
+
 @dataclass
 class SyncReport:
-    lists: list[dict[str, Any]] = field(default_factory=list)
+    lists: list[SyncedFile] = field(default_factory=list)
     total: ImportReport = field(default_factory=ImportReport)
 
     @property
     def failed(self) -> int:
-        return sum(1 for entry in self.lists if entry.get("error"))
+        return sum(1 for entry in self.lists if entry.error)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.total.as_dict(), "lists": self.lists}
+        return {**self.total.as_dict(), "lists": [entry.as_dict() for entry in self.lists]}
 
 
 def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
@@ -337,17 +356,13 @@ def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
     if not files:
         raise NotFoundError(f"no <list>.csv files in {folder}; add e.g. {folder / 'main.csv'}")
     for path in files:
-        entry: dict[str, Any] = {"list": path.stem, "file": str(path)}
         try:
             got = import_csv(store, path, path.stem, force=force)
         except (NotFoundError, SubscriberError) as exc:
-            entry.update(error=str(exc))
-        else:
-            entry.update(
-                added=got.added, updated=got.updated, unchanged=got.unchanged, rejected=len(got.rejected), error=None
-            )
-            for r in got.rejected:
-                r["file"] = str(path)
-            report.total.add(got)
-        report.lists.append(entry)
+            report.lists.append(SyncedFile(path.stem, str(path), error=str(exc)))
+            continue
+        for r in got.rejected:
+            r["file"] = str(path)
+        report.total.add(got)
+        report.lists.append(SyncedFile(path.stem, str(path), got))
     return report

@@ -258,10 +258,11 @@ def test_sync_applies_each_list_file_with_the_same_rules(lists: Store, tmp_path:
     write(folder, "email\nbob@example.com\n", "doi.csv")
     write(folder, "email\ncy@example.com\n", "ghost.csv")
     report = subscribers.sync(lists, folder)
-    by_list = {e["list"]: e for e in report.lists}
+    by_list = {e.list: e.as_dict() for e in report.lists}
     assert by_list["main"]["added"] == 1 and by_list["main"]["rejected"] == 1
     assert by_list["doi"]["added"] == 1 and status_of(lists, "bob@example.com", "doi") == "unconfirmed"
     assert "ghost" in by_list["ghost"]["error"] and report.failed == 1
+    assert set(by_list["ghost"]) == {"list", "file", "error"}  # a file not applied: no counts
     assert report.total.rejected[0]["file"].endswith("main.csv")
     subscribers.unsubscribe(lists, "ada@example.com")
     again = subscribers.sync(lists, folder)
