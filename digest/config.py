@@ -47,6 +47,7 @@ class CollectSettings:
     max_redirects: int = 5
     parse_workers: int = 0  # processes parsing feeds at once; 0: one per CPU
     parallel_parse_bytes: int = 1_000_000  # parse in a process pool only when a run fetched at least this much
+    parse_timeout: float = 30.0  # seconds to read one document before it is given up (0: no limit)
     sponsored: str = "skip"  # items labelled sponsored/advertorial: "skip" them, or "keep" them as stories
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
+import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -117,6 +120,18 @@ class _Job:
     last_modified: str | None = None
     content_hash: str | None = None
     adhoc: bool = False  # named on the command line, not yet a source
+    kind: str | None = None  # what the source gave last time (rss, atom, jsonfeed, html, text)
+
+    @property
+    def expects_feed(self) -> bool:
+        """A feed is expected: the source gave one before, or its URL says feed (``/feed``, ``.rss``, ``.xml``)."""
+        if not is_url(self.location):
+            return False
+        return self.kind in _FEED_KINDS or bool(_FEED_URL.search(urlsplit(self.location).path))
+
+
+_FEED_KINDS = {"rss", "atom", "jsonfeed"}
+_FEED_URL = re.compile(r"(?:^|/)(?:feeds?|rss|atom)(?:/|\.|$)|\.(?:rss|atom|xml|rdf)$|[./_-]rss\b", re.IGNORECASE)
 
 
 @dataclass
@@ -172,10 +187,30 @@ def _fetch(job: _Job, settings: CollectSettings, client: httpx.Client | None = N
     return outcome
 
 
-def parse_safely(data: bytes, base: str | None) -> tuple[ParsedDocument | None, str | None]:
-    """:func:`parse_document` that never raises: a parser's crash on hostile input becomes an error line."""
+class _TooSlow(Exception):
+    pass
+
+
+def parse_safely(
+    data: bytes, base: str | None, expect_feed: bool = False, time_limit: float = 0.0
+) -> tuple[ParsedDocument | None, str | None]:
+    """:func:`parse_document` that never raises: a parser's crash on hostile input becomes an error line.
+
+    ``time_limit`` (seconds, 0: none) bounds the parse where a timer can interrupt it: in the main thread of
+    this process or of a pool worker. Markup nested too deeply is refused before parsing (:func:`clean.check_depth`).
+    """
+    timer = time_limit > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if timer:
+
+        def stop(signum: int, frame: object) -> None:
+            raise _TooSlow
+
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        return parse_document(data, base), None
+        return parse_document(data, base, expect_feed=expect_feed), None
+    except _TooSlow:
+        return None, f"reading the document took over {time_limit:g}s, so it was given up ([collect] parse_timeout)"
     except SourceError as exc:
         return None, str(exc)
     except RecursionError:
@@ -184,6 +219,10 @@ def parse_safely(data: bytes, base: str | None) -> tuple[ParsedDocument | None, 
         raise
     except Exception as exc:  # noqa: BLE001 - third-party parsers on untrusted bytes: report, never crash
         return None, f"could not read the document ({type(exc).__name__}: {exc})"
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _parse_pool(settings: CollectSettings, outcomes: list[_Outcome]) -> Executor | None:
@@ -201,12 +240,21 @@ def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
     pool = _parse_pool(settings, outcomes)
     try:
         work = [(o, loc, data, base) for o in outcomes for loc, data, base in o.blobs]
+        expect = [w[0].job.expects_feed for w in work]
+        limit = settings.parse_timeout
         if pool is None:
             results: Iterable[tuple[ParsedDocument | None, str | None]] = (
-                parse_safely(data, base) for _, _, data, base in work
+                parse_safely(w[2], w[3], feed, limit) for w, feed in zip(work, expect, strict=True)
             )
         else:
-            results = pool.map(parse_safely, [w[2] for w in work], [w[3] for w in work], chunksize=1)
+            results = pool.map(
+                parse_safely,
+                [w[2] for w in work],
+                [w[3] for w in work],
+                expect,
+                [limit] * len(work),
+                chunksize=1,
+            )
         for (outcome, location, _, _), (doc, error) in zip(work, results, strict=True):
             if doc is not None:
                 outcome.documents.append((location, doc))
@@ -224,14 +272,21 @@ def _parse(outcomes: list[_Outcome], settings: CollectSettings) -> None:
 
 def _jobs(store: Store, locations: list[str] | None) -> list[_Job]:
     if not locations:
-        return [_Job(s.name, s.location, s.id, s.etag, s.last_modified, s.content_hash) for s in store.sources()]
+        return [
+            _Job(s.name, s.location, s.id, s.etag, s.last_modified, s.content_hash, kind=s.kind)
+            for s in store.sources()
+        ]
     jobs = []
     for location in locations:
         if not is_url(location) and Path(location).expanduser().exists():
             location = str(Path(location).expanduser().resolve())
         known = store.source_by_location(location)
         if known:
-            jobs.append(_Job(known.name, location, known.id, known.etag, known.last_modified, known.content_hash))
+            jobs.append(
+                _Job(
+                    known.name, location, known.id, known.etag, known.last_modified, known.content_hash, kind=known.kind
+                )
+            )
         else:  # a location collected directly becomes a source of its own once something is read from it
             jobs.append(_Job(location if is_url(location) else Path(location).name, location, None, adhoc=True))
     return jobs

@@ -79,7 +79,8 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
     boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
     if b"\0" in data[:8192] and not data.startswith(boms):
         raise SourceError("this is not text (binary data): give a feed, an HTML page or a text/Markdown article")
-    raw = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    raw, guessed = decode_text(data)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if _looks_binary(raw):
         raise SourceError("this is not text (binary data): give a feed, an HTML page or a text/Markdown article")
     when, raw = text_date(clean.repair_apostrophes(raw))
@@ -108,6 +109,7 @@ def parse_text_article(data: bytes, url: str | None = None) -> ParsedDocument:
             )
         ],
         kind="text",
+        warning=guessed,
     )
 
 
@@ -131,7 +133,12 @@ def _page_language(html: str) -> str | None:
 
 def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
     """An article page: main text by trafilatura, metadata from the page, site furniture stripped."""
-    html_text = decode_text(data)
+    html_text, guessed = decode_text(data)
+    try:
+        # a whole page counts scripts and unclosed inline tags too: a looser bound than for a feed item's HTML
+        clean.check_depth(html_text, 4 * clean.MAX_DEPTH)
+    except clean.TooDeep as exc:
+        raise SourceError(f"the page cannot be read: {exc}") from None
     extracted = trafilatura.bare_extraction(
         html_text, url=url, with_metadata=True, include_comments=False, include_images=False, output_format="python"
     )
@@ -150,17 +157,18 @@ def parse_html_article(data: bytes, url: str | None = None) -> ParsedDocument:
             when = datetime.fromisoformat(str(doc["date"])).replace(tzinfo=UTC)
         except ValueError:
             when = None
-    warning = None
+    warning = guessed
     head = html_text[:200_000]
     feeds = _FEED_LINK.findall(head)
     if feeds and not _ARTICLE_SIGNS.search(head):
         href = re.search(r"\bhref=[\"']([^\"']+)", feeds[0])
         raw = href.group(1) if href else ""
         where = clean.absolute_url(raw, link) or raw
-        warning = (
+        advice = (
             f"read as one article; this page advertises a feed ({where}): if it is a site's front page, "
             "add that feed instead"
         )
+        warning = f"{guessed}; {advice}" if guessed else advice
     body_html = "".join(f"<p>{clean.escape(p.strip())}</p>" for p in text.split("\n") if p.strip())
     return ParsedDocument(
         stories=[

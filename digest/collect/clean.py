@@ -96,6 +96,36 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query, doseq=True), ""))
 
 
+MAX_DEPTH = 256  # elements inside one another: real articles nest a few dozen deep
+DEPTH_CHECK_CHARS = 50_000  # below this an HTML parser is fast however deep the markup: no need to count
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>")
+# elements that do not nest (void) or that the next one of their kind closes: they add no depth
+_FLAT = frozenset(
+    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li",
+     "dt", "dd", "tr", "td", "th", "option")
+)  # fmt: skip
+
+
+class TooDeep(ValueError):
+    """HTML nested deeper than :data:`MAX_DEPTH`: html5ever's tree building grows faster than linearly with it."""
+
+
+def check_depth(fragment: str, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`TooDeep` when a large fragment nests more than ``limit`` elements deep (one regex pass)."""
+    if len(fragment) < DEPTH_CHECK_CHARS:
+        return
+    depth = 0
+    for m in _TAG.finditer(fragment):
+        if m.group(3) or m.group(2).lower() in _FLAT:
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > limit:
+                raise TooDeep(f"its markup nests more than {limit} elements deep")
+
+
 def sanitize_html(fragment: str, base: str | None = None) -> str:
     """Allow-list sanitising: no scripts, handlers, iframes, styles or ``javascript:`` URLs.
 

@@ -95,16 +95,75 @@ def normalise_declared_encoding(data: bytes) -> bytes:
     return _DECL.sub(rb"\g<1>utf-8\g<3>", text.encode("utf-8"), count=1)
 
 
-def decode_text(data: bytes) -> str:
-    """A text or HTML file's characters: BOM, then UTF-8, then the best statistical guess."""
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
+GUESS_BYTES = 500_000  # charset-normalizer reads this much at most: enough for a guess, bounded on a huge file
+
+
+def guess_encoding(data: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's guess for bytes that declare no encoding: (the codec to decode with, which is the
+    WHATWG superset of the guess; the guess), or None."""
+    best = charset_normalizer.from_bytes(data[:GUESS_BYTES]).best()
+    if best is None:
+        return None
+    return SUPERSETS.get(best.encoding.replace("_", "-").lower(), best.encoding), best.encoding
+
+
+def label(codec: str) -> str:
+    """A codec as people name it: ``cp1251`` -> ``windows-1251``, ``koi8_r`` -> ``KOI8-R``."""
+    name = codec.replace("_", "-").lower()
+    if re.fullmatch(r"cp125\d", name):
+        return f"windows-{name[2:]}"
+    if name.startswith(("koi8", "euc", "iso", "gb", "big5", "utf")):
+        return name.upper()
+    return "Shift_JIS" if name in ("shift-jis", "cp932") else name
+
+
+def guessed_note(codec: str) -> str:
+    return f"no encoding declared and not UTF-8: read as {label(codec)} (charset-normalizer's guess)"
+
+
+def undeclared_to_utf8(data: bytes) -> tuple[bytes, str | None]:
+    """An XML document with no BOM, no declared encoding and bytes that are not UTF-8 (a KOI8-R, Shift-JIS or
+    windows-1251 feed saved as is), decoded by charset-normalizer's guess and re-encoded as UTF-8.
+
+    Returns (the bytes to parse, a note naming the guess or None). Anything else passes unchanged.
+    """
+    if bom_codec(data)[0] is not None or _DECL.match(data[:512]):
+        return data, None
+    try:
+        data.decode("utf-8")
+        return data, None
+    except UnicodeDecodeError:
+        pass
+    guessed = guess_encoding(data)
+    if guessed is None:
+        return data, None
+    try:
+        text = data.decode(guessed[0], "replace")
+    except LookupError:
+        return data, None
+    return text.encode("utf-8"), guessed_note(guessed[1])
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    """A text or HTML file's characters: BOM, then UTF-8 (bytes that decode as UTF-8 are UTF-8, whatever a page
+    declares), then an HTML ``<meta charset>``, then charset-normalizer's guess. Returns (the text, a note naming
+    the guess when one was needed)."""
     codec, skip = bom_codec(data)
     if codec is not None:
-        return data[skip:].decode(codec, "replace")
+        return data[skip:].decode(codec, "replace"), None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), None
     except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(data).best()
-        if best is None:
-            raise SourceError("cannot tell the text's encoding; save it as UTF-8") from None
-        encoding = SUPERSETS.get(best.encoding.replace("_", "-").lower(), best.encoding)
-        return data.decode(encoding, "replace")
+        pass
+    meta = _META_CHARSET.search(data[:4096])
+    if meta:
+        declared = meta.group(1).decode("ascii").lower()
+        try:
+            return data.decode(SUPERSETS.get(declared, declared), "replace"), None
+        except LookupError:
+            pass  # an unknown label: read it as if none were declared
+    guessed = guess_encoding(data)
+    if guessed is None:
+        raise SourceError("cannot tell the text's encoding; save it as UTF-8")
+    return data.decode(guessed[0], "replace"), guessed_note(guessed[1])

@@ -79,16 +79,25 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
     )
     stories: list[StoryIn] = []
     skipped = 0
+    deep: list[str] = []
     for item in items:
-        story = _item_story(item, doc, home) if isinstance(item, dict) else None
+        try:
+            story = _item_story(item, doc, home) if isinstance(item, dict) else None
+        except clean.TooDeep as too_deep:
+            deep.append(str(too_deep))
+            continue
         if story is None:
             skipped += 1
         else:
             stories.append(story)
+    if deep and not stories:
+        raise SourceError(f"nothing readable: {len(deep)} item(s) skipped, {deep[0]}")
     if items and not stories:
         raise SourceError("broken JSON Feed: no item has a title, link or text")
     clean.tidy_summaries(stories)
-    warning = f"{skipped} unreadable or empty item(s) skipped" if skipped else None
+    notes = [f"{skipped} unreadable or empty item(s) skipped"] if skipped else []
+    notes += [f"{len(deep)} item(s) skipped: {deep[0]}"] if deep else []
+    warning = "; ".join(notes) or None
     if not items:
         warning = "the feed holds no items"
     return ParsedDocument(
@@ -105,6 +114,8 @@ def parse_json_feed(doc: dict[str, Any], base_url: str | None = None) -> ParsedD
 def _item_story(item: dict[str, Any], doc: dict[str, Any], home: str | None) -> StoryIn | None:
     link = clean.canonical_url(_str(item.get("url")), home) or clean.canonical_url(_str(item.get("external_url")), home)
     html_raw = _str(item.get("content_html"))
+    clean.check_depth(html_raw)
+    clean.check_depth(_str(item.get("summary")))
     text = _str(item.get("content_text")) or clean.html_to_text(html_raw)
     if not html_raw and text:
         html_raw = "".join(f"<p>{clean.escape(p)}</p>" for p in text.split("\n\n") if p.strip())

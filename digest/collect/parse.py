@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import feedparser  # type: ignore[import-untyped]
 
 from digest.collect import clean, images
-from digest.collect.encoding import normalise_declared_encoding, text_head
+from digest.collect.encoding import normalise_declared_encoding, text_head, undeclared_to_utf8
 from digest.collect.jsonfeed import looks_like_json, parse_json_document
 from digest.errors import SourceError
 from digest.models import ParsedDocument, StoryIn
@@ -43,16 +43,68 @@ def sniff(data: bytes) -> str:
     return "feed"  # other XML: let the feed parser say what is wrong with it
 
 
-def parse_document(data: bytes, base_url: str | None = None) -> ParsedDocument:
+_PAGE_TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
+# what maintenance pages, error pages and bot checks call themselves (a whole title, or one part of a title
+# split at " | ", " - ", ": "): never an article, whatever a real story's headline says about maintenance
+_NOT_AN_ARTICLE = re.compile(
+    r"(?:(?:the )?(?:site|website|we(?:['’]re| are)|currently|temporarily) )?(?:(?:is )?(?:down|closed|offline) )?"
+    r"(?:for |under |in )?(?:scheduled |planned )?maintenance(?: mode| in progress)?|"
+    r"(?:site )?under construction|we['’]ll be (?:right )?back(?: soon)?|be right back|"
+    r"just a moment(?:\.\.\.|…)?|attention required!?|one moment,? please(?:\.\.\.|…)?|please wait(?:\.\.\.|…)?|"
+    r"checking your browser.*|(?:robot|security|bot|human) (?:check|verification)|are you (?:a )?(?:robot|human)\??|"
+    r"captcha|ddos[- ]guard|access denied|(?:40[34] )?(?:forbidden|not found)|page not found|(?:50[0234] )?"
+    r"(?:service (?:temporarily )?unavailable|bad gateway|gateway time-?out|internal server error)|"
+    r"(?:429 )?too many requests|error|site (?:is )?(?:down|offline)|"
+    r"wartungsarbeiten|maintenance en cours|(?:sitio )?en mantenimiento|em manutenção",
+    re.IGNORECASE,
+)
+_TITLE_PARTS = re.compile(r"\s+[|·–—-]\s+|:\s+")
+
+
+def _is_stand_in(title: str) -> bool:
+    return any(_NOT_AN_ARTICLE.fullmatch(part.strip(" .!")) for part in [title, *_TITLE_PARTS.split(title)] if part)
+
+
+def page_title(data: bytes) -> str:
+    """An HTML page's ``<title>``, as text ("" when it has none)."""
+    match = _PAGE_TITLE.search(data[:65536])
+    if not match:
+        return ""
+    return clean.plain_title(match.group(1).decode("utf-8", "replace"))[:120]
+
+
+def parse_document(data: bytes, base_url: str | None = None, *, expect_feed: bool = False) -> ParsedDocument:
     """Parse a fetched or read document; raises :class:`SourceError` when nothing is readable.
 
-    Whatever the format, control and bidi-override characters never get past here.
+    An HTML page is an error, naming its title, when a feed was expected (the source gave one before, or its
+    URL says feed) or when it is a maintenance page, an error page or a bot check. Whatever the format,
+    control and bidi-override characters never get past here.
     """
+    if expect_feed or sniff(data) == "html":
+        _refuse_stand_ins(data, expect_feed)
     doc = _parse_document(data, base_url)
     for story in doc.stories:
         _strip_controls(story)
     doc.title = clean.strip_controls(doc.title) if doc.title else doc.title
     return doc
+
+
+def _refuse_stand_ins(data: bytes, expect_feed: bool) -> None:
+    """Raise when an HTML page stands in for a feed or an article (see :func:`parse_document`)."""
+    if sniff(data) != "html":
+        return
+    title = page_title(data)
+    shown = f"“{title}”" if title else "with no title"
+    if _is_stand_in(title):
+        raise SourceError(
+            f"got an HTML page titled {shown} (a maintenance, error or bot-check page), not a feed or an article:"
+            " try again later, or check the address in a browser"
+        )
+    if expect_feed:
+        raise SourceError(
+            f"expected a feed but got an HTML page titled {shown}: check the address in a browser, or give"
+            " the site's feed URL"
+        )
 
 
 def _strip_controls(story: StoryIn) -> None:
@@ -95,10 +147,22 @@ def _when(entry: dict[str, Any]) -> datetime | None:
 
 # feedparser's complaints that do not lose anything: a recoverable encoding guess, a missing or odd doctype
 _HARMLESS = {"CharacterEncodingOverride", "NonXMLContentType"}
+# errors after which feedparser's lenient parser has still read the whole document
+_RECOVERED = re.compile(r"undefined entity", re.IGNORECASE)
+
+
+# a feed this large has its element depth counted before feedparser reads it (whose time grows with size × depth)
+DEPTH_CHECK_BYTES = 256_000
+_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.S)
 
 
 def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
-    data = normalise_declared_encoding(data)
+    if len(data) >= DEPTH_CHECK_BYTES:
+        try:  # markup inside CDATA is text to XML (and need not be well-formed): left out of the count
+            clean.check_depth(_CDATA.sub(b"", data).decode("latin-1"), clean.MAX_DEPTH + 32)
+        except clean.TooDeep as too_deep:
+            raise SourceError(f"the feed cannot be read: {too_deep}") from None
+    data, guessed = undeclared_to_utf8(normalise_declared_encoding(data))
     parsed = feedparser.parse(
         data,
         response_headers={"content-location": base_url} if base_url else None,
@@ -115,22 +179,35 @@ def parse_feed(data: bytes, base_url: str | None = None) -> ParsedDocument:
     language = feed.get("language") or None
     stories: list[StoryIn] = []
     empty = 0
+    deep: list[str] = []
     for entry in entries:
-        story = _entry_story(entry, home, language)
+        try:
+            story = _entry_story(entry, home, language)
+        except clean.TooDeep as too_deep:
+            deep.append(str(too_deep))
+            continue
         if story is None:
             empty += 1
         else:
             stories.append(story)
-    notes = []
+    if deep and not stories:
+        raise SourceError(f"nothing readable: {len(deep)} item(s) skipped, {deep[0]}")
+    notes = [guessed] if guessed else []
+    if deep:
+        notes.append(f"{len(deep)} item(s) skipped: {deep[0]}")
     if exc is not None and type(exc).__name__ not in _HARMLESS:
-        if not stories:
+        if not entries and version and _RECOVERED.search(_reason(exc)):
+            # an HTML entity in an item-less feed: feedparser read all of it, and there is nothing to read
+            notes.append(f"the feed holds no items (and is not well-formed XML: {_reason(exc)})")
+        elif not stories:
             raise SourceError(f"broken feed, nothing readable: {_reason(exc)}")
-        notes.append(f"partial ingest of a broken feed ({_reason(exc)}): {len(stories)} readable item(s) kept")
+        else:
+            notes.append(f"partial ingest of a broken feed ({_reason(exc)}): {len(stories)} readable item(s) kept")
     if not version and stories:
         notes.append("a fragment without a feed root element: its items were read")
     if empty:
         notes.append(f"{empty} empty item(s) without title, link or text skipped")
-    if not entries:
+    if not entries and not any(n.startswith("the feed holds no items") for n in notes):
         notes.append("the feed holds no items")
     clean.tidy_summaries(stories)
     kind = "atom" if version.startswith("atom") else "rss"
@@ -174,6 +251,9 @@ def _entry_story(entry: dict[str, Any], home: str | None, feed_language: str | N
     main = content[0] if content else entry.get("summary_detail") or {}
     body_html_raw = (content[0].get("value") if content else "") or entry.get("summary", "") or ""
     summary_raw = entry.get("summary", "") or ""
+    clean.check_depth(body_html_raw)
+    if summary_raw is not body_html_raw:
+        clean.check_depth(summary_raw)
     entry_base = clean.absolute_url(entry.get("title_detail", {}).get("base"), home) or home
     content_base = clean.absolute_url(main.get("base"), entry_base) or entry_base
     link = _permalink(entry, entry_base, home)
