@@ -121,9 +121,9 @@ def test_a_feed_nested_too_deeply_fails_alone(tmp_path: Path, initialised: Path)
     with Store(config.db_path) as store:
         report = collect(store, config, [str(deep), str(fine)], now=NOW)
         assert store.story_count() == 1
-    by_name = {r.name: r for r in report.sources}
-    assert "the feed cannot be read: its markup nests more than" in (by_name["deep.atom"].error or "")
-    assert by_name["fine.xml"].error is None
+    by_location = {Path(r.location).name: r for r in report.sources}
+    assert "the feed cannot be read: its markup nests more than" in (by_location["deep.atom"].error or "")
+    assert by_location["fine.xml"].error is None
 
 
 def test_parsing_a_document_has_a_time_bound() -> None:
