@@ -37,7 +37,8 @@ def standin() -> Iterator[StandIn]:
 
 @pytest.fixture
 def env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
-    for k, v in sendgrid_env(standin.url).items():
+    # schema and format checks of big bodies are slow on a busy machine: a read timeout must not end a request
+    for k, v in sendgrid_env(standin.url, DIGEST_SENDGRID_TIMEOUT="60", DIGEST_SEND_BATCH_SIZE="100").items():
         monkeypatch.setenv(k, v)
 
 
@@ -73,7 +74,7 @@ def test_idn_readers_go_in_idna_form_and_refused_ones_fail_alone(
     cli, initialised: Path, standin: StandIn, env: None
 ) -> None:
     with open_store(initialised) as store:
-        edition = make_edition(store, 2005)
+        edition = make_edition(store, 205)
         list_id = store.edition(edition).list_id
         odd = [*IDN, UNICODE_LOCAL, POISONED]
         with store.transaction(immediate=True):
@@ -82,11 +83,11 @@ def test_idn_readers_go_in_idna_form_and_refused_ones_fail_alone(
             store.insert_subscribers((sid, address, "", "{}", "2026-11-24T05:00:00Z") for sid, address in people)
             store.insert_subscriptions(list_id, ((sid, "confirmed") for sid, _ in people), "2026-11-24T05:00:00Z")
     report = json.loads(cli("send", "--json", code=3).stdout)
-    assert (report["sent"], report["failed"], report["unknown"]) == (2015, 2, 0)
+    assert (report["sent"], report["failed"], report["unknown"]) == (215, 2, 0)
 
     delivered = Counter(standin.addresses())
     assert max(delivered.values()) == 1
-    assert set(delivered) == {email_of(i) for i in range(1, 2006)} | {ascii_address(a) for a in IDN}
+    assert set(delivered) == {email_of(i) for i in range(1, 206)} | {ascii_address(a) for a in IDN}
     with open_store(initialised) as store:
         rows = {r["email"]: (r["status"], r["error"] or "") for r in ledger(store, edition)}
     assert rows[UNICODE_LOCAL][0] == "failed" and "not ASCII" in rows[UNICODE_LOCAL][1]

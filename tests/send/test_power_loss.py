@@ -28,7 +28,10 @@ pytestmark = pytest.mark.slow  # real subprocesses
 
 def digest(home: Path, url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env.update(sendgrid_env(url, DIGEST_HOME=str(home), DIGEST_SEND_CONCURRENCY="1", **extra))
+    # a busy machine validates 1000-recipient bodies slowly: no read timeout may end a request here
+    env.update(
+        sendgrid_env(url, DIGEST_HOME=str(home), DIGEST_SEND_CONCURRENCY="1", DIGEST_SENDGRID_TIMEOUT="60", **extra)
+    )
     return subprocess.run(
         [sys.executable, "-c", "from digest.cli import main; main()", *args],
         env=env,
