@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
 
@@ -42,6 +43,18 @@ def now() -> datetime:
     if pinned_at:
         return parse(pinned_at)
     return wall()
+
+
+def local_date(timezone: str, at: datetime | None = None) -> str:
+    """The date (ISO) it is in ``timezone`` at ``at`` (default :func:`now`): the one derivation of "today".
+
+    Editions are dated by it, and the archive shows an edition once its date has come, by the same rule.
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone '{timezone}' is unknown; use an IANA name like 'Europe/Paris' or 'UTC'") from None
+    return (at or now()).astimezone(zone).date().isoformat()
 
 
 @contextmanager

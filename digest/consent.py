@@ -32,6 +32,7 @@ __all__ = [
     "ACTIVE",
     "LEFT",
     "STATUSES",
+    "apply_batch",
     "check_status",
     "confirm",
     "decide",
@@ -159,6 +160,27 @@ def suppress(store: Store, email: str, status: str) -> None:
     an import came from) until the person's own consent. Call inside the caller's transaction."""
     _check_leaving(status)
     store.suppress(email_hash(email), status)
+
+
+def apply_batch(
+    store: Store,
+    list_id: int,
+    new: list[tuple[int, str]],
+    changed: list[tuple[int, str]],
+    *,
+    forgiven: list[str],
+    unsuppressed: list[str],
+    now: str,
+) -> None:
+    """An import batch's status changes, each already decided by :func:`decide` (``(subscriber_id, status)``):
+    new and changed subscriptions, and the erasures and suppressions that new consent (``force``) lifts.
+    Batched (``executemany``): this is the import's fast path. Call inside the caller's transaction."""
+    if forgiven:
+        store.forget_erasures(forgiven)
+    if unsuppressed:
+        store.forget_suppressions(unsuppressed)
+    store.insert_subscriptions(list_id, new, now)
+    store.update_subscriptions(list_id, changed, now)
 
 
 def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:

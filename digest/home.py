@@ -61,7 +61,7 @@ def init_home(
     with Store(config.db_path) as store:
         if not example:
             return report
-        lists, people = len(store.lists()), store.scalar("SELECT count(*) FROM subscribers")
+        lists, people = len(store.lists()), store.subscriber_count()
         if lists or people:  # a live home: sample sources and fake readers must never join a real list
             raise HomeError(
                 f"{path} already has {lists} list(s) and {people} subscriber(s): --example would add sample sources"

@@ -18,7 +18,6 @@ from datetime import date as date_type
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest import clock
 from digest.collect import CollectReport, collect
@@ -32,13 +31,8 @@ from digest.store import Store
 
 
 def local_date(config: Config, now: datetime) -> str:
-    try:
-        zone = ZoneInfo(config.settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"timezone '{config.settings.timezone}' is unknown; use an IANA name like 'Europe/Paris' or 'UTC'"
-        ) from None
-    return now.astimezone(zone).date().isoformat()
+    """The date of an edition built at ``now``: today in the configured timezone (:func:`clock.local_date`)."""
+    return clock.local_date(config.settings.timezone, now)
 
 
 Rows = list[dict[str, Any]]

@@ -33,6 +33,7 @@ from rich.text import Text
 
 from digest import clock
 from digest import config as config_mod
+from digest.errors import ConfigError
 
 if TYPE_CHECKING:
     from digest.newsletter import Newsletter
@@ -123,8 +124,6 @@ def out_json_array(items: Iterable[Any]) -> None:
 
 def refuse(option: str, reason: str) -> None:
     """An option that does not apply here is refused in one line, never silently ignored."""
-    from digest.errors import ConfigError
-
     raise ConfigError(f"{option} does not apply {reason}")
 
 

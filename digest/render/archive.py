@@ -26,12 +26,16 @@ from digest.store import Store
 Values = Callable[[int], dict[str, str]]
 
 
-def today() -> str:
-    """The last date the archive shows: an edition dated later is not out yet, whatever was sent."""
-    return clock.now().date().isoformat()
+def today(config: Config) -> str:
+    """The last date the archive shows: an edition dated later is not out yet, whatever was sent.
+
+    Today in the configured timezone, as editions are dated: in Kiritimati the edition of the 25th goes out
+    while UTC is still on the 24th, and its web copy must be there.
+    """
+    return clock.local_date(config.settings.timezone)
 
 
-def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:
+def entries(store: Store, config: Config, list_id: int | None = None) -> list[dict[str, Any]]:
     """Editions that went out to at least one reader, newest first, with what the index shows."""
     return [
         {
@@ -45,7 +49,7 @@ def entries(store: Store, list_id: int | None = None) -> list[dict[str, Any]]:
             "sent_at": e.sent_at,
             "built_at": e.built_at,
         }
-        for e in store.published_editions(today(), list_id)
+        for e in store.published_editions(today(config), list_id)
     ]
 
 
@@ -121,7 +125,7 @@ def write_archive(
     ``out/index.html`` lists them all, ``out/editions/<id>.html`` is each web copy, and each list
     gets ``out/lists/<name>/index.html`` and its Atom feed ``out/lists/<name>/feed.atom``.
     """
-    rows = entries(store, list_id)
+    rows = entries(store, config, list_id)
     pages_dir = out / "editions"
     if out.exists() and not out.is_dir():
         raise DigestError(f"cannot write the archive into {out}: it is a file; give a folder (new or existing)")

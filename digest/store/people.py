@@ -196,6 +196,10 @@ class PeopleQueries(QueryBase):
             params.append(list_id)
         return self.conn.execute(sql, params).rowcount
 
+    def subscriber_count(self) -> int:
+        """How many people are on file (on any list, or none)."""
+        return int(self.scalar("SELECT count(*) FROM subscribers"))
+
     def subscribers(self, list_id: int | None = None, status: str | None = None) -> Iterator[Member]:
         """Everyone with each of their subscriptions, by address, streamed (a list of a million stays flat)."""
         sql = (

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from digest import clock
-from digest.consent import LEFT, check_status, decide, default_status, email_hash, suppress
+from digest.consent import LEFT, apply_batch, check_status, decide, default_status, email_hash, suppress
 from digest.errors import SubscriberError
 from digest.models import iso
 from digest.store import Store
@@ -234,17 +234,13 @@ class Importer:
                     report.updated += 1
                 else:
                     report.unchanged += 1
-            if forgiven:
-                store.forget_erasures(forgiven)
-            if unsuppressed:
-                store.forget_suppressions(unsuppressed)
             for email, why in gone:
                 suppress(store, email, why)
             report.suppressed += len(gone)
             store.insert_subscribers(new_subs)
             store.update_subscribers(changed_subs)
-            store.insert_subscriptions(list_id, new_links, now)
-            store.update_subscriptions(list_id, changed_links, now)
+            # every status change of the batch, decided above by consent.decide, is applied by consent
+            apply_batch(store, list_id, new_links, changed_links, forgiven=forgiven, unsuppressed=unsuppressed, now=now)
 
     def finish(self) -> ImportReport:
         self.flush()

@@ -32,7 +32,7 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def index(request: Request) -> Response:
         with open_store(config) as store:
-            page = archive_page(config, entries(store))
+            page = archive_page(config, entries(store, config))
         return HTMLResponse(page)
 
     def edition(request: Request) -> Response:
@@ -43,7 +43,7 @@ def routes(config: Config) -> list[BaseRoute]:
         if not 0 < edition_id < 2**63:  # beyond SQLite's integers: no such edition (was a 500)
             return _problem(404, NO_EDITION)
         with open_store(config) as store:
-            if not store.is_published(edition_id, today()):
+            if not store.is_published(edition_id, today(config)):
                 return _problem(404, NO_EDITION)
             try:
                 return HTMLResponse(edition_page(store, config, edition_id, values))
@@ -57,7 +57,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lst = store.find_list(request.path_params["name"])
             if lst is None:
                 return _problem(404, "No such list.")
-            page = list_page(config, lst, entries(store, lst.id))
+            page = list_page(config, lst, entries(store, config, lst.id))
         return HTMLResponse(page)
 
     def feed(request: Request) -> Response:
@@ -65,7 +65,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lst = store.find_list(request.path_params["name"])
             if lst is None:
                 return _problem(404, "No such list.")
-            rows = entries(store, lst.id)
+            rows = entries(store, config, lst.id)
             try:
                 body = atom_feed(config, lst, rows, lambda eid: edition_page(store, config, eid, values))
             except DigestError as exc:

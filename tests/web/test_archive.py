@@ -130,3 +130,22 @@ def test_render_archive_writes_only_sent_editions_with_a_page_and_feed_per_list(
     feed = feedparser.parse((out / "lists" / "golden" / "feed.atom").read_bytes())
     assert feed.bozo == 0 and len(feed.entries) == 1
     assert "Draft only story" not in (out / "index.html").read_text()
+
+
+def test_an_edition_sent_where_the_date_is_ahead_of_utc_is_in_the_archive_at_once(
+    cli, home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """In Kiritimati (UTC+14) the edition of the 25th goes out while UTC is on the 24th: its links work at once."""
+    monkeypatch.setenv("DIGEST_TIMEZONE", "Pacific/Kiritimati")
+    monkeypatch.setenv("DIGEST_NOW", "2026-11-24T11:00:00Z")
+    cli("init", "--example")
+    run = json.loads(cli("run", "--json").stdout)
+    assert [(r["date"], r["sent"] > 0) for r in run["lists"]] == [("2026-11-25", True)]
+    edition_id = run["lists"][0]["edition"]
+    config = load(home)
+    with TestClient(create_app(config)) as c:
+        assert c.get(f"/editions/{edition_id}").status_code == 200
+        assert f"editions/{edition_id}" in c.get("/editions").text
+    out = tmp_path / "site"
+    cli("render", "--archive", str(out))
+    assert (out / "editions" / f"{edition_id}.html").is_file()
