@@ -108,15 +108,18 @@ def test_a_source_is_kept_by_absolute_path_and_named_after_it(
         news.add_source("missing.xml")
 
 
-def test_the_static_archive_holds_what_went_out_with_relative_links(news: Newsletter, tmp_path: Path) -> None:
-    sent = news.build(date="2026-11-24").edition
-    draft = news.build().edition  # built, never sent: not in the archive
+def test_the_static_archive_holds_what_went_out_by_the_local_date(news: Newsletter, tmp_path: Path) -> None:
+    sent = news.build().edition  # today in Kiritimati (the 25th) while UTC's date is still the 24th
     news.send(sent, provider="outbox")
+    draft = news.build(date="2026-11-24").edition  # built, never sent: not in the archive
+    early = news.build(date="2026-11-26").edition  # sent, but dated tomorrow: not out yet
+    news.send(early, provider="outbox")
     seen: list[tuple[int, int]] = []
     report = news.write_archive(tmp_path / "site", "main", progress=lambda done, of: seen.append((done, of)))
     assert seen == [(1, 1)] and [p.name for p in report.pages] == [f"{sent}.html"]
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    assert f'href="editions/{sent}.html"' in index and f"editions/{draft}.html" not in index
+    assert f'href="editions/{sent}.html"' in index
+    assert f"editions/{draft}.html" not in index and f"editions/{early}.html" not in index
     page = (tmp_path / "site" / "lists" / "main" / "index.html").read_text(encoding="utf-8")
     assert f'href="../../editions/{sent}.html"' in page and 'href="feed.atom"' in page
     feed = (tmp_path / "site" / "lists" / "main" / "feed.atom").read_text(encoding="utf-8")
