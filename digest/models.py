@@ -269,15 +269,6 @@ class Member:
     status: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
-    """An address (its one-way hash) that no list takes back without new consent."""
-
-    email_hash: str
-    reason: str
-    suppressed_at: str
-
-
 # -- editions and the send ledger ---------------------------------------------------------------------------
 
 

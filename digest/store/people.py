@@ -9,7 +9,7 @@ from typing import Any
 
 from digest import clock
 from digest.errors import NotFoundError, SubscriberError
-from digest.models import STATUSES, MailingList, Member, Subscriber, Subscription, Suppression, iso
+from digest.models import STATUSES, MailingList, Member, Subscriber, Subscription, iso
 from digest.store.base import QueryBase, dumps, loads
 
 LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a list's name goes into the List-Id header as is
@@ -353,12 +353,6 @@ class PeopleQueries(QueryBase):
                 )
             )
         return got
-
-    def suppression(self, hashed: str) -> Suppression | None:
-        row = self.conn.execute(
-            "SELECT email_hash, reason, suppressed_at FROM suppressions WHERE email_hash = ?", (hashed,)
-        ).fetchone()
-        return Suppression(*row) if row else None
 
     def forget_suppressions(self, hashes: Iterable[str]) -> None:
         self.conn.executemany("DELETE FROM suppressions WHERE email_hash = ?", ((h,) for h in hashes))

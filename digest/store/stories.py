@@ -190,6 +190,3 @@ class StoryQueries(QueryBase):
             )
             for r in self.rows(sql, params)
         ]
-
-    def story_count(self) -> int:
-        return int(self.scalar("SELECT count(*) FROM stories"))

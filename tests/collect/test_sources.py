@@ -13,7 +13,7 @@ from digest.config import load
 from digest.errors import SourceError
 from digest.store import Store
 from tests.support import NOW
-from tests.support.collect import write
+from tests.support.collect import story_count, write
 
 
 def feed(title: str, site: str, *headlines: str) -> str:
@@ -108,7 +108,7 @@ def test_sources_edit_title_weight_tags_and_rename_keeps_the_stories(
     story = store.story(store.stories()[0].id)
     assert story.source == "The Harbour" and story.source_weight == 2.0
     cli("collect")
-    assert store.story_count() == 4 and store.source("harbour").display_name == "The Harbour"  # a collect keeps it
+    assert story_count(store) == 4 and store.source("harbour").display_name == "The Harbour"  # a collect keeps it
     cli("sources", "edit", "harbour", "--title", "")
     assert store.source("harbour").display_name == "Harbour Times"  # back to the feed's own title
     cli("sources", "add", "https://other.example/feed", "--name", "other")
