@@ -14,7 +14,7 @@ from digest.collect.parse import parse_document
 from digest.config import load
 from digest.store import Store
 from tests.support import NOW
-from tests.support.collect import Route, feed_server, rss, write
+from tests.support.collect import Route, feed_server, rss, story_count, write
 
 TITLE = {"ru": "Новости порта", "ja": "港のニュース"}
 TEXT = {
@@ -85,12 +85,12 @@ def test_an_html_page_where_a_feed_was_expected_is_an_error_naming_it(store: Sto
         assert "“Site down for maintenance”" in (first["feed.xml"].error or "")
         assert "“Just a moment...”" in (first["news"].error or "")  # a bot check, even where no feed was expected
         assert first["was-a-feed"].error is None and first["article"].error is None  # a page about maintenance is fine
-        assert store.story_count() == 2
+        assert story_count(store) == 2
         # the source that gave a feed now answers with a page of the site: an error, not a story
         server.routes["/was-a-feed"] = Route(FRONT_PAGE, content_type="text/html")
         again = {r.name: r for r in collect(store, config, now=NOW).sources}
         assert "expected a feed but got an HTML page titled “Port News”" in (again["was-a-feed"].error or "")
-        assert store.story_count() == 2
+        assert story_count(store) == 2
 
 
 def _nested(depth: int) -> str:
@@ -120,7 +120,7 @@ def test_a_feed_nested_too_deeply_fails_alone(tmp_path: Path, initialised: Path)
     config = load(initialised)
     with Store(config.db_path) as store:
         report = collect(store, config, [str(deep), str(fine)], now=NOW)
-        assert store.story_count() == 1
+        assert story_count(store) == 1
     by_location = {Path(r.location).name: r for r in report.sources}
     assert "the feed cannot be read: its markup nests more than" in (by_location["deep.atom"].error or "")
     assert by_location["fine.xml"].error is None
