@@ -33,7 +33,7 @@ class SenderSettings:
     from_email: str = "digest@example.com"
     from_name: str = "digest"
     reply_to: str = ""
-    address: str = "(set [sender] address in digest.toml)"
+    address: str = ""  # never a made-up one: real providers refuse to send without a real address
     subject_prefix: str = ""
 
 
@@ -380,7 +380,9 @@ default_list = "main"
 from_email = "digest@example.com"
 from_name = "{name}"
 reply_to = ""
-address = "Example Media, 1 Example Street, Springfield"
+# Your real postal address, shown in every email's footer (CAN-SPAM wants one). SMTP and SendGrid
+# refuse to send a list without one; 'digest lists edit NAME --address' sets it per list.
+address = {address}
 
 [rank]
 half_life_hours = 24.0

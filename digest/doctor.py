@@ -7,8 +7,10 @@ set, never shown.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 import dns.exception
 import dns.resolver
@@ -17,10 +19,56 @@ import httpx
 from digest import consent
 from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
+from digest.send.compliance import LOCAL_PROVIDERS, address_fix, address_problem
 from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
 
 Resolver = Callable[[str], list[str]]
+
+# Mailbox providers whose addresses cannot be a newsletter's From: nobody but them may sign for these domains,
+# so with their DMARC policy at reject (Yahoo, AOL, Gmail...) mail from any other server bounces.
+FREE_MAIL = frozenset(
+    [
+        "yahoo.com",
+        "ymail.com",
+        "rocketmail.com",
+        "yahoo.co.uk",
+        "yahoo.fr",
+        "aol.com",
+        "aim.com",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "gmx.com",
+        "gmx.net",
+        "gmx.de",
+        "web.de",
+        "mail.com",
+        "mail.ru",
+        "yandex.ru",
+        "yandex.com",
+        "proton.me",
+        "protonmail.com",
+        "zoho.com",
+        "comcast.net",
+        "verizon.net",
+    ]
+)
+# DKIM selectors each provider signs with once the sender's domain is authenticated.
+DKIM_SELECTORS: dict[str, tuple[str, ...]] = {
+    "sendgrid": ("s1", "s2"),
+    "smtp": ("default", "selector1", "selector2", "google", "k1", "mail", "dkim", "s1", "s2"),
+}
+DKIM_HOWTO = {
+    "sendgrid": "authenticate the domain in SendGrid (Settings > Sender Authentication) and publish its CNAMEs",
+    "smtp": "publish your mail server's DKIM key as TXT <selector>._domainkey.DOMAIN",
+}
 
 
 @dataclass
@@ -44,8 +92,13 @@ def dns_txt(name: str) -> list[str]:
     return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
 
 
-def run_checks(store: Store, config: Config, provider: str | None = None, resolver: Resolver = dns_txt) -> list[Check]:
+def run_checks(
+    store: Store, config: Config, provider: str | None = None, resolver: Resolver | None = None
+) -> list[Check]:
+    """Every check; ``resolver`` answers DNS TXT queries (default :func:`dns_txt`, replaced in tests)."""
+    resolver = resolver or dns_txt
     chosen = provider or config.settings.send.provider
+    real = chosen not in LOCAL_PROVIDERS
     checks = [
         Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
         Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied"),
@@ -62,11 +115,14 @@ def run_checks(store: Store, config: Config, provider: str | None = None, resolv
         receiving = consent.receivers(row, counts.get(row.id, {}))
         detail = f"{receiving} receiving subscribers, from {row.from_email}"
         status = "ok" if receiving else "warn"
-        if not row.address or row.address.startswith("(set"):
-            status, detail = "warn", detail + "; no postal address for the footer ('digest lists add --address')"
+        problem = address_problem(row.address)
+        if problem:
+            # the outbox sends nothing, so there it is advice; a real provider refuses to send (send.compliance)
+            status = "fail" if real else "warn"
+            detail += f"; {problem} for the footer: {address_fix(row.name)}"
         checks.append(Check(f"list {row.name}", status, detail))
-    for domain in sorted({row.from_email.rpartition("@")[2] for row in lists}):
-        checks.extend(_domain_checks(domain, resolver))
+    for domain in sorted({row.from_email.rpartition("@")[2].lower() for row in lists}):
+        checks.extend(_domain_checks(domain, resolver, chosen))
     return checks
 
 
@@ -143,6 +199,13 @@ def _smtp_check(config: Config) -> Check:
 
 
 def _public_url_check(config: Config, provider: str) -> Check:
+    if provider not in LOCAL_PROVIDERS and urlsplit(config.public_url).scheme != "https":
+        return Check(
+            "public_url",
+            "fail",
+            f"public_url is {config.public_url}: one-click unsubscribe (RFC 8058, required by Gmail and Yahoo)"
+            " needs HTTPS; serve 'digest serve' behind HTTPS and set public_url to its https:// address",
+        )
     warning = config.local_links_warning(provider)
     return (
         Check("public_url", "warn", warning.removeprefix("warning: "))
@@ -151,8 +214,18 @@ def _public_url_check(config: Config, provider: str) -> Check:
     )
 
 
-def _domain_checks(domain: str, resolver: Resolver) -> list[Check]:
+_POLICY = re.compile(r"(?:^|;)\s*p\s*=\s*(\w+)", re.I)
+
+
+def dmarc_policy(record: str) -> str:
+    """The ``p=`` of a DMARC record, lower-cased (``none`` when absent)."""
+    found = _POLICY.search(record)
+    return found.group(1).lower() if found else "none"
+
+
+def _domain_checks(domain: str, resolver: Resolver, provider: str) -> list[Check]:
     out = []
+    dmarc: list[str] = []
     for label, name, prefix, fix in (
         ("SPF", domain, "v=spf1", "publish a TXT 'v=spf1 include:<provider> ~all' record"),
         ("DMARC", f"_dmarc.{domain}", "v=DMARC1", "publish a TXT record at _dmarc with 'v=DMARC1; p=none'"),
@@ -162,8 +235,48 @@ def _domain_checks(domain: str, resolver: Resolver) -> list[Check]:
         except OSError as exc:
             out.append(Check(f"{label} {domain}", "warn", f"could not ask DNS: {exc}"))
             continue
+        if label == "DMARC":
+            dmarc = records
         if records:
             out.append(Check(f"{label} {domain}", "ok", records[0]))
         else:
             out.append(Check(f"{label} {domain}", "warn", f"no {label} record for {name}: {fix}"))
+    policy = dmarc_policy(dmarc[0]) if dmarc else "none"
+    if domain in FREE_MAIL:
+        # the outbox sends nothing: there this is advice for the day a real provider is set
+        strict = policy in ("reject", "quarantine")
+        status = "fail" if strict and provider not in LOCAL_PROVIDERS else "warn"
+        out.append(
+            Check(
+                f"From {domain}",
+                status,
+                f"{domain} is a free-mail domain (DMARC p={policy}): mail from it sent by any other server is"
+                f" {'rejected' if strict else 'likely junked'}; send from an address at a domain you own"
+                " ('digest lists edit NAME --from-email news@yourdomain') and authenticate it",
+            )
+        )
+    elif provider in DKIM_SELECTORS:
+        out.append(_dkim_check(domain, resolver, provider, policy))
     return out
+
+
+def _dkim_check(domain: str, resolver: Resolver, provider: str, policy: str) -> Check:
+    selectors = DKIM_SELECTORS[provider]
+    found: list[str] = []
+    for selector in selectors:
+        try:
+            records = resolver(f"{selector}._domainkey.{domain}")
+        except OSError as exc:
+            return Check(f"DKIM {domain}", "warn", f"could not ask DNS: {exc}")
+        if any("v=dkim1" in r.lower() or re.search(r"(^|;)\s*p=", r) for r in records):
+            found.append(selector)
+    if found:
+        return Check(f"DKIM {domain}", "ok", f"selector {', '.join(found)} published for {provider}")
+    tried = ", ".join(f"{s}._domainkey.{domain}" for s in selectors)
+    # without DKIM for the From domain DMARC cannot align (the provider's own SPF domain is not yours)
+    status = "fail" if policy in ("reject", "quarantine") else "warn"
+    return Check(
+        f"DKIM {domain}",
+        status,
+        f"no DKIM key at {tried}, so DMARC (p={policy}) cannot align: {DKIM_HOWTO[provider]}",
+    )

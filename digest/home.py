@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -45,8 +46,14 @@ def example_roster() -> Path:
 
 
 def init_home(
-    home: str | Path | None, *, example: bool = False, name: str = "My Digest", now: datetime | None = None
+    home: str | Path | None,
+    *,
+    example: bool = False,
+    name: str = "My Digest",
+    address: str = "",
+    now: datetime | None = None,
 ) -> InitReport:
+    """Create the home; ``address`` (the sender's postal address) is written as given, never made up."""
     path = resolve_home(home)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -55,7 +62,11 @@ def init_home(
     toml = path / CONFIG_FILE
     created = not toml.exists()
     if created:
-        toml.write_text(DEFAULT_TOML.format(name=name.replace('"', "'")), encoding="utf-8")
+        address = subscribers.clean_name(address)
+        toml.write_text(
+            DEFAULT_TOML.format(name=name.replace('"', "'"), address=json.dumps(address, ensure_ascii=False)),
+            encoding="utf-8",
+        )
     config = load(path)
     report = InitReport(home=path, created_config=created)
     with Store(config.db_path) as store:

@@ -60,17 +60,23 @@ class Newsletter:
         return cls(Store(config.db_path, create=False), config)
 
     @classmethod
-    def init(cls, home: str | Path | None = None, *, example: bool = False, name: str = "My Digest") -> Newsletter:
+    def init(
+        cls, home: str | Path | None = None, *, example: bool = False, name: str = "My Digest", address: str = ""
+    ) -> Newsletter:
         """Create the home (safe to repeat) and open it; ``example`` adds sample sources, a list and readers."""
-        cls.create(home, example=example, name=name)
+        cls.create(home, example=example, name=name, address=address)
         return cls.open(home)
 
     @staticmethod
-    def create(home: str | Path | None = None, *, example: bool = False, name: str = "My Digest") -> InitReport:
-        """Create ``digest.toml`` and the store in ``home``; what was made."""
+    def create(
+        home: str | Path | None = None, *, example: bool = False, name: str = "My Digest", address: str = ""
+    ) -> InitReport:
+        """Create ``digest.toml`` and the store in ``home``; what was made. ``address``: the postal address
+        for the footer (none is made up: real providers refuse to send without one)."""
         from digest.home import init_home
 
-        return init_home(Path(home).expanduser() if home is not None else None, example=example, name=name)
+        home_path = Path(home).expanduser() if home is not None else None
+        return init_home(home_path, example=example, name=name, address=address)
 
     def close(self) -> None:
         self.store.close()
@@ -294,6 +300,29 @@ class Newsletter:
             double_opt_in=double_opt_in,
             boost=boost,
             block=block,
+        )
+
+    def edit_list(
+        self,
+        name: str,
+        *,
+        from_email: str | None = None,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        subject_prefix: str | None = None,
+        address: str | None = None,
+    ) -> tuple[MailingList, list[str]]:
+        """Change a list's sender settings (those given); the list and the names of what changed."""
+        from digest import subscribers
+
+        return subscribers.edit_list(
+            self.store,
+            name,
+            from_email=from_email,
+            from_name=from_name,
+            reply_to=reply_to,
+            subject_prefix=subject_prefix,
+            address=address,
         )
 
     def subscribe(

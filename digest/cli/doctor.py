@@ -17,7 +17,8 @@ def doctor(
     provider: str = typer.Option(None, "--provider", help="Check this provider instead of [send] provider."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Check configuration, secrets (set or not, never shown), the provider, and SPF/DMARC records.
+    """Check configuration, secrets (set or not, never shown), the provider, postal address, public_url,
+    and the From domain's SPF, DMARC and DKIM records.
 
     Exit code 1 when a check fails; warnings do not fail.
 

@@ -18,6 +18,11 @@ def init(
     ctx: typer.Context,
     example: bool = typer.Option(False, "--example", help="Add sample sources, a list and example subscribers."),
     name: str = typer.Option("My Digest", "--name", help="The newsletter's name, shown in every email."),
+    address: str = typer.Option(
+        None,
+        "--address",
+        help="Your real postal address for every email's footer (asked when run in a terminal; never made up).",
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create digest.toml and the store in the home (DIGEST_HOME or --home); safe to repeat.
@@ -25,11 +30,21 @@ def init(
     Examples:
 
         digest --home my-digest init --example
-        digest init --name "Harbor Weekly"
+        digest init --name "Harbor Weekly" --address "1 Quay St, Harbor City"
     """
+    import sys
+
+    from digest.config import CONFIG_FILE, resolve_home
     from digest.home import init_home, next_step
 
-    report = init_home(state(ctx).home, example=example, name=name)
+    new = not (resolve_home(state(ctx).home) / CONFIG_FILE).exists()
+    if address is None and new and not json_out and sys.stdin.isatty():  # --json: stdout holds one document only
+        address = typer.prompt(
+            "Postal address for the footer (the law wants a real one; Enter to set it later)",
+            default="",
+            show_default=False,
+        )
+    report = init_home(state(ctx).home, example=example, name=name, address=address or "")
     home = state(ctx).home
     step = next_step(report, f"digest --home {shlex.quote(str(home))}" if home else "digest")
     if json_out:
@@ -44,6 +59,8 @@ def init(
         out_json(doc)
         return
     say(f"{'Created' if report.created_config else 'Kept'} {report.home / 'digest.toml'} and the store digest.db")
+    if report.created_config and not address:
+        say("No postal address yet: SMTP and SendGrid refuse to send until you set [sender] address in digest.toml.")
     if example:
         say(f"Example: {len(report.sources)} sources, list '{report.list_name}', {report.subscribers} subscribers")
     if step.endswith(" run"):

@@ -55,6 +55,7 @@ def documents() -> dict[str, tuple[Any, str]]:
         "templates list": (list[s.TemplateRow], ""),
         "doctor": (list[Check], "Exit code 1 when a check fails; the document is printed."),
         "lists add": (s.ListDoc, ""),
+        "lists edit": (s.ListDoc, ""),
         "lists keywords": (s.KeywordsDoc, ""),
         "lists list": (list[s.ListRow], ""),
         "subscribers add": (s.SubscriberAdded, ""),

@@ -55,6 +55,37 @@ def _list_doc(row: MailingList) -> dict[str, Any]:
     return with_aliases(asdict(row), list_id="id", list="name")
 
 
+@lists_app.command("edit")
+def lists_edit(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The list's name."),
+    from_email: str = typer.Option(None, "--from-email", help="Sender address."),
+    from_name: str = typer.Option(None, "--from-name", help="Sender name."),
+    reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address ('' for none)."),
+    subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject ('' for none)."),
+    address: str = typer.Option(None, "--address", help="Your real postal address for the footer."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Change a list's sender settings; what is not given stays as it is.
+
+    Examples:
+
+        digest lists edit main --address "1 Quay St, Harbor City"
+    """
+    row, changed = state(ctx).news.edit_list(
+        name,
+        from_email=from_email,
+        from_name=from_name,
+        reply_to=reply_to,
+        subject_prefix=subject_prefix,
+        address=address,
+    )
+    if json_out:
+        out_json(_list_doc(row))
+    else:
+        say(f"Updated list '{name}'" + (f": {', '.join(changed)}" if changed else " (nothing given to change)"))
+
+
 @lists_app.command("keywords")
 def lists_keywords(
     ctx: typer.Context,

@@ -31,6 +31,7 @@ from digest import consent, tokens, urls
 from digest.config import Config, secret
 from digest.errors import LockedError, ProviderError
 from digest.models import MailingList, Rendered
+from digest.send.compliance import require_postal_address
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
 
@@ -299,6 +300,7 @@ def send_edition(
         if dry_run:
             mail = edition_mail(store, config, edition_id, rendered)
             return _dry_run(store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown)
+        require_postal_address(list_row, impl.name)
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
         run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
         lock = acquire_send_lock(

@@ -14,6 +14,7 @@ from digest.store.base import QueryBase, dumps, loads
 
 LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a list's name goes into the List-Id header as is
 _CHUNK = 900  # bound parameters per IN (...) query
+_EDITABLE = ("from_email", "from_name", "reply_to", "subject_prefix", "address")  # column names, never input
 
 
 def _list(row: dict[str, Any]) -> MailingList:
@@ -108,6 +109,21 @@ class PeopleQueries(QueryBase):
                 row.id,
             ),
         )
+        return self.list_(name)
+
+    def update_list(self, name: str, **fields: str) -> MailingList:
+        """Change a list's sender settings (``from_email``, ``from_name``, ``reply_to``, ``subject_prefix``,
+        ``address``, ``language``); the fields not given stay as they are."""
+        row = self.list_(name)
+        unknown = set(fields) - set(_EDITABLE)
+        if unknown:
+            raise ValueError(f"not a list setting: {', '.join(sorted(unknown))}")
+        if fields:
+            columns = [c for c in _EDITABLE if c in fields]
+            self.conn.execute(
+                f"UPDATE lists SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+                (*(fields[c] for c in columns), row.id),
+            )
         return self.list_(name)
 
     def find_list(self, name: str) -> MailingList | None:

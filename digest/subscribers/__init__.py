@@ -158,6 +158,31 @@ def add_list(
     )
 
 
+def edit_list(
+    store: Store,
+    name: str,
+    *,
+    from_email: str | None = None,
+    from_name: str | None = None,
+    reply_to: str | None = None,
+    subject_prefix: str | None = None,
+    address: str | None = None,
+) -> tuple[MailingList, list[str]]:
+    """Change the sender settings given (checked and cleaned; ``reply_to=""`` removes it): (the list, what changed)."""
+    fields: dict[str, str] = {}
+    if from_email is not None:
+        fields["from_email"] = normalize_email(from_email)
+    if from_name is not None:
+        fields["from_name"] = clean_name(from_name)
+    if reply_to is not None:
+        fields["reply_to"] = normalize_email(reply_to) if reply_to.strip() else ""
+    if subject_prefix is not None:
+        fields["subject_prefix"] = clean_name(subject_prefix)
+    if address is not None:
+        fields["address"] = clean_name(address)
+    return store.update_list(name, **fields), list(fields)
+
+
 def keywords(words: list[str]) -> list[str]:
     """Editor keywords as stored: trimmed, blanks dropped, each once, in the order given."""
     return list(dict.fromkeys(w.strip() for w in words if w.strip()))

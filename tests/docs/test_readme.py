@@ -161,6 +161,7 @@ def test_the_public_api_is_pinned() -> None:
         "send_test",
         "run",
         "add_list",
+        "edit_list",
         "subscribe",
         "import_subscribers",
         "unsubscribe",

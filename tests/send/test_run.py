@@ -38,7 +38,7 @@ def newsletter(cli, initialised: Path, standin: StandIn, monkeypatch: pytest.Mon
         monkeypatch.setenv(k, v)
     (initialised / "town.xml").write_text(FEED, encoding="utf-8")
     cli("sources", "add", str(initialised / "town.xml"), "--name", "town")
-    cli("lists", "add", "main", "--from-email", "news@example.com")
+    cli("lists", "add", "main", "--from-email", "news@example.com", "--address", "1 Quay St, Harbor City")
     for i in range(1, 6):
         cli("subscribers", "add", email_of(i), "--list", "main")
     return initialised

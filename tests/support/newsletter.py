@@ -22,6 +22,6 @@ def setup_newsletter(cli, home: Path, feed_xml: str = FEED) -> None:
     feed.write_text(feed_xml, encoding="utf-8")
     cli("init")
     cli("sources", "add", str(feed), "--name", "local")
-    cli("lists", "add", "main", "--from-email", "news@example.com")
+    cli("lists", "add", "main", "--from-email", "news@example.com", "--address", "1 Quay St, Harbor City")
     cli("subscribers", "add", "ada@example.com", "--name", "Ada", "--list", "main")
     cli("subscribers", "add", "bob@example.org", "--list", "main")

@@ -32,7 +32,9 @@ def make_edition(
     Its date is today's (UTC, the default timezone) unless ``date`` is given: 'digest send' sends today's edition.
     """
     date = date or clock.now().date().isoformat()
-    lst = store.add_list(list_name, from_email="news@example.com", from_name="The Digest", address="1 Example Street")
+    lst = store.add_list(
+        list_name, from_email="news@example.com", from_name="The Digest", address="1 Quay St, Harbor City"
+    )
     names = names or {}
     with store.transaction(immediate=True):
         first, created = store.next_subscriber_id(), "2026-11-24T05:00:00Z"
