@@ -5,12 +5,16 @@ mjml-python (a Rust port) reports some errors with a byte offset into the MJML s
 first we turn the offset into a line; for the second we find the first unbalanced MJML tag. The
 line of the rendered MJML is then traced back to the template line that produced it.
 
-mjml-python does not validate attributes or unknown tags; :func:`validate_strict` runs the
-reference compiler (npm ``mjml``, ``DIGEST_MJML_BIN``) with ``validationLevel: strict`` for CI.
+mjml-python does not validate: an unknown tag goes raw into the HTML, an unknown attribute or a closing tag
+that does not match is ignored. :func:`check_markup` does what the reference compiler's strict validation does,
+in Python, against MJML's own vocabulary (``mjml_vocabulary``), so a mistake stops the build and the preview
+with the template file and line. :func:`validate_strict` runs the reference compiler itself (npm ``mjml``,
+``DIGEST_MJML_BIN``) in CI.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import subprocess
@@ -20,11 +24,13 @@ import jinja2
 from mjml import mjml2html
 
 from digest.errors import ConfigError, TemplateError
+from digest.render.mjml_vocabulary import ATTRIBUTES, CHILDREN, COMPONENTLESS, GLOBAL_ATTRIBUTES
 
 _POSITION = re.compile(r"\s*at position (\d+):(\d+)")
 _TAG = re.compile(r"<(/?)(mjml|mj-[\w-]+)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+_ATTRIBUTE = re.compile(r"([^\s=/>\"']+)(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 # Elements whose content MJML keeps as raw HTML: tags inside them are not MJML structure.
 _RAW = {
     "mj-text",
@@ -44,12 +50,73 @@ _RAW = {
 def compile_mjml(source: str, name: str, env: jinja2.Environment | None = None) -> str:
     """HTML for MJML ``source`` rendered from template ``name``; :class:`TemplateError` names file:line."""
     try:
-        return mjml2html(source, disable_comments=True, fonts={})
+        compiled = mjml2html(source, disable_comments=True, fonts={})
     except ValueError as exc:
         message, line = _error_line(str(exc), source)
         where = locate(source, line, name, env) if line else name
         at = f" (rendered MJML line {line})" if line else ""
         raise TemplateError(f"{where}: MJML does not compile: {message}{at}; fix the template's markup") from None
+    problem = check_markup(source)
+    if problem:
+        line, message = problem
+        where = locate(source, line, name, env)
+        raise TemplateError(f"{where}: {message} (rendered MJML line {line}); fix the template's markup")
+    return compiled
+
+
+def _suggest(word: str, choices: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def check_markup(source: str) -> tuple[int, str] | None:
+    """(line, message) of the first markup mistake mjml-python lets through, or None.
+
+    The checks of ``mjml --config.validationLevel strict``: unknown tags, unknown attributes, a tag where its
+    parent does not take it; and a closing tag that does not match the open one.
+    """
+    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), source)
+    stack: list[tuple[str, int]] = []
+    for tag in _TAG.finditer(text):
+        closing, name, attributes, selfclosing = tag.groups()
+        line = text.count("\n", 0, tag.start()) + 1
+        if stack and stack[-1][0] in _RAW and not (closing and name == stack[-1][0]):
+            continue  # markup inside mj-text, mj-button, mj-raw ... is the email's HTML, not MJML
+        if closing:
+            if not stack:
+                return line, f"</{name}> closes nothing"
+            if stack[-1][0] != name:
+                opened, at = stack[-1]
+                if any(n == name for n, _ in stack):
+                    return at, f"<{opened}> is never closed (</{name}> comes first, on rendered line {line})"
+                return (
+                    line,
+                    f"</{name}> does not close <{opened}>{_suggest(name, [opened])}",
+                )
+            stack.pop()
+            continue
+        problem = _check_tag(name, attributes, stack[-1][0] if stack else None)
+        if problem:
+            return line, problem
+        if not selfclosing:
+            stack.append((name, line))
+    return (stack[-1][1], f"<{stack[-1][0]}> is never closed") if stack else None
+
+
+def _check_tag(name: str, attributes: str, parent: str | None) -> str | None:
+    if name in COMPONENTLESS:
+        return None
+    if name not in ATTRIBUTES:
+        return f"unknown MJML tag <{name}>{_suggest(name, set(ATTRIBUTES))}"
+    if parent in CHILDREN and parent != "mj-attributes" and name not in CHILDREN[parent].split():
+        allowed = ", ".join(CHILDREN[parent].split()) or "no MJML tags"
+        return f"<{name}> cannot be inside <{parent}> (it takes {allowed})"
+    allowed_attributes = set(ATTRIBUTES[name].split()) | GLOBAL_ATTRIBUTES
+    for found in _ATTRIBUTE.finditer(attributes):
+        attribute = found.group(1)
+        if attribute not in allowed_attributes:
+            return f"unknown attribute {attribute}=… on <{name}>{_suggest(attribute, allowed_attributes)}"
+    return None
 
 
 def _error_line(message: str, source: str) -> tuple[str, int | None]:

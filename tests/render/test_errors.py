@@ -10,7 +10,7 @@ import pytest
 
 from digest.errors import TemplateError
 from digest.render import render_edition
-from digest.render.mjml import unbalanced_line, validate_strict
+from digest.render.mjml import check_markup, unbalanced_line, validate_strict
 from digest.render.templates import default_templates_dir
 from tests.support.render import Edition, edition_fixture, seed  # noqa: F401
 
@@ -121,3 +121,71 @@ def test_strict_validation_rejects_a_bad_attribute_and_an_unknown_tag(edition: E
         validate_strict(bad_attribute, mjml_bin)
     with pytest.raises(TemplateError, match="mj-foo"):
         validate_strict(rendered.mjml.replace("</mj-body>", "<mj-foo></mj-foo></mj-body>"), mjml_bin)
+
+
+# -- mistakes mjml-python lets through: checked in Python against MJML's vocabulary, no node needed ----------
+MISTAKES = [
+    ("partials/header.mjml.j2", '<mj-divider border-width="1px"', '<mj-dividr border-width="1px"', "<mj-dividr>"),
+    ("partials/lead.mjml.j2", '<mj-text font-size="24px"', '<mj-text colr="red" font-size="24px"', "colr"),
+    ("partials/footer.mjml.j2", "      </mj-column>", "      </mj-colum>", "</mj-colum>"),
+    ("partials/header.mjml.j2", "<mj-column>", "<mj-column>\n        <mj-section></mj-section>", "cannot be inside"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "said"), MISTAKES, ids=["tag", "attribute", "closing", "nesting"])
+def test_an_mjml_mistake_mjml_python_ignores_names_file_and_line(
+    edition: Edition, name: str, old: str, new: str, said: str
+) -> None:
+    source = shipped(name).replace(old, new, 1)
+    assert source != shipped(name)
+    path = override(edition, name, source)
+    with pytest.raises(TemplateError) as info:
+        render_edition(edition.store, edition.config, edition.edition_id)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line_of(source, new.strip().splitlines()[-1])}: "), message
+    assert said in message and "\n" not in message
+
+
+def test_the_suggestion_names_the_likely_fix() -> None:
+    assert check_markup("<mjml><mj-body><mj-dividr /></mj-body></mjml>") == (
+        1,
+        "unknown MJML tag <mj-dividr> (did you mean mj-divider?)",
+    )
+    body = '<mjml>\n<mj-body>\n<mj-section>\n<mj-column>\n<mj-text colr="red">{}</mj-text>'
+    assert check_markup(body + "\n</mj-column></mj-section></mj-body></mjml>") == (
+        5,
+        "unknown attribute colr=… on <mj-text> (did you mean color?)",
+    )
+    # HTML inside mj-text is the email's, not MJML: never checked.
+    html = '<mjml><mj-body><mj-section><mj-column><mj-text><p colr="x"><mj-nope></p></mj-text>'
+    assert check_markup(html + "</mj-column></mj-section></mj-body></mjml>") is None
+    assert check_markup("<mjml>\n<mj-body>\n</mj-body>\n</mj-bdy>") == (4, "</mj-bdy> does not close <mjml>")
+
+
+def test_digest_build_exits_1_with_one_line_naming_the_template(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--example")
+    cli("collect")
+    source = shipped("partials/header.mjml.j2").replace("<mj-divider", "<mj-dividr", 1)
+    path = home / "templates" / "partials" / "header.mjml.j2"
+    path.parent.mkdir(parents=True)
+    path.write_text(source, encoding="utf-8")
+    result = cli("build", code=1)
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {path}:{line_of(source, '<mj-dividr')}: unknown MJML tag <mj-dividr>"), line
+
+
+def test_the_vocabulary_is_the_reference_compilers(mjml_bin: str) -> None:
+    """digest/render/mjml_vocabulary.py holds what npm mjml itself allows (regenerate it if this fails)."""
+    import json
+    import subprocess
+
+    from digest.render import mjml_vocabulary as vocabulary
+
+    ci = Path(mjml_bin).resolve().parents[3]  # .ci/node_modules/mjml/bin/mjml
+    script = Path(__file__).resolve().parents[2] / ".ci" / "mjml_vocabulary.js"
+    dumped = json.loads(subprocess.run(["node", str(script), str(ci)], capture_output=True, check=True).stdout)
+    for component, spec in dumped["components"].items():
+        assert set(vocabulary.ATTRIBUTES[component].split()) == set(spec["attributes"]), component
+    for parent, children in dumped["dependencies"].items():
+        if all(isinstance(c, str) for c in children):
+            assert set(vocabulary.CHILDREN[parent].split()) == set(children), parent

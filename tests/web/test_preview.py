@@ -77,6 +77,12 @@ def test_the_version_changes_with_templates_and_the_store(edition: Edition) -> N
         assert c.get("/preview/state").json()["version"] != second
 
 
+def shipped_lead() -> str:
+    from digest.render.templates import default_templates_dir
+
+    return (default_templates_dir() / "partials" / "lead.mjml.j2").read_text(encoding="utf-8")
+
+
 def test_a_template_error_shows_on_the_page_instead_of_the_edition(edition: Edition) -> None:
     path = edition.config.templates_dir / "partials" / "lead.mjml.j2"
     path.parent.mkdir(parents=True)
@@ -87,6 +93,10 @@ def test_a_template_error_shows_on_the_page_instead_of_the_edition(edition: Edit
         error = lxml.html.fromstring(page.text).get_element_by_id("error").text_content()
         assert f"{path}:1:" in error
         assert "/preview/state" in page.text  # still polling, so fixing the file reloads the page
+        # an MJML mistake mjml-python would let through shows there too
+        path.write_text(shipped_lead().replace("<mj-button ", '<mj-button colr="red" ', 1), encoding="utf-8")
+        error = lxml.html.fromstring(c.get("/").text).get_element_by_id("error").text_content()
+        assert f"{path}:" in error and "unknown attribute colr" in error
 
 
 def test_the_web_archive_serves_the_index_and_each_editions_web_version(edition: Edition) -> None:
