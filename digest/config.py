@@ -34,6 +34,7 @@ class SenderSettings:
     from_name: str = "digest"
     reply_to: str = ""
     address: str = ""  # never a made-up one: real providers refuse to send without a real address
+    unsubscribe_mailto: str = ""  # an address whose mail you act on: List-Unsubscribe then offers mailto: too
     subject_prefix: str = ""
 
 
@@ -96,6 +97,8 @@ class SendGridSettings:
     categories: list[str] = field(default_factory=lambda: ["digest"])
     asm_group_id: int = 0
     sandbox: bool = False
+    click_tracking: bool = False  # SendGrid rewrites every link through its domain when on
+    open_tracking: bool = False  # SendGrid adds a tracking pixel when on
     max_attempts: int = 5  # per request, for a 429 or a refused connection (a 5xx is unknown, never retried)
     max_wait: float = 60.0  # longest single wait for a 429 (Retry-After, X-RateLimit-Reset) or a backoff, seconds
     backoff: float = 0.5  # first backoff after a refused connection, seconds; doubles per attempt, with jitter

@@ -18,6 +18,7 @@ that way, so by default nobody can get the edition twice.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import threading
 import time
@@ -29,11 +30,13 @@ from typing import Any
 
 from digest import consent, tokens, urls
 from digest.config import Config, secret
-from digest.errors import LockedError, ProviderError
+from digest.errors import ConfigError, LockedError, ProviderError
 from digest.models import MailingList, Rendered
 from digest.send.compliance import require_postal_address
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
+
+_MAILTO = re.compile(r"[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")  # ASCII: goes in a URI
 
 
 @dataclass
@@ -70,6 +73,12 @@ def edition_mail(store: Store, config: Config, edition_id: int, rendered: Render
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition.list_id)
     domain = list_row.from_email.rpartition("@")[2] or "digest.local"
+    mailto = config.settings.sender.unsubscribe_mailto.strip()
+    if mailto and not _MAILTO.fullmatch(mailto):
+        raise ConfigError(
+            f"[sender] unsubscribe_mailto = {mailto!r} is not an email address: set it to one whose mail you act on"
+            ' (e.g. unsubscribe@yourdomain), or to "" for none'
+        )
     return EditionMail(
         edition_id=edition_id,
         list_id=list_row.id,
@@ -82,6 +91,8 @@ def edition_mail(store: Store, config: Config, edition_id: int, rendered: Render
         categories=list(config.settings.sendgrid.categories),
         test=test,
         web_url=urls.edition(config.public_url, edition_id),
+        unsubscribe_mailto=mailto,
+        feedback_id=f"{edition_id}:{list_row.name}:digest:{domain}",
     )
 
 

@@ -18,7 +18,7 @@ from digest import clock, placeholders
 from digest.send.providers.base import EditionMail, Recipient
 
 # Headers that mail clients read as plain text (RFC 2369, RFC 8058, RFC 2919): never RFC 2047-encoded.
-RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id"})
+RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id", "feedback-id"})
 MAX_LINE = 998  # RFC 5322's hard limit for one header line
 
 
@@ -56,7 +56,7 @@ POLICY = MessagePolicy()
 def list_headers(mail: EditionMail, recipient: Recipient) -> dict[str, str]:
     """Per-recipient headers: RFC 2369/8058 one-click unsubscribe and RFC 2919 List-Id."""
     return {
-        "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
+        "List-Unsubscribe": mail.list_unsubscribe(recipient.unsubscribe_url),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": mail.list_id_header,
     }
@@ -75,6 +75,8 @@ def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> Email
     if not mail.test:
         for name, value in list_headers(mail, recipient).items():
             msg[name] = value
+    if mail.feedback_id:
+        msg["Feedback-ID"] = mail.feedback_id
     msg["X-Digest-Edition"] = str(mail.edition_id)
     if mail.test:
         msg["X-Digest-Test"] = "yes: a test copy, not the edition's send"
@@ -133,6 +135,8 @@ class MessageTemplate:
         tail: list[tuple[str, Any]] = []
         if not mail.test:
             tail += [("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), ("List-Id", mail.list_id_header)]
+        if mail.feedback_id:
+            tail.append(("Feedback-ID", mail.feedback_id))
         tail.append(("X-Digest-Edition", str(mail.edition_id)))
         if mail.test:
             tail.append(("X-Digest-Test", "yes: a test copy, not the edition's send"))
@@ -173,7 +177,7 @@ class MessageTemplate:
     def plain(self, recipient: Recipient) -> bool:
         """Whether the fast path writes this reader's message (else the email library does)."""
         name, email = recipient.name, recipient.email
-        unsubscribe = recipient.unsubscribe_url if not self.mail.test else ""
+        unsubscribe = self.mail.list_unsubscribe(recipient.unsubscribe_url) if not self.mail.test else ""
         return bool(
             self.fast
             and _PLAIN_EMAIL.match(email)
@@ -188,7 +192,7 @@ class MessageTemplate:
         """One reader's message as bytes (lines end with ``linesep``); ``date`` and ``stamp`` are per batch."""
         mail, values, sep = self.mail, recipient.values, self.linesep
         name, email = recipient.name, recipient.email
-        unsubscribe = f"<{recipient.unsubscribe_url}>" if not mail.test else ""
+        unsubscribe = mail.list_unsubscribe(recipient.unsubscribe_url) if not mail.test else ""
         if not self.plain(recipient):
             return build_message(mail, recipient, self.domain).as_bytes(policy=self._policy)
         to = f"{name} <{email}>" if name else email

@@ -11,6 +11,7 @@ import pytest
 
 from digest import tokens
 from digest.config import load
+from digest.errors import ConfigError
 from digest.models import Rendered
 from digest.placeholders import token as placeholder
 from digest.render import render_edition
@@ -21,7 +22,7 @@ from digest.store import Store
 from tests.support.send import SECRET, make_edition
 
 SHARED_HEADERS = ("Subject", "From", "To", "Reply-To", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id")
-SHARED_HEADERS += ("X-Digest-Edition", "X-Digest-Test", "MIME-Version")
+SHARED_HEADERS += ("X-Digest-Edition", "X-Digest-Test", "MIME-Version", "Feedback-ID")
 
 
 def parse(data: bytes) -> EmailMessage:
@@ -144,3 +145,22 @@ def test_two_readers_share_every_encoded_literal(real_mail: tuple[EditionMail, b
     assert boundary and boundary == parse(two).get_boundary()
     text_literals, names = template._text
     assert names and all(literal in one and literal in two for literal in text_literals)
+
+
+def test_the_mailto_unsubscribe_and_feedback_id_are_written_alike_by_both_builders(
+    store: Store, initialised: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SECRET", SECRET)
+    monkeypatch.setenv("DIGEST_SENDER_UNSUBSCRIBE_MAILTO", "leave@harbor.example")
+    edition = make_edition(store, 3)
+    config = load(initialised)
+    mail = edition_mail(store, config, edition, render_edition(store, config, edition))
+    r = recipient(config, tokens.signing_key(store), mail, 1, "reader1@example.org", "Reader 1")
+    data = check(mail, r)
+    head = data.split(b"\n\n", 1)[0].decode()
+    unsubscribe = f"List-Unsubscribe: <{r.unsubscribe_url}>, <mailto:leave@harbor.example?subject=unsubscribe%20main>"
+    assert unsubscribe in head.splitlines()
+    assert f"Feedback-ID: {edition}:main:digest:example.com" in head.splitlines()
+    monkeypatch.setenv("DIGEST_SENDER_UNSUBSCRIBE_MAILTO", "not an address")
+    with pytest.raises(ConfigError, match="unsubscribe_mailto"):
+        edition_mail(store, load(initialised), edition, mail.rendered)

@@ -129,6 +129,32 @@ def test_names_are_substituted_raw_in_text_and_escaped_in_html(
         assert "/editions/" in copy["text/html"] and "/editions/" in copy["text/plain"]  # web URL written in once
 
 
+def test_tracking_is_sent_explicitly_with_feedback_id_and_a_mailto_unsubscribe(
+    cli, initialised: Path, standin: StandIn, env, monkeypatch
+) -> None:
+    """Off unless asked (click tracking would rewrite the one-click link onto SendGrid's domain); the stand-in
+    checks every request against SendGrid's published API description."""
+    monkeypatch.setenv("DIGEST_SENDER_UNSUBSCRIBE_MAILTO", "leave@example.com")
+    edition = setup_edition(initialised, 3)
+    assert send_json(cli)["sent"] == 3
+    (body,) = standin.accepted
+    assert body["tracking_settings"] == {
+        "click_tracking": {"enable": False, "enable_text": False},
+        "open_tracking": {"enable": False},
+    }
+    assert body["headers"] == {"Feedback-ID": f"{edition}:main:digest:example.com"}
+    for p in body["personalizations"]:
+        url = p["substitutions"]["%%digest.unsubscribe_url%%"]
+        assert p["headers"]["List-Unsubscribe"] == f"<{url}>, <mailto:leave@example.com?subject=unsubscribe%20main>"
+    monkeypatch.setenv("DIGEST_SENDGRID_CLICK_TRACKING", "true")
+    monkeypatch.setenv("DIGEST_SENDGRID_OPEN_TRACKING", "true")
+    cli("send", "--to", "me@example.com")
+    test_copy = standin.accepted[-1]
+    assert test_copy["tracking_settings"]["click_tracking"]["enable"] is True
+    assert test_copy["tracking_settings"]["open_tracking"] == {"enable": True}
+    assert "headers" not in test_copy["personalizations"][0]  # a test copy has no list headers
+
+
 def test_dry_run_builds_everything_and_sends_nothing(cli, initialised: Path, standin: StandIn, env) -> None:
     edition = setup_edition(initialised, 30)
     report = send_json(cli, "--dry-run")

@@ -29,6 +29,15 @@ class EditionMail:
     categories: list[str] = field(default_factory=list)
     test: bool = False
     web_url: str = ""  # the edition's web version: the same for every recipient
+    unsubscribe_mailto: str = ""  # [sender] unsubscribe_mailto: a mailto: List-Unsubscribe beside the https one
+    feedback_id: str = ""  # Gmail's Feedback-ID (edition:list:digest:domain): complaint rates per list in Postmaster
+
+    def list_unsubscribe(self, unsubscribe_url: str) -> str:
+        """The List-Unsubscribe value (RFC 2369): the one-click https link, then the mailto: when one is set."""
+        value = f"<{unsubscribe_url}>"
+        if self.unsubscribe_mailto:
+            value += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{self.list_name}>"
+        return value
 
     @property
     def subject(self) -> str:

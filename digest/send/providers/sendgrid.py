@@ -175,7 +175,14 @@ class _Static:
 
     SHARED = ("web_url",)
 
-    def __init__(self, mail: EditionMail, categories: list[str], asm_group_id: int, sandbox: bool) -> None:
+    def __init__(
+        self,
+        mail: EditionMail,
+        categories: list[str],
+        asm_group_id: int,
+        sandbox: bool,
+        tracking: tuple[bool, bool] = (False, False),
+    ) -> None:
         text, body_html = mail.rendered.text, mail.rendered.html
         shared = {"web_url": f"{mail.web_url}"} if mail.web_url else {}
         text = placeholders.substitute(text, shared, escape=False)
@@ -200,6 +207,15 @@ class _Static:
             self.common["asm"] = {"group_id": asm_group_id}
         if sandbox:
             self.common["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        if mail.feedback_id:
+            self.common["headers"] = {"Feedback-ID": mail.feedback_id}
+        # Sent explicitly, whatever the account's defaults: click tracking rewrites every link (one-click
+        # unsubscribe included) onto SendGrid's domain, and open tracking adds a pixel; both off unless asked.
+        clicks, opens = tracking
+        self.common["tracking_settings"] = {
+            "click_tracking": {"enable": clicks, "enable_text": clicks},
+            "open_tracking": {"enable": opens},
+        }
         self._variants: dict[frozenset[str], str] = {}
 
     def encoded(self, escaped: frozenset[str]) -> str:
@@ -233,6 +249,8 @@ class SendGridProvider:
         categories: list[str] | None = None,
         asm_group_id: int = 0,
         sandbox: bool = False,
+        click_tracking: bool = False,
+        open_tracking: bool = False,
         max_attempts: int = 5,
         max_wait: float = 60.0,
         backoff: float = 0.5,
@@ -247,6 +265,7 @@ class SendGridProvider:
         self.categories = list(dict.fromkeys(c[:255] for c in (categories or [])))[:10]
         self.asm_group_id = asm_group_id
         self.sandbox = sandbox
+        self.tracking = (click_tracking, open_tracking)
         self.max_attempts = max(1, max_attempts)
         self.max_wait = max_wait
         self.backoff = backoff
@@ -278,6 +297,8 @@ class SendGridProvider:
             categories=s.categories,
             asm_group_id=s.asm_group_id,
             sandbox=s.sandbox,
+            click_tracking=s.click_tracking,
+            open_tracking=s.open_tracking,
             max_attempts=s.max_attempts,
             max_wait=s.max_wait,
             backoff=s.backoff,
@@ -300,7 +321,7 @@ class SendGridProvider:
         with self._static_lock:
             found = self._static.get(key)
             if found is None:
-                found = _Static(mail, self.categories, self.asm_group_id, self.sandbox)
+                found = _Static(mail, self.categories, self.asm_group_id, self.sandbox, self.tracking)
                 self._static = {key: found}  # one edition at a time
             return found
 
@@ -340,7 +361,7 @@ class SendGridProvider:
             if subs:
                 p += f',"substitutions":{{{",".join(subs)}}}'
             if tail:
-                p += f"{tail}{dumps('<' + values['unsubscribe_url'] + '>')}}}"
+                p += f"{tail}{dumps(mail.list_unsubscribe(values['unsubscribe_url']))}}}"
             parts.append(p + "}")
         return _Json(f'{{"personalizations":[{",".join(parts)}],{static.encoded(escaped)}'.encode())
 
