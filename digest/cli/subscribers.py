@@ -10,7 +10,7 @@ import typer
 
 from digest.cli.common import JSON_HELP, State, err, out_json, out_json_array, progress, refuse, say, state, table
 from digest.cli.shapes import with_aliases
-from digest.errors import NotFoundError, SubscriberError
+from digest.errors import SubscriberError
 from digest.models import STATUSES
 
 if TYPE_CHECKING:
@@ -211,15 +211,9 @@ def subs_import(
     from digest import subscribers
 
     st = state(ctx)
-    if file.is_dir():
-        raise SubscriberError(
-            f"{file} is a folder: give the path of a CSV file (or use 'digest subscribers sync"
-            f" {file}' for a folder of <list>.csv files)"
-        )
-    if not file.is_file():
-        raise NotFoundError(f"{file} does not exist: give the path of a CSV file")
+    size = subscribers.import_size(file)  # the library's checks: a folder or a missing file is one clear line
     with progress() as bar:
-        task = bar.add_task(f"Importing {file.name}", total=file.stat().st_size)
+        task = bar.add_task(f"Importing {file.name}", total=size)
         report = subscribers.import_csv(
             st.store,
             file,

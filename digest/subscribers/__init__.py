@@ -25,7 +25,7 @@ from digest.store import Store
 from digest.store.base import dumps
 from digest.store.people import check_list_name
 from digest.subscribers.csvfile import safe_cell, write_roster
-from digest.subscribers.importer import Importer, ImportReport, import_csv
+from digest.subscribers.importer import Importer, ImportReport, import_csv, import_size
 from digest.subscribers.validate import POLICY, clean_name, normalize_email, parse_attributes
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "email_hash",
     "export_csv",
     "import_csv",
+    "import_size",
     "keywords",
     "lists_overview",
     "normalize_email",

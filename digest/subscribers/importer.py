@@ -31,7 +31,7 @@ from typing import Any
 
 from digest import clock
 from digest.consent import LEFT, apply_batch, check_status, decide, default_status, email_hash, suppress
-from digest.errors import SubscriberError
+from digest.errors import NotFoundError, SubscriberError
 from digest.models import iso
 from digest.store import Store
 from digest.subscribers import csvfile, formats
@@ -247,6 +247,19 @@ class Importer:
         return self.report
 
 
+def import_size(path: Path) -> int:
+    """The size in bytes of the roster file at ``path``, or the error a person can act on."""
+    if path.is_dir():
+        raise SubscriberError(
+            f"{path} is a folder: give the path of a CSV file (or use 'digest subscribers sync"
+            f" {path}' for a folder of <list>.csv files)"
+        )
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} does not exist: give the path of a CSV file") from None
+
+
 def import_csv(
     store: Store,
     path: Path,
@@ -270,6 +283,7 @@ def import_csv(
     a spare core is parsed and checked in a reader process while this one writes (``worker``: force
     it on or off).
     """
+    import_size(path)  # a folder or a missing file: said before anything starts
     importer = Importer(
         store, list_name, force=force, status=status, check_deliverability=check_deliverability, fold_names=True
     )

@@ -341,3 +341,10 @@ def test_a_bad_byte_or_an_unclosed_quote_names_its_line_and_the_good_rows_land(
     report = subscribers.import_csv(lists, runaway, "main", worker=worker)
     assert [r["line"] for r in report.rejected][:1] == [2] and "never closed" in report.rejected[0]["reason"]
     assert lists.find_subscriber("gus@example.com") is not None
+
+
+def test_a_folder_or_a_missing_file_is_one_clear_error_for_library_callers(lists: Store, tmp_path: Path) -> None:
+    with pytest.raises(SubscriberError, match="is a folder.*subscribers sync"):
+        subscribers.import_csv(lists, tmp_path, "main")
+    with pytest.raises(NotFoundError, match="does not exist: give the path of a CSV file"):
+        subscribers.import_csv(lists, tmp_path / "missing.csv", "main")
