@@ -87,7 +87,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     )
 
 
-def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
+def main(out: Path = ROOT / "docs" / "screenshot.png", width: int = 680) -> None:
     from playwright.sync_api import sync_playwright
 
     from digest.config import load
@@ -151,7 +151,7 @@ def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
                     "--no-first-run",
                 ],
             )
-            page = browser.new_page(viewport={"width": 680, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": 1000})
             page.goto(page_file.as_uri(), wait_until="load")
             page.screenshot(path=str(out), full_page=True)
             browser.close()

@@ -243,6 +243,16 @@ def table(rows: list[dict[str, Any]], columns: list[str], *, wrap: tuple[str, ..
     console.print(grid)
 
 
+BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, top: float, width: int = 20) -> str:
+    """``value`` as a bar of ``width`` cells at most (``top`` fills it), in eighths of a cell."""
+    eighths = round(8 * width * max(value, 0.0) / top) if top > 0 else 0
+    eighths = min(eighths, 8 * width)
+    return ("█" * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")).ljust(width)
+
+
 def fit(natural: list[int], room: int) -> list[int]:
     """Column widths within ``room`` cells: short columns (ids, counts, statuses) keep theirs whole,
     long ones share what is left in proportion to their length (never under 4 cells)."""

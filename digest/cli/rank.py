@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, out_json, parse_now, say, state
+from digest.cli.common import JSON_HELP, bar, out_json, parse_now, say, state
 
 if TYPE_CHECKING:
     from digest.models import Ranked
@@ -51,24 +51,29 @@ def rank(
         typer.echo(f"(nothing in the window: {result.advice})")
     elif not result.picked:
         typer.echo("(nothing new clears the bar)")
+    top = max((r.why[p] for r in [*result.picked, *result.runners_up] for p in PARTS), default=0.0)
     for i, r in enumerate(result.picked, 1):
         typer.echo(
             f"{i:>2}. {r.score:8.4f}  {r.title}  [{r.source or '-'}]" + (f"  story {r.story_id}" if explain else "")
         )
         if explain:
-            _explain(r)
+            _explain(r, top)
     if explain and result.runners_up:
         typer.echo("\nRunners-up:")
         for r in result.runners_up:
             typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]  story {r.story_id}")
             typer.echo(f"              lost: {r.reason}")
-            _explain(r)
+            _explain(r, top)
 
 
-def _explain(r: Ranked) -> None:
+PARTS = ("recency", "engagement", "coverage", "keywords")
+
+
+def _explain(r: Ranked, top: float) -> None:
     why = dict(r.why)
-    parts = ("recency", "engagement", "coverage", "keywords")
-    line = " + ".join(f"{k} {why.pop(k)}" for k in parts)
+    for k in PARTS:  # one scale for every story shown, so bars compare across stories
+        typer.echo(f"              {k:<11}{bar(why[k], top)} {why[k]:.4f}")
+    line = " + ".join(f"{k} {why.pop(k)}" for k in PARTS)
     typer.echo(f"              = {why.pop('source_factor')} x ({line}) + pinned {why.pop('pinned')}")
     figures = why.pop("engagement_figures", {})
     extra = ", ".join(f"{k}={v}" for k, v in why.items())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from digest.cli.common import JSON_HELP, out_json, state, table
+from digest.cli.common import JSON_HELP, bar, out_json, say, state, table
 from digest.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 def stats(
     ctx: typer.Context,
     edition: int = typer.Option(None, "--edition", help="One edition's id (default: every edition)."),
+    chart: Path = typer.Option(
+        None, "--chart", help="Also draw the figures of each edition into this picture: a .png or .svg file."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Per edition: sent, failed, unknown (the ledger) and people delivered, bounced, opened, clicked, unsubscribed.
@@ -27,11 +31,16 @@ def stats(
 
         digest stats
         digest stats --edition 3 --json
+        digest stats --chart stats.png
     """
     st = state(ctx)
     rows = [asdict(r) for r in st.store.edition_stats(edition)]
     if edition is not None and not rows:
         raise NotFoundError(f"no edition with id {edition}: see 'digest stats' for the editions")
+    if chart is not None:
+        from digest.charts import stats_chart
+
+        say(f"Wrote the chart to {stats_chart(rows, chart, title=st.config.settings.name)}")
     if json_out:
         out_json(rows)
         return
@@ -52,6 +61,20 @@ def stats(
             "complained",
         ],
     )
+    _draw(rows)
+
+
+def _draw(rows: list[dict[str, Any]]) -> None:
+    """A small chart of the latest editions: how many were sent, opened and clicked, on one scale."""
+    shown = rows[-8:]
+    top = max((r["sent"] for r in shown), default=0)
+    if not top:
+        return
+    typer.echo("")
+    for r in shown:
+        typer.echo(f"#{r['edition']} {r['list']} {r['date']}")
+        for name in ("sent", "opened", "clicked"):
+            typer.echo(f"  {name:<8}{bar(r[name], top, 30)} {r[name]}")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ HEAVY = (
     "sendgrid",
     "sqlite_utils",
     "digest.send.providers",
+    "matplotlib",
 )
 
 
