@@ -350,7 +350,7 @@ def _ledger_batches(
 ) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
     active = consent.receiving(list_row)
-    for kind, rows in store.owed_again(edition_id, list_row.id, active, retry_unknown, size):
+    for kind, rows in store.owed_again(edition_id, list_row.id, active, retry_unknown, size, run_id):
         restarted = store.restart_batch(edition_id, provider, rows, run_id=run_id, unknown_retry=kind == "unknown")
         if restarted is None:
             continue

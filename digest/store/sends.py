@@ -251,10 +251,17 @@ class SendQueries(QueryBase):
             yield rows
 
     def owed_again(
-        self, edition_id: int, list_id: int, active: Sequence[str], retry_unknown: bool, chunk: int = 1000
+        self,
+        edition_id: int,
+        list_id: int,
+        active: Sequence[str],
+        retry_unknown: bool,
+        chunk: int = 1000,
+        run_id: str | None = None,
     ) -> Iterator[tuple[str, list[tuple[int, str, str]]]]:
         """Chunks of (kind, [(subscriber_id, email, name)]) to send again: failed rows, then (if asked)
-        unknown rows never retried before; only people still subscribed.
+        unknown rows never retried before; only people still subscribed, and none the run ``run_id`` itself
+        sent (a row it left unknown was never looked up in the provider's events: it waits for the next run).
 
         Walks the edition's rows of one status in subscriber order on the ``sends_edition_status`` index
         (keyset pagination), so each chunk costs the same however many rows are left.
@@ -269,8 +276,9 @@ class SendQueries(QueryBase):
                     " CROSS JOIN subscriptions sub ON sub.subscriber_id = sends.subscriber_id AND sub.list_id = ?"
                     " WHERE sends.edition_id = ? AND sends.status = ? AND sends.subscriber_id > ?"
                     f" AND sub.status IN ({marks}) AND (? = 'failed' OR sends.unknown_retries < 1)"
+                    " AND NOT EXISTS (SELECT 1 FROM send_batches b WHERE b.id = sends.batch_id AND b.run_id = ?)"
                     " ORDER BY sends.subscriber_id LIMIT ?",
-                    (list_id, edition_id, kind, last, *active, kind, chunk),
+                    (list_id, edition_id, kind, last, *active, kind, run_id, chunk),
                 ).fetchall()
                 if not rows:
                     break

@@ -108,3 +108,16 @@ def test_retry_unknown_resends_only_readers_with_no_provider_evidence(
     result = cli("send", "--retry-unknown")
     text = result.stdout + result.stderr
     assert "0 had it" in text and "0 re-sent" in text
+
+
+def test_a_reader_left_unknown_by_a_retry_run_is_not_sent_again_by_that_same_run(
+    cli, initialised: Path, standin: StandIn, env: None
+) -> None:
+    with open_store(initialised) as store:
+        make_edition(store, 20)
+    standin.then("400", "ok")  # the first ten fail (certainly not sent)
+    send(cli, code=3)
+    standin.then("accept500")  # their re-send is accepted, then answered 500: unknown, and no event yet
+    report = send(cli, "--retry-unknown", code=3)
+    assert (report["sent"], report["unknown"], report["retried"]) == (0, 10, 0)
+    assert Counter(standin.addresses()) == Counter({email_of(i): 1 for i in range(1, 21)})  # found by the fault trials
