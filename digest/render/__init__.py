@@ -70,7 +70,10 @@ def make_context(
     ]
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
-        "list": {k: getattr(list_row, k) for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
+        "list": {
+            **{k: getattr(list_row, k) for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
+            "title": list_row.display_title,  # what readers see: never the internal name unless it is all there is
+        },
         "edition": {"id": edition_id, "date": day, "date_long": long_date(day)},
         "stories": stories,
         "lead": stories[0] if stories else None,

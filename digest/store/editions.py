@@ -10,7 +10,7 @@ from digest import clock
 from digest.errors import LockedError, NotFoundError
 from digest.models import Edition, EditionStory, LockHolder, PublishedEdition, Ranked, iso
 from digest.store.base import QueryBase, dumps, loads
-from digest.store.sources import DISPLAY_NAME
+from digest.store.sources import READER_NAME
 
 # What an edition keeps of each story as it was when built (the rest is read live).
 SNAPSHOT_FIELDS = ("title", "url", "summary", "image_url", "author", "published_at", "language", "source")
@@ -152,7 +152,7 @@ class EditionQueries(QueryBase):
         rows = self.rows(
             "SELECT es.rank, es.score, es.why, es.also, es.snapshot, stories.id AS story_id, stories.title,"
             " stories.url, stories.summary, stories.body_text, stories.image_url, stories.author, stories.published_at,"
-            f" stories.language, {DISPLAY_NAME} AS source FROM edition_stories es"
+            f" stories.language, {READER_NAME} AS source FROM edition_stories es"
             " JOIN stories ON stories.id = es.story_id LEFT JOIN sources ON sources.id = stories.source_id"
             " WHERE es.edition_id = ? ORDER BY es.rank",
             (edition_id,),
@@ -160,7 +160,8 @@ class EditionQueries(QueryBase):
         out = []
         for r in rows:
             snapshot = loads(r.pop("snapshot"), {})
-            r.update({k: v for k, v in snapshot.items() if k in _STORY_FIELDS})
+            # the text is frozen as built; the source's name is read now, as readers are to see it (READER_NAME)
+            r.update({k: v for k, v in snapshot.items() if k in _STORY_FIELDS and k != "source"})
             out.append(EditionStory(**r | {"why": loads(r["why"], {}), "also": loads(r["also"], [])}))
         return out
 

@@ -12,6 +12,12 @@ from digest.store.base import QueryBase, dumps, loads
 
 # What readers see of a source, as SQL on a joined ``sources`` table: the editor's title, else the feed's own
 DISPLAY_NAME = "coalesce(nullif(sources.title, ''), nullif(sources.feed_title, ''), sources.name)"
+# What readers see (emails, web copies): never a name the editor's machine made up, such as a text file's
+# stem; a local document with no title of its own shows no source until the editor gives it one.
+READER_NAME = (
+    "coalesce(nullif(sources.title, ''), nullif(sources.feed_title, ''),"
+    " CASE WHEN sources.location LIKE 'http%' THEN sources.name END, '')"
+)
 
 
 def _source(row: dict[str, Any]) -> Source:
