@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 TEXT = (
     "Harbour council votes to rebuild the old ferry pier before summer.\n\n"
     "The council met on Tuesday and agreed the plan. Work starts in March.\n"
