@@ -124,6 +124,16 @@ class ServeSettings:
 
 
 @dataclass
+class WebSettings:
+    """The reader's pages of ``digest serve``: signup, confirmation, preferences."""
+
+    confirm_days: int = 7  # a confirmation mail's link is refused after this many days
+    welcome: bool = False  # send a welcome mail (templates/welcome.*) once someone confirms
+    per_ip: int = 10  # signups one IP address may make per hour
+    per_address: int = 3  # confirmation mails one address may be sent per hour (per list)
+
+
+@dataclass
 class Settings:
     name: str = "My Digest"
     public_url: str = "http://127.0.0.1:8000"
@@ -136,6 +146,7 @@ class Settings:
     sendgrid: SendGridSettings = field(default_factory=SendGridSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -150,6 +161,9 @@ MINIMA: dict[str, float] = {
     "rank.max_stories": 1,
     "rank.half_life_hours": 0.01,
     "send.batch_size": 1,
+    "web.confirm_days": 1,
+    "web.per_ip": 1,
+    "web.per_address": 1,
     "send.concurrency": 1,
     "collect.concurrency": 1,
 }

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from digest import clock
 from digest.errors import SubscriberError
-from digest.models import STATUSES, MailingList, Subscriber, iso
+from digest.models import STATUSES, MailingList, Subscriber, iso, parse_iso
 from digest.store import Store
+from digest.store.base import dumps
 
 ACTIVE = ("unconfirmed", "confirmed")  # still on the list (receiving, or waiting to)
 LEFT = ("unsubscribed", "bounced", "complained")
@@ -32,9 +36,11 @@ __all__ = [
     "ACTIVE",
     "LEFT",
     "STATUSES",
+    "SignUp",
     "apply_batch",
     "check_status",
     "confirm",
+    "confirm_by_click",
     "decide",
     "default_status",
     "email_hash",
@@ -46,6 +52,9 @@ __all__ = [
     "receivers",
     "receives",
     "receiving",
+    "record",
+    "set_preferences",
+    "sign_up",
     "suppress",
 ]
 
@@ -192,3 +201,150 @@ def confirm(store: Store, subscriber_id: int, list_id: int) -> bool:
 def erase(store: Store, person: Subscriber) -> None:
     """Right to erasure: delete the person everywhere in the store, keeping only the one-way hash."""
     store.erase_subscriber(person.id, person.email, email_hash(person.email))
+
+
+# -- the reader's own hand: signup, their confirmation click, their preferences ---------------------------------
+def record(store: Store, event: str, subscriber_id: int, lst: MailingList, *, via: str, **data: Any) -> None:
+    """Keep one change a reader (or a mail to them) made: what, when (``received_at``), how (``via``), which list."""
+    now = iso(clock.now())
+    store.record_event(
+        f"{event}:{subscriber_id}:{lst.id}:{now}:{sorted(data.items())!r}",
+        event,
+        email=None,
+        edition_id=None,
+        subscriber_id=subscriber_id,
+        occurred_at=now,
+        data={"via": via, "list": lst.name, "list_id": lst.id, **data},
+    )
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a signup did: the person (None when nothing may be kept, e.g. an erased address), their status on
+    the list afterwards, and whether they need a confirmation mail (their click is what subscribes them)."""
+
+    subscriber_id: int | None
+    status: str | None
+    needs_confirmation: bool
+
+
+def sign_up(
+    store: Store, email: str, lst: MailingList, *, name: str = "", attributes: dict[str, Any] | None = None, via: str
+) -> SignUp:
+    """Someone asks to join ``lst`` with ``email`` (normalised): nobody's standing improves without their click.
+
+    A new address is added as :func:`default_status` says (on a double opt-in list, unconfirmed: a mail asks
+    for the click). Someone who left (or whose address is suppressed) keeps their status and gets a
+    confirmation mail; only its link brings them back. An address erased at its owner's request is not
+    stored again. Name and attributes are kept only for a person new to the store: a stranger typing an
+    address never changes the owner's details.
+    """
+    hashed = email_hash(email)
+    with store.transaction(immediate=True):
+        person = store.find_subscriber(email)
+        if person is None:
+            if store.is_erased(hashed):
+                return SignUp(None, None, False)
+            suppressed = store.suppression(hashed) is not None
+            sid = store.next_subscriber_id()
+            now = iso(clock.now())
+            store.insert_subscribers([(sid, email, name, dumps(attributes or {}), now)])
+            new = "unsubscribed" if suppressed else default_status(lst)
+            store.insert_subscriptions(lst.id, [(sid, new)], now)
+            record(store, "signup", sid, lst, via=via, status=new)
+            return SignUp(sid, new, new != "confirmed")
+        status = store.subscription(person.id, lst.id)
+        if status is None:
+            status = "unsubscribed" if store.suppression(hashed) is not None else default_status(lst)
+            store.insert_subscriptions(lst.id, [(person.id, status)], iso(clock.now()))
+            record(store, "signup", person.id, lst, via=via, status=status)
+        return SignUp(person.id, status, status != "confirmed")
+
+
+def confirm_by_click(
+    store: Store, subscriber_id: int, lst: MailingList, *, issued: datetime | None, via: str = "page"
+) -> bool:
+    """The person's own click on a confirmation link: confirms them, and brings back someone who left.
+
+    A link sent before they left never brings them back (they left after asking): only a link issued
+    after their last status change does. Links without an issue time (printed by older versions) only
+    confirm an unconfirmed subscription. True when they are confirmed now and were not before.
+    """
+    with store.transaction(immediate=True):
+        status = store.subscription(subscriber_id, lst.id)
+        if status == "unconfirmed":
+            moved = store.change_subscription(subscriber_id, lst.id, "confirmed", only_from=("unconfirmed",))
+        elif status in LEFT and issued is not None:
+            changed = parse_iso(store.subscription_changed_at(subscriber_id, lst.id))
+            if changed is not None and issued < changed:
+                return False
+            moved = store.change_subscription(subscriber_id, lst.id, "confirmed", only_from=LEFT)
+            person = store.subscriber_by_id(subscriber_id)
+            if moved and person is not None:
+                store.forget_suppressions([email_hash(person.email)])  # their click is the new consent
+        else:
+            return False
+        if moved:
+            record(store, "confirm", subscriber_id, lst, via=via, was=status)
+        return moved
+
+
+PREFERENCES = ("name", "topics", "frequency", "paused_until")
+FREQUENCIES = ("daily", "weekly")
+MAX_PAUSE_WEEKS = 8
+
+
+def set_preferences(
+    store: Store,
+    person: Subscriber,
+    lst: MailingList,
+    *,
+    name: str | None = None,
+    topics: list[str] | None = None,
+    frequency: str | None = None,
+    pause_weeks: int | None = None,
+    via: str = "preferences",
+) -> list[str]:
+    """The reader's own choices from their preferences page; the names of what changed (recorded, with when).
+
+    Topics must be among the list's (:func:`digest.newsletter` passes them checked); a pause of 1 to 8
+    weeks holds every edition of this list until it ends (0 ends it now). All apply from the next edition.
+    """
+    attributes = dict(person.attributes)
+    changed: list[str] = []
+    new_name = person.name if name is None else name
+    if new_name != person.name:
+        changed.append("name")
+    if topics is not None and sorted(topics) != sorted(attributes.get("topics") or []):
+        attributes["topics"] = sorted(dict.fromkeys(topics))
+        changed.append("topics")
+    if frequency is not None:
+        if frequency not in FREQUENCIES:
+            raise SubscriberError(f"'{frequency}' is not a frequency; use {' or '.join(FREQUENCIES)}")
+        if frequency != attributes.get("frequency", "daily"):
+            attributes["frequency"] = frequency
+            changed.append("frequency")
+    paused_until: str | None = None
+    if pause_weeks is not None:
+        if not 0 <= pause_weeks <= MAX_PAUSE_WEEKS:
+            raise SubscriberError(f"a pause lasts 1 to {MAX_PAUSE_WEEKS} weeks (0 ends it)")
+        paused_until = (clock.now() + timedelta(weeks=pause_weeks)).date().isoformat() if pause_weeks else ""
+    with store.transaction(immediate=True):
+        if "name" in changed or "topics" in changed or "frequency" in changed:
+            store.set_subscriber(person.id, name=new_name, attributes=attributes)
+        if paused_until is not None and paused_until != (store.paused_until(person.id, lst.id) or ""):
+            store.set_paused_until(person.id, lst.id, paused_until or None)
+            changed.append("paused_until")
+        if changed:
+            record(
+                store,
+                "preferences",
+                person.id,
+                lst,
+                via=via,
+                changed=changed,
+                topics=attributes.get("topics") or [],
+                frequency=attributes.get("frequency", "daily"),
+                paused_until=paused_until,
+            )
+    return changed

@@ -284,8 +284,11 @@ class Newsletter:
         double_opt_in: bool = False,
         boost: list[str] | None = None,
         block: list[str] | None = None,
+        title: str = "",
+        description: str = "",
     ) -> MailingList:
-        """Create a list; sender settings not given come from ``[sender]`` of digest.toml."""
+        """Create a list; sender settings not given come from ``[sender]`` of digest.toml. ``title`` and
+        ``description`` are what readers see (signup page, mails)."""
         from digest import subscribers
 
         return subscribers.add_list(
@@ -300,6 +303,8 @@ class Newsletter:
             double_opt_in=double_opt_in,
             boost=boost,
             block=block,
+            title=title,
+            description=description,
         )
 
     def edit_list(
@@ -335,12 +340,16 @@ class Newsletter:
         status: str | None = None,
         force: bool = False,
         check_deliverability: bool = False,
+        send_confirmation: bool = False,
     ) -> Subscribed:
         """Add one reader to a list under the import's consent rules: their status on it and, on a double
-        opt-in list, the link that confirms them. ``force`` brings back someone who left (new consent only)."""
-        from digest import subscribers
+        opt-in list, the link that confirms them (``send_confirmation`` mails it to them through the provider,
+        from ``templates/confirm.*``). ``force`` brings back someone who left (new consent only)."""
+        from dataclasses import replace
 
-        return subscribers.subscribe(
+        from digest import signup, subscribers
+
+        added = subscribers.subscribe(
             self.store,
             self.config,
             email,
@@ -351,6 +360,12 @@ class Newsletter:
             force=force,
             check_deliverability=check_deliverability,
         )
+        person = self.store.subscriber_by_id(added.id)
+        if not send_confirmation or added.status != "unconfirmed" or person is None:
+            return added
+        sent = signup.send_mail(self.store, self.config, "confirm", person, self.store.list_(added.list), via="cli")
+        mail = {"provider": sent.provider, "status": sent.status, "error": sent.error}
+        return replace(added, confirm_url=sent.link, mail=mail)
 
     def import_subscribers(self, path: str | Path, list_name: str | None = None, *, kind: str = "auto") -> ImportReport:
         """Import a roster CSV (or another tool's export: ``kind``) into a list: good rows land, each bad one is

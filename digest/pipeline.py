@@ -412,6 +412,8 @@ def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt
         line = f"{head}: sent {sent.sent}, failed {sent.failed}, unknown {sent.unknown}"
         if sent.skipped:
             line += f", skipped {sent.skipped} (already had it)"
+        if sent.paused:
+            line += f", paused {sent.paused}"
         if sent.unknown:
             line += "; unknown recipients may or may not have got it ('digest run --retry-unknown' re-sends them once)"
         return line

@@ -1,7 +1,7 @@
 """The one home of the per-reader placeholder format.
 
-A rendered edition is the same for every reader except a few values: the unsubscribe URL, the web
-version's URL, the reader's name and address. Rendering writes each as an opaque token
+A rendered edition is the same for every reader except a few values: the unsubscribe and preferences
+URLs, the web version's URL, the reader's name and address. Rendering writes each as an opaque token
 (``%%digest.unsubscribe_url%%``) into the compiled HTML and text; sending fills them per reader
 (:func:`parts` once, then :func:`fill` per copy), and the SendGrid provider hands them to SendGrid as
 substitutions (:func:`token` with a variant, e.g. the HTML-escaped one). Nothing else spells the format.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 
-NAMES = ("unsubscribe_url", "web_url", "name", "email")
+NAMES = ("unsubscribe_url", "preferences_url", "web_url", "name", "email")
 PREFIX = "%%digest."  # what marks a token; untrusted text that carries it is defused (see :func:`defuse`)
 END = "%%"
 

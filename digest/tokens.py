@@ -2,11 +2,15 @@
 
 The links themselves are built in :mod:`digest.urls`.
 
-A token is ``base64url(purpose:subscriber_id:list_id).base64url(HMAC-SHA256[:16])`` keyed with
+A token is ``base64url(purpose:subscriber_id:list_id[:issued]).base64url(HMAC-SHA256[:16])`` keyed with
 ``DIGEST_SECRET``. Without that variable a random key kept in the store is used, which is fine
 for a local newsletter writing to the outbox; real providers require the variable. Once a send signed
 with it, the store remembers so (meta ``signing_key`` = ``env``) and ``digest serve`` refuses to start
 without the variable: with the stored key it would turn every link in those emails away.
+
+``issued`` (Unix seconds) is signed into links that expire or must not outlive a later change: a
+confirmation mail's link, which is refused after ``[web] confirm_days`` and never brings back someone
+who left after it was sent.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class TokenClaims:
     purpose: str
     subscriber_id: int
     list_id: int
+    issued: int | None = None  # Unix seconds, for links that expire
 
 
 def _b64(data: bytes) -> str:
@@ -88,10 +93,11 @@ def check_serving_key(store: Store) -> None:
         )
 
 
-def sign(key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:
+def sign(key: bytes, purpose: str, subscriber_id: int, list_id: int, issued: int | None = None) -> str:
     if purpose not in PURPOSES:
         raise ValueError(purpose)
-    payload = f"{purpose}:{subscriber_id}:{list_id}".encode("ascii")
+    tail = f":{int(issued)}" if issued is not None else ""
+    payload = f"{purpose}:{subscriber_id}:{list_id}{tail}".encode("ascii")
     mac = hmac.digest(key, payload, "sha256")[:16]  # one-shot: signed once per recipient per send
     return f"{_b64(payload)}.{_b64(mac)}"
 
@@ -107,8 +113,10 @@ def verify(key: bytes, token: str, purpose: str) -> TokenClaims:
     if not hmac.compare_digest(mac, expected):
         raise BadToken("token signature does not match")
     try:
-        got_purpose, sid, lid = payload.decode("ascii").split(":")
-        claims = TokenClaims(got_purpose, int(sid), int(lid))
+        got_purpose, sid, lid, *rest = payload.decode("ascii").split(":")
+        if len(rest) > 1:
+            raise ValueError("too many fields")
+        claims = TokenClaims(got_purpose, int(sid), int(lid), int(rest[0]) if rest else None)
     except (ValueError, UnicodeDecodeError):
         raise BadToken("malformed token") from None
     if claims.purpose != purpose:

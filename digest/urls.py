@@ -28,6 +28,14 @@ from digest import tokens
 # -- paths, relative to public_url (no leading slash) ---------------------------------------------
 
 
+def signup_path() -> str:
+    return ""
+
+
+def subscribe_path() -> str:
+    return "subscribe"
+
+
 def archive_path() -> str:
     return "editions"
 
@@ -65,9 +73,11 @@ def join(public_url: str, path: str = "") -> str:
     return f"{public_url.rstrip('/')}/{path}" if path else public_url.rstrip("/")
 
 
-def signed(public_url: str, key: bytes, purpose: str, subscriber_id: int, list_id: int) -> str:
+def signed(
+    public_url: str, key: bytes, purpose: str, subscriber_id: int, list_id: int, issued: int | None = None
+) -> str:
     """The page a signed token leads to: ``{public_url}/{purpose}/{token}``."""
-    return join(public_url, token_path(purpose, tokens.sign(key, purpose, subscriber_id, list_id)))
+    return join(public_url, token_path(purpose, tokens.sign(key, purpose, subscriber_id, list_id, issued)))
 
 
 def unsubscribe(public_url: str, key: bytes, subscriber_id: int, list_id: int) -> str:
@@ -75,19 +85,29 @@ def unsubscribe(public_url: str, key: bytes, subscriber_id: int, list_id: int) -
     return signed(public_url, key, "unsubscribe", subscriber_id, list_id)
 
 
-def confirm(public_url: str, key: bytes, subscriber_id: int, list_id: int) -> str:
-    """The page that confirms a double-opt-in subscription."""
-    return signed(public_url, key, "confirm", subscriber_id, list_id)
+def confirm(public_url: str, key: bytes, subscriber_id: int, list_id: int, issued: int | None = None) -> str:
+    """The page that confirms a subscription (``issued``, Unix seconds, makes the link expire)."""
+    return signed(public_url, key, "confirm", subscriber_id, list_id, issued)
 
 
 def preferences(public_url: str, key: bytes, subscriber_id: int, list_id: int) -> str:
-    """The reader's preferences page (``/preferences/TOKEN`` of design/cli.md; the page itself is to come)."""
+    """The reader's preferences page (``/preferences/TOKEN``): topics, frequency, pause, name, leaving."""
     return signed(public_url, key, "preferences", subscriber_id, list_id)
 
 
 def unsubscribe_placeholder(public_url: str) -> str:
     """What a copy nobody in particular reads (web version, preview, archive) shows as its unsubscribe link."""
     return join(public_url, "unsubscribe")
+
+
+def signup(public_url: str) -> str:
+    """The signup page: the newsletter's public lists and a form."""
+    return join(public_url, signup_path()) + "/"
+
+
+def subscribe(public_url: str) -> str:
+    """Where the signup form (or a JSON client) POSTs."""
+    return join(public_url, subscribe_path())
 
 
 def edition(public_url: str, edition_id: int) -> str:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_args_is_help=True)
 
+TITLE_HELP = "What readers see as the list's name (signup page, mails); default: the name."
+DESCRIPTION_HELP = "One line saying what the list is about, shown on the signup page."
+
 
 @lists_app.command("add")
 def lists_add(
@@ -31,6 +34,8 @@ def lists_add(
     ),
     boost: list[str] = typer.Option([], "--boost", help="A word or phrase that lifts a story for this list; repeat."),
     block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
+    title: str = typer.Option("", "--title", help=TITLE_HELP),
+    description: str = typer.Option("", "--description", help=DESCRIPTION_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create a list with its sender settings (and, optionally, its editor keywords)."""
@@ -44,6 +49,8 @@ def lists_add(
         double_opt_in=double_opt_in,
         boost=boost,
         block=block,
+        title=title,
+        description=description,
     )
     if json_out:
         out_json(_list_doc(row))
@@ -64,9 +71,15 @@ def lists_edit(
     reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address ('' for none)."),
     subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject ('' for none)."),
     address: str = typer.Option(None, "--address", help="Your real postal address for the footer."),
+    title: str = typer.Option(None, "--title", help=TITLE_HELP),
+    description: str = typer.Option(None, "--description", help=DESCRIPTION_HELP),
+    double_opt_in: bool = typer.Option(
+        None, "--double-opt-in/--single-opt-in", help="Whether new subscribers must confirm by a link first."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Change a list's sender settings; what is not given stays as it is.
+    """Change a list's sender settings, what readers see of it, or whether it asks for confirmation; what is not
+    given stays as it is.
 
     Examples:
 
@@ -79,6 +92,9 @@ def lists_edit(
         reply_to=reply_to,
         subject_prefix=subject_prefix,
         address=address,
+        title=title,
+        description=description,
+        double_opt_in=double_opt_in,
     )
     if json_out:
         out_json(_list_doc(row))

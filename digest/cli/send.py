@@ -82,6 +82,7 @@ def send(
         say(
             f"{what} via {report.provider}: {verb} {report.sent}, skipped {report.skipped} (already had it),"
             f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)"
+            + (f", paused {report.paused} (not owed it)" if report.paused else "")
         )
         if retry_unknown and not dry_run:
             say(

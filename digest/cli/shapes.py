@@ -241,13 +241,20 @@ class KeywordsDoc(TypedDict):
     block: list[str]
 
 
+class ConfirmationMail(TypedDict):
+    provider: str
+    status: str  # sent | failed | unknown
+    error: str | None
+
+
 class SubscriberAdded(TypedDict):
     subscriber_id: int
     id: int  # alias of subscriber_id
     email: str
     list: str
     status: str
-    confirm_url: str | None
+    confirm_url: str | None  # expires after [web] confirm_days
+    mail: ConfirmationMail | None  # the confirmation mail sent (None with --no-email or when none was needed)
 
 
 class Unsubscribed(TypedDict):
@@ -345,6 +352,7 @@ class RunList(TypedDict):
     provider: NotRequired[str]
     sent: NotRequired[int]
     skipped: NotRequired[int | str]  # a count, or why the list was skipped (nothing new)
+    paused: NotRequired[int]  # readers pausing the list: not sent, not owed
     failed: NotRequired[int]
     unknown: NotRequired[int]
     requests: NotRequired[int]

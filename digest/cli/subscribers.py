@@ -56,9 +56,15 @@ def subs_add(
     status: str = typer.Option(None, "--status", help=STATUS_HELP),
     force_resubscribe: bool = typer.Option(False, "--force-resubscribe", help=FORCE_HELP),
     check_deliverability: bool = typer.Option(False, "--check-deliverability", help=DELIVERABILITY_HELP),
+    no_email: bool = typer.Option(
+        False, "--no-email", help="Do not send the confirmation mail; only print the link (for you to deliver)."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Subscribe one person to a list. On a double opt-in list, prints their confirmation link."""
+    """Subscribe one person to a list. On a double opt-in list, sends them the confirmation mail.
+
+    It goes through [send] provider, from templates/confirm.*; with --no-email the link is only printed.
+    """
     from digest import subscribers
 
     added = state(ctx).news.subscribe(
@@ -69,12 +75,18 @@ def subs_add(
         status=status,
         force=force_resubscribe,
         check_deliverability=check_deliverability,
+        send_confirmation=not no_email,
     )
     if json_out:
         out_json(with_aliases(added.as_dict(), subscriber_id="id"))
         return
     say(f"{added.email}: {added.status} on '{added.list}'")
-    if added.confirm_url:
+    if added.mail is not None and added.mail["status"] == "sent":
+        say(f"They get no mail until they confirm; the confirmation mail went through {added.mail['provider']}.")
+    elif added.mail is not None:
+        err(f"the confirmation mail was not sent ({added.mail['status']}: {added.mail['error']}); send them this link:")
+        typer.echo(added.confirm_url)
+    elif added.confirm_url:
         say("They get no mail until they confirm; send them this link:")
         typer.echo(added.confirm_url)
 

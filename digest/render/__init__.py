@@ -80,6 +80,7 @@ def make_context(
         "rest": stories[1:],
         "subscriber": {k: token(k) for k in ("name", "email")},
         "unsubscribe_url": token("unsubscribe_url"),
+        "preferences_url": token("preferences_url"),
         "web_url": token("web_url"),
     }
 

@@ -177,7 +177,21 @@ def locate(source: str, line: int, name: str, env: jinja2.Environment | None) ->
 
 
 def _mjml_templates(env: jinja2.Environment, name: str) -> list[str]:
-    return [name, *(n for n in env.list_templates() if n.endswith(".mjml.j2") and n != name)]
+    """``name`` and the templates it includes (recursively): only they can have made its lines."""
+    from jinja2 import meta
+
+    found, todo = [name], [name]
+    while todo:
+        try:
+            text = env.loader.get_source(env, todo.pop())[0]  # type: ignore[union-attr]
+            refs = meta.find_referenced_templates(env.parse(text))
+        except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+            continue
+        for ref in refs:
+            if ref and ref not in found:
+                found.append(ref)
+                todo.append(ref)
+    return [name, *sorted(found[1:])]
 
 
 def _match(template_line: str, rendered: str) -> int:

@@ -45,6 +45,7 @@ class SendReport:
     provider: str
     sent: int = 0
     skipped: int = 0  # already had it before this run
+    paused: int = 0  # readers pausing the list on the edition's date: not sent, not failed, not owed
     failed: int = 0
     unknown: int = 0  # in the ledger as unknown at the end (this run's and earlier ones not retried)
     requests: int = 0
@@ -62,6 +63,7 @@ def web_values(config: Config, edition_id: int) -> dict[str, str]:
     """Placeholder values for a copy nobody in particular reads (web version, preview)."""
     return {
         "unsubscribe_url": urls.unsubscribe_placeholder(config.public_url),
+        "preferences_url": urls.unsubscribe_placeholder(config.public_url),  # says to use the mail's own links
         "web_url": urls.edition(config.public_url, edition_id),
         "name": "",
         "email": "",
@@ -103,6 +105,7 @@ def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int,
         name,
         {
             "unsubscribe_url": urls.unsubscribe(config.public_url, key, subscriber_id, mail.list_id),
+            "preferences_url": urls.preferences(config.public_url, key, subscriber_id, mail.list_id),
             "web_url": mail.web_url or urls.edition(config.public_url, mail.edition_id),
             "name": name or "",
             "email": email,
@@ -326,9 +329,12 @@ def send_edition(
                     with store.transaction(immediate=True):
                         report.resolved = store.resolve_unknown(edition_id)
                 report.skipped = store.send_counts(edition_id).sent - report.resolved
+                report.paused = store.paused_count(list_row.id, edition.date, consent.receiving(list_row))
                 mail = edition_mail(store, config, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
-                    _ledger_batches(store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id)
+                    _ledger_batches(
+                        store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id, edition.date
+                    )
                 )
                 report.unknown = store.send_counts(edition_id).unknown
         finally:
@@ -347,6 +353,7 @@ def _ledger_batches(
     retry_unknown: bool,
     report: SendReport,
     run_id: str,
+    day: str,
 ) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
     active = consent.receiving(list_row)
@@ -359,7 +366,7 @@ def _ledger_batches(
         yield restarted
     after = 0
     while True:
-        claimed = store.claim_new_batch(edition_id, provider, list_row.id, active, after, size, run_id)
+        claimed = store.claim_new_batch(edition_id, provider, list_row.id, active, after, size, run_id, day=day)
         if claimed is None:
             return
         yield claimed
@@ -387,6 +394,7 @@ def _dry_run(
     it would leave (bodies, messages); send nothing, write nothing."""
     edition_id = mail.edition_id
     report.skipped = store.send_counts(edition_id).sent
+    report.paused = store.paused_count(list_row.id, store.edition(edition_id).date, consent.receiving(list_row))
     size, active = max(1, impl.batch_size), consent.receiving(list_row)
     again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
     retried = 0
@@ -396,7 +404,7 @@ def _dry_run(
         for kind, rows in again:
             retried += len(rows) if kind == "unknown" else 0
             yield rows
-        yield from store.owed_new(list_row.id, edition_id, active, size)
+        yield from store.owed_new(list_row.id, edition_id, active, size, day=store.edition(edition_id).date)
 
     for chunk in chunks():
         batch = [recipient(config, key, mail, sid, email, name) for sid, email, name in chunk]

@@ -72,12 +72,15 @@ def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> Email
         msg["Reply-To"] = mail.reply_to
     msg["Date"] = format_datetime(clock.now())
     msg["Message-ID"] = make_msgid(idstring=f"e{mail.edition_id}.s{recipient.subscriber_id}", domain=domain)
-    if not mail.test:
+    if mail.list_headers:
         for name, value in list_headers(mail, recipient).items():
             msg[name] = value
     if mail.feedback_id:
         msg["Feedback-ID"] = mail.feedback_id
-    msg["X-Digest-Edition"] = str(mail.edition_id)
+    if mail.kind == "edition":
+        msg["X-Digest-Edition"] = str(mail.edition_id)
+    else:
+        msg["X-Digest-Mail"] = mail.kind
     if mail.test:
         msg["X-Digest-Test"] = "yes: a test copy, not the edition's send"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -133,11 +136,13 @@ class MessageTemplate:
         )
         second = self._headers([("Reply-To", mail.reply_to)] if mail.reply_to else [])
         tail: list[tuple[str, Any]] = []
-        if not mail.test:
+        if mail.list_headers:
             tail += [("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), ("List-Id", mail.list_id_header)]
         if mail.feedback_id:
             tail.append(("Feedback-ID", mail.feedback_id))
-        tail.append(("X-Digest-Edition", str(mail.edition_id)))
+        tail.append(
+            ("X-Digest-Edition", str(mail.edition_id)) if mail.kind == "edition" else ("X-Digest-Mail", mail.kind)
+        )
         if mail.test:
             tail.append(("X-Digest-Test", "yes: a test copy, not the edition's send"))
         tail += [("MIME-Version", "1.0"), ("Content-Type", f'multipart/alternative; boundary="{self._boundary}"')]
@@ -177,7 +182,7 @@ class MessageTemplate:
     def plain(self, recipient: Recipient) -> bool:
         """Whether the fast path writes this reader's message (else the email library does)."""
         name, email = recipient.name, recipient.email
-        unsubscribe = self.mail.list_unsubscribe(recipient.unsubscribe_url) if not self.mail.test else ""
+        unsubscribe = self.mail.list_unsubscribe(recipient.unsubscribe_url) if self.mail.list_headers else ""
         return bool(
             self.fast
             and _PLAIN_EMAIL.match(email)
@@ -192,7 +197,7 @@ class MessageTemplate:
         """One reader's message as bytes (lines end with ``linesep``); ``date`` and ``stamp`` are per batch."""
         mail, values, sep = self.mail, recipient.values, self.linesep
         name, email = recipient.name, recipient.email
-        unsubscribe = mail.list_unsubscribe(recipient.unsubscribe_url) if not mail.test else ""
+        unsubscribe = mail.list_unsubscribe(recipient.unsubscribe_url) if mail.list_headers else ""
         if not self.plain(recipient):
             return build_message(mail, recipient, self.domain).as_bytes(policy=self._policy)
         to = f"{name} <{email}>" if name else email

@@ -55,6 +55,20 @@ class EventQueries(QueryBase):
             params.append(subscriber_id)
         return self.conn.execute(sql, params).rowcount
 
+    def count_events(
+        self, event: str, *, since: str, subscriber_id: int | None = None, list_id: int | None = None
+    ) -> int:
+        """How many ``event`` events were recorded since ``since`` (ISO), for one person and/or list."""
+        sql = "SELECT count(*) FROM events WHERE event = ? AND received_at >= ?"
+        params: list[Any] = [event, since]
+        if subscriber_id is not None:
+            sql += " AND subscriber_id = ?"
+            params.append(subscriber_id)
+        if list_id is not None:
+            sql += " AND json_extract(data, '$.list_id') = ?"
+            params.append(list_id)
+        return int(self.scalar(sql, tuple(params)))
+
     def latest_edition_sent_to(self, subscriber_id: int, list_id: int) -> int | None:
         """The latest edition of the list that went (or may have gone) to the subscriber; None if none did."""
         return self.scalar(

@@ -287,3 +287,16 @@ def m008_sources_display_names(db: Database) -> None:
         ALTER TABLE sources ADD COLUMN site TEXT NOT NULL DEFAULT '';
         """
     )
+
+
+@migrations(name="009_lists_title_description_and_pauses")
+def m009_lists_title_description_and_pauses(db: Database) -> None:
+    # what readers see of a list on the signup page and in its mails (the name stays the short, technical key);
+    # a reader's pause of one list (from their preferences page): editions dated before it ends are skipped
+    db.executescript(
+        """
+        ALTER TABLE lists ADD COLUMN title TEXT NOT NULL DEFAULT '';
+        ALTER TABLE lists ADD COLUMN description TEXT NOT NULL DEFAULT '';
+        ALTER TABLE subscriptions ADD COLUMN paused_until TEXT;
+        """
+    )

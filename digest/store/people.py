@@ -14,7 +14,17 @@ from digest.store.base import QueryBase, dumps, loads
 
 LIST_NAME = re.compile(r"[A-Za-z0-9_-]+")  # a list's name goes into the List-Id header as is
 _CHUNK = 900  # bound parameters per IN (...) query
-_EDITABLE = ("from_email", "from_name", "reply_to", "subject_prefix", "address")  # column names, never input
+# column names, never input
+_EDITABLE = (
+    "from_email",
+    "from_name",
+    "reply_to",
+    "subject_prefix",
+    "address",
+    "title",
+    "description",
+    "double_opt_in",
+)
 
 
 def _list(row: dict[str, Any]) -> MailingList:
@@ -67,13 +77,15 @@ class PeopleQueries(QueryBase):
         double_opt_in: bool = False,
         boost: list[str] | None = None,
         block: list[str] | None = None,
+        title: str = "",
+        description: str = "",
     ) -> MailingList:
         check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
             raise SubscriberError(f"a list named '{name}' exists already; see 'digest lists list'")
         self.conn.execute(
             "INSERT INTO lists(name, from_email, from_name, reply_to, subject_prefix, address, double_opt_in,"
-            " boost, block, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " boost, block, created_at, title, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 from_email,
@@ -85,6 +97,8 @@ class PeopleQueries(QueryBase):
                 dumps(boost or []),
                 dumps(block or []),
                 iso(clock.now()),
+                title,
+                description,
             ),
         )
         return self.list_(name)
@@ -111,9 +125,9 @@ class PeopleQueries(QueryBase):
         )
         return self.list_(name)
 
-    def update_list(self, name: str, **fields: str) -> MailingList:
-        """Change a list's sender settings (``from_email``, ``from_name``, ``reply_to``, ``subject_prefix``,
-        ``address``, ``language``); the fields not given stay as they are."""
+    def update_list(self, name: str, **fields: str | int) -> MailingList:
+        """Change a list's settings (``from_email``, ``from_name``, ``reply_to``, ``subject_prefix``, ``address``,
+        ``title``, ``description``, ``double_opt_in``); the fields not given stay as they are."""
         row = self.list_(name)
         unknown = set(fields) - set(_EDITABLE)
         if unknown:
@@ -164,6 +178,40 @@ class PeopleQueries(QueryBase):
     def subscription(self, subscriber_id: int, list_id: int) -> str | None:
         return self.scalar(
             "SELECT status FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
+        )
+
+    def subscription_changed_at(self, subscriber_id: int, list_id: int) -> str | None:
+        """When the subscription's status last changed (ISO), or None when there is none."""
+        return self.scalar(
+            "SELECT updated_at FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
+        )
+
+    def set_subscriber(self, subscriber_id: int, *, name: str, attributes: dict[str, Any]) -> None:
+        """Replace one person's name and attributes (their own choices, from the preferences page)."""
+        self.conn.execute(
+            "UPDATE subscribers SET name = ?, attributes = ? WHERE id = ?", (name, dumps(attributes), subscriber_id)
+        )
+
+    def paused_until(self, subscriber_id: int, list_id: int) -> str | None:
+        """The day (YYYY-MM-DD) a reader's pause of this list ends, or None."""
+        return self.scalar(
+            "SELECT paused_until FROM subscriptions WHERE subscriber_id = ? AND list_id = ?", (subscriber_id, list_id)
+        )
+
+    def set_paused_until(self, subscriber_id: int, list_id: int, day: str | None) -> None:
+        self.conn.execute(
+            "UPDATE subscriptions SET paused_until = ? WHERE subscriber_id = ? AND list_id = ?",
+            (day, subscriber_id, list_id),
+        )
+
+    def paused_count(self, list_id: int, day: str, active: Sequence[str]) -> int:
+        """How many of the list's ``active`` readers hold editions dated before their pause ends (``day``)."""
+        marks = ", ".join("?" * len(active))
+        return int(
+            self.scalar(
+                f"SELECT count(*) FROM subscriptions WHERE list_id = ? AND paused_until > ? AND status IN ({marks})",
+                (list_id, day, *active),
+            )
         )
 
     def subscriptions_of(self, subscriber_id: int) -> list[Subscription]:

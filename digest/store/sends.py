@@ -70,6 +70,9 @@ def lock_is_live(held: LockHolder, stale_after: float = STALE_AFTER_S) -> bool:
     return started is None or acquired is None or started <= acquired + timedelta(seconds=5)
 
 
+_NO_PAUSE = "9999-12-31"  # no edition date given: nobody's pause holds it back
+
+
 class SendQueries(QueryBase):
     # -- locks ---------------------------------------------------------------------------
     def acquire_lock(self, name: str, owner: str, run_id: str, stale_after: float = STALE_AFTER_S) -> LockHolder | None:
@@ -190,7 +193,8 @@ class SendQueries(QueryBase):
 
     @staticmethod
     def _owed_new_sql(active: Sequence[str]) -> str:
-        """People on the list (?), in an active status, id above ?, with no send row for the edition (?); limit ?.
+        """People on the list (?), in an active status, id above ?, not pausing it on the edition's date (?), with
+        no send row for the edition (?); limit ?.
 
         Walks subscribers in id order (CROSS JOIN keeps SQLite from sorting the whole list for each
         chunk), so every chunk costs the same whatever the list size and memory stays flat.
@@ -199,6 +203,7 @@ class SendQueries(QueryBase):
             "SELECT s.id, s.email, s.name FROM subscribers s CROSS JOIN subscriptions sub"
             " ON sub.subscriber_id = s.id AND sub.list_id = ?"
             f" WHERE s.id > ? AND sub.status IN ({', '.join('?' * len(active))})"
+            " AND (sub.paused_until IS NULL OR sub.paused_until <= ?)"
             " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
             " ORDER BY s.id LIMIT ?"
         )
@@ -212,11 +217,13 @@ class SendQueries(QueryBase):
         after: int,
         size: int,
         run_id: str | None = None,
+        day: str = "",
     ) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Write the next ``size`` people owed the edition (id above ``after``) as one batch in flight.
 
         One INSERT ... SELECT (the same walk as :meth:`owed_new`) in one transaction; returns the batch
-        id and its (subscriber_id, email, name) rows, or None when nobody is left.
+        id and its (subscriber_id, email, name) rows, or None when nobody is left. ``day`` is the edition's
+        date: readers pausing the list until after it are skipped (not failed: they are not owed it).
         """
         now = iso(clock.now())
         with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
@@ -224,7 +231,7 @@ class SendQueries(QueryBase):
             self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
                 f" SELECT ?, id, email, ?, 'in_flight', ?, ? FROM ({self._owed_new_sql(active)})",
-                (edition_id, batch_id, now, now, list_id, after, *active, edition_id, size),
+                (edition_id, batch_id, now, now, list_id, after, *active, day or _NO_PAUSE, edition_id, size),
             )
             rows = self.conn.execute(
                 "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
@@ -238,13 +245,13 @@ class SendQueries(QueryBase):
         return batch_id, rows
 
     def owed_new(
-        self, list_id: int, edition_id: int, active: Sequence[str], chunk: int = 1000
+        self, list_id: int, edition_id: int, active: Sequence[str], chunk: int = 1000, day: str = ""
     ) -> Iterator[list[tuple[int, str, str]]]:
         """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet."""
         sql = self._owed_new_sql(active)
         last = 0
         while True:
-            rows = self.conn.execute(sql, (list_id, last, *active, edition_id, chunk)).fetchall()
+            rows = self.conn.execute(sql, (list_id, last, *active, day or _NO_PAUSE, edition_id, chunk)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from digest import consent, tokens, urls
+from digest import clock, consent, tokens, urls
 from digest.config import Config
 from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
@@ -55,6 +55,7 @@ __all__ = [
     "remove",
     "roster",
     "safe_cell",
+    "edit_list",
     "set_keywords",
     "show",
     "subscribe",
@@ -94,6 +95,7 @@ class Subscribed:
     list: str
     status: str
     confirm_url: str | None = None
+    mail: dict[str, Any] | None = None  # the confirmation mail, when one was sent: provider, status, error
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,7 +125,9 @@ def subscribe(
         check_deliverability=check_deliverability,
     )
     lst = store.list_(list_name)
-    link = urls.confirm(config.public_url, tokens.signing_key(store), sid, lst.id) if got == "unconfirmed" else None
+    issued = int(clock.now().timestamp())  # the link expires ([web] confirm_days)
+    key = tokens.signing_key(store)
+    link = urls.confirm(config.public_url, key, sid, lst.id, issued) if got == "unconfirmed" else None
     person = store.subscriber_by_id(sid)
     return Subscribed(sid, person.email if person else email, lst.name, got, link)
 
@@ -141,6 +145,8 @@ def add_list(
     double_opt_in: bool = False,
     boost: list[str] | None = None,
     block: list[str] | None = None,
+    title: str = "",
+    description: str = "",
 ) -> MailingList:
     """Create a list; each sender setting not given comes from ``[sender]`` of digest.toml, checked and cleaned."""
     check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
@@ -156,6 +162,8 @@ def add_list(
         double_opt_in=double_opt_in,
         boost=keywords(boost or []),
         block=keywords(block or []),
+        title=clean_name(title),
+        description=clean_name(description),
     )
 
 
@@ -168,9 +176,15 @@ def edit_list(
     reply_to: str | None = None,
     subject_prefix: str | None = None,
     address: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    double_opt_in: bool | None = None,
 ) -> tuple[MailingList, list[str]]:
-    """Change the sender settings given (checked and cleaned; ``reply_to=""`` removes it): (the list, what changed)."""
-    fields: dict[str, str] = {}
+    """Change the settings given (checked and cleaned; ``reply_to=""`` removes it): (the list, what changed).
+
+    ``title`` and ``description`` are what readers see (signup page, mails); ``double_opt_in`` whether new
+    subscribers must confirm by a link first."""
+    fields: dict[str, Any] = {}
     if from_email is not None:
         fields["from_email"] = normalize_email(from_email)
     if from_name is not None:
@@ -181,6 +195,12 @@ def edit_list(
         fields["subject_prefix"] = clean_name(subject_prefix)
     if address is not None:
         fields["address"] = clean_name(address)
+    if title is not None:
+        fields["title"] = clean_name(title)
+    if description is not None:
+        fields["description"] = clean_name(description)
+    if double_opt_in is not None:
+        fields["double_opt_in"] = int(double_opt_in)
     return store.update_list(name, **fields), list(fields)
 
 

@@ -1,9 +1,9 @@
 """The web app that ``digest serve`` and ``digest preview`` run (Starlette on uvicorn).
 
-Each concern keeps its routes in its own module: ``unsubscribe`` (unsubscribe and confirmation
-pages, RFC 8058 one-click), ``webhooks`` (provider events), ``archive`` (past editions), ``stories``
-(a story's own page) and,
-for ``digest preview`` only, ``preview``.
+Each concern keeps its routes in its own module: ``signup`` (``/`` and ``/subscribe``), ``unsubscribe``
+(unsubscribe and confirmation pages, RFC 8058 one-click), ``preferences`` (a reader's own choices),
+``webhooks`` (provider events), ``archive`` (past editions), ``stories`` (a story's own page) and, for
+``digest preview`` only, ``preview`` (which then has ``/`` instead of the signup page).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from digest import tokens, urls
 from digest.config import Config
 from digest.errors import ConfigError
-from digest.web import archive, guard, stories, unsubscribe, webhooks
+from digest.web import archive, guard, preferences, signup, stories, unsubscribe, webhooks
 from digest.web import preview as preview_routes
 from digest.web.common import open_store
 
@@ -86,12 +86,13 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
 
     routes: list[BaseRoute] = [
         *unsubscribe.routes(config),
+        *preferences.routes(config),
         *webhooks.routes(config),
         *archive.routes(config),
         *stories.routes(config, preview=preview),
     ]
-    if preview:
-        routes = [*preview_routes.routes(config), *routes]
+    # preview has its own page at /
+    routes = [*preview_routes.routes(config), *routes] if preview else [*signup.routes(config), *routes]
     routes += guard.slash_redirects(routes, config.public_url)
     prefix = urls.sub_path(config.public_url)
     middleware = [Middleware(guard.Guard, preview=preview)]

@@ -1,12 +1,33 @@
-"""What the web app's route modules share."""
+"""What the web app's route modules share: the store per request, the reader's pages and their headers, CSRF."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
 from digest.config import Config
 from digest.store import Store
+
+# Every reader's page: never cached or indexed, no referrer (a token in the URL must not leak), nothing loaded
+# from elsewhere, forms post only to this site.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self';"
+    " frame-ancestors 'none'",
+}
+
+CSRF_COOKIE = "digest_csrf"
 
 
 @contextmanager
@@ -17,3 +38,45 @@ def open_store(config: Config) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def render_page(config: Config, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A reader's page from ``templates/web/`` (a home may override it), with :data:`PAGE_HEADERS`."""
+    from digest.render.templates import environment, render_template
+
+    values = {"site": config.settings.name, "paragraphs": (), "button": "", "csrf": "", **context}
+    html = render_template(environment(config), template, values)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def message_page(
+    config: Config, status: int, title: str, *paragraphs: str, button: str = "", csrf: str = ""
+) -> HTMLResponse:
+    """A page with a title, some paragraphs and perhaps one button that POSTs back to the same address."""
+    return render_page(config, "web/page.html.j2", status, title=title, paragraphs=paragraphs, button=button, csrf=csrf)
+
+
+# -- CSRF: a double-submit cookie. The page sets a random cookie that only this site can read (SameSite=Strict)
+# and puts its HMAC in the form; a POST must bring both, and another site can forge neither.
+def csrf_pair(request: Request, key: bytes) -> tuple[str, str | None]:
+    """(the form's token, a new cookie value to set or None when the request already has one)."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    fresh = None
+    if len(cookie) != 32:
+        cookie = fresh = secrets.token_hex(16)
+    return _csrf_mac(key, cookie), fresh
+
+
+def set_csrf_cookie(response: Response, value: str | None, secure: bool) -> Response:
+    if value is not None:
+        response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure, path="/")
+    return response
+
+
+def csrf_ok(request: Request, key: bytes, token: str) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie and token) and hmac.compare_digest(_csrf_mac(key, cookie), token)
+
+
+def _csrf_mac(key: bytes, cookie: str) -> str:
+    return hmac.new(key, f"csrf:{cookie}".encode("ascii", "replace"), hashlib.sha256).hexdigest()[:32]

@@ -12,38 +12,22 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from digest import consent, tokens
+from digest import consent, signup, tokens, urls
 from digest.config import Config
 from digest.errors import NotFoundError
 from digest.models import MailingList, Subscriber
 from digest.store import Store
-from digest.web.common import open_store
+from digest.web.common import PAGE_HEADERS, message_page, open_store
 
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
-
-_PAGE = Environment(autoescape=True).from_string("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{{ title }} · {{ site }}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:3em auto;padding:0 1em;color:#222}
-button{font:inherit;padding:.6em 1.4em;border:0;border-radius:4px;background:#1a5fb4;color:#fff;cursor:pointer}</style>
-</head><body><h1>{{ title }}</h1>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}
-{% if button %}<form method="post" action=""><button type="submit">{{ button }}</button></form>{% endif %}
-</body></html>""")
+_HEADERS = PAGE_HEADERS
 
 
 def _page(config: Config, status: int, title: str, *paragraphs: str, button: str = "") -> HTMLResponse:
-    html = _PAGE.render(site=config.settings.name, title=title, paragraphs=paragraphs, button=button)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return message_page(config, status, title, *paragraphs, button=button)
 
 
 def _newsletter(config: Config, lst: MailingList) -> str:
@@ -134,39 +118,55 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def confirm_page(request: Request) -> Response:
         with open_store(config) as store:
-            found = _claims(store, request.path_params["token"], "confirm")
-            if found is None:
-                return bad_link()
-            claims, person, lst = found
-            status = store.subscription(claims.subscriber_id, claims.list_id) if person and lst else None
-        if person is None or lst is None or status is None:
+            found = signup.read_confirmation(store, config, request.path_params["token"])
+        if found is None:
+            return bad_link()
+        if found.person is None or found.list is None or found.status is None:
             return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
-        if status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"You are on {_newsletter(config, lst)}.")
-        if status != "unconfirmed":
+        what = _newsletter(config, found.list)
+        if found.status == "confirmed":
+            return _page(config, 200, "Subscription confirmed", f"You are on {what}.")
+        if found.expired:
+            return expired()
+        if found.status != "unconfirmed" and found.issued is None:
             return _page(config, 200, "Nothing to confirm", "This address has left the list.")
-        what = _newsletter(config, lst)
         return _page(
             config,
             200,
             f"Confirm your subscription to {what}",
-            f"Press the button to start getting {what} at {_mask(person.email)}.",
+            f"Press the button to start getting {what} at {_mask(found.person.email)}.",
             button="Confirm subscription",
         )
 
     async def confirm_post(request: Request) -> Response:
         with open_store(config) as store:
-            found = _claims(store, request.path_params["token"], "confirm")
+            found = signup.read_confirmation(store, config, request.path_params["token"])
             if found is None:
                 return bad_link()
-            claims, person, lst = found
-            if person is None or lst is None:
+            if found.person is None or found.list is None:
                 return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
-            consent.confirm(store, claims.subscriber_id, claims.list_id)
-            status = store.subscription(claims.subscriber_id, claims.list_id)
+            if found.expired and found.status != "confirmed":
+                return expired()
+            signup.confirm(store, config, found)
+            status = store.subscription(found.person.id, found.list.id)
         if status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"Welcome to {_newsletter(config, lst)}.")
-        return _page(config, 200, "Nothing to confirm", "This address has left the list.")
+            return _page(config, 200, "Subscription confirmed", f"Welcome to {_newsletter(config, found.list)}.")
+        return _page(
+            config,
+            200,
+            "Nothing to confirm",
+            "This address has left the list since this link was sent. To come back, sign up again"
+            f" at {urls.signup(config.public_url)}.",
+        )
+
+    def expired() -> Response:
+        return _page(
+            config,
+            410,
+            "This link has expired",
+            f"Confirmation links work for {config.settings.web.confirm_days} days. Sign up again at"
+            f" {urls.signup(config.public_url)} and use the link of the new mail.",
+        )
 
     return [
         Route("/unsubscribe", howto, methods=["GET"]),

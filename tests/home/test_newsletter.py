@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import Newsletter, tokens, urls
+from digest import Newsletter, clock, tokens, urls
 from digest.errors import ConfigError, NotFoundError, SubscriberError
 
 # 12:00 UTC on the 24th is already 02:00 on the 25th in Kiritimati (UTC+14)
@@ -57,7 +57,9 @@ def test_subscribe_gives_the_confirm_link_only_while_unconfirmed(news: Newslette
     assert added.confirm_url.startswith("https://example.org/news/confirm/")
     token = added.confirm_url.rsplit("/", 1)[1]
     key = tokens.signing_key(news.store)
-    assert tokens.verify(key, token, "confirm") == tokens.TokenClaims("confirm", added.id, news.store.list_("doi").id)
+    issued = int(clock.now().timestamp())  # signed in: the link expires after [web] confirm_days
+    claims = tokens.TokenClaims("confirm", added.id, news.store.list_("doi").id, issued)
+    assert tokens.verify(key, token, "confirm") == claims
     plain = news.subscribe(added.email, "main")
     assert (plain.status, plain.confirm_url) == ("confirmed", None)
 

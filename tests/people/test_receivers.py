@@ -35,9 +35,10 @@ def test_on_a_double_opt_in_list_the_counts_shown_are_who_receives(cli, home: Pa
     cli("build", "--list", "doi")
     sent = json.loads(cli("send", "--list", "doi", "--provider", "outbox", "--json").stdout)
     assert sent["sent"] == lists["doi"]["active"] == len(receiving)
+    assert len(list((home / "outbox" / "confirm").glob("*.eml"))) == 3  # each added to doi was asked to confirm
     mailed = sorted(
         line.split(":", 1)[1].strip()
-        for eml in (home / "outbox").rglob("*.eml")
+        for eml in (home / "outbox").glob("edition-*/*.eml")
         for line in eml.read_text(encoding="utf-8").splitlines()
         if line.startswith("To:")
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import email
 import io
 import json
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -105,15 +107,19 @@ def test_show_lists_what_they_were_sent(cli, home: Path) -> None:
 
 def test_double_opt_in_add_prints_a_working_confirmation_link(cli, main_list: Path) -> None:
     cli("lists", "add", "doi", "--double-opt-in")
-    result = cli("subscribers", "add", "cy@example.com", "--list", "doi")
+    result = cli("subscribers", "add", "cy@example.com", "--list", "doi", "--no-email")
     link = result.stdout.strip()
+    assert not (main_list / "outbox" / "confirm").exists()  # --no-email: the link only
     assert link.startswith("http://127.0.0.1:8000/confirm/")
     with Store(load(main_list).db_path) as store:
         claims = tokens.verify(tokens.signing_key(store), link.rsplit("/", 1)[1], "confirm")
         assert claims.subscriber_id == store.subscriber("cy@example.com").id
         assert claims.list_id == store.list_("doi").id
     again = json.loads(cli("subscribers", "add", "cy@example.com", "--list", "doi", "--json").stdout)
-    assert again["status"] == "unconfirmed" and again["confirm_url"] == link
+    assert again["status"] == "unconfirmed" and again["mail"] == {"provider": "outbox", "status": "sent", "error": None}
+    (mail,) = (main_list / "outbox" / "confirm").glob("*.eml")
+    body = email.message_from_bytes(mail.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    assert again["confirm_url"] in body and "cy@example.com" in body
 
 
 def test_import_json_shape_exit_codes_rejects_and_reimport(cli, main_list: Path, tmp_path: Path) -> None:
@@ -193,3 +199,25 @@ def test_remove_erases_and_blocks_reimport(cli, main_list: Path, tmp_path: Path)
     data = json.loads(cli("subscribers", "import", str(roster), "--json", code=3).stdout)
     assert "erased" in data["rejected"][0]["reason"]
     assert "erase" in cli("subscribers", "remove", "--help").stdout.lower()
+
+
+def test_lists_add_and_edit_set_what_readers_see(cli, main_list: Path) -> None:
+    added = json.loads(
+        cli("lists", "add", "daily", "--title", "The Daily", "--description", "Five stories a day.", "--json").stdout
+    )
+    assert (added["title"], added["description"], added["double_opt_in"]) == ("The Daily", "Five stories a day.", False)
+    edited = json.loads(cli("lists", "edit", "daily", "--title", "Daily Digest", "--double-opt-in", "--json").stdout)
+    assert (edited["title"], edited["description"], edited["double_opt_in"]) == (
+        "Daily Digest",
+        "Five stories a day.",
+        True,
+    )
+    assert (
+        "'Daily Digest'"
+        in cli("lists", "edit", "daily", "--description", "").stdout
+        + cli("lists", "edit", "daily", "--description", "").stderr
+    )
+    with Store(load(main_list).db_path) as store:
+        assert store.list_("daily").description == ""
+    bad = cli("lists", "edit", "nope", "--title", "x", code=1)
+    assert "no list named 'nope'" in bad.stderr and "Traceback" not in bad.stderr

@@ -16,7 +16,7 @@ from tests.support import ROOT
 def test_a_token_and_its_variant() -> None:
     assert token("unsubscribe_url") == "%%digest.unsubscribe_url%%"
     assert token("name", "h") == "%%digest.name.h%%" == html_placeholder("name")
-    assert set(NAMES) == {"unsubscribe_url", "web_url", "name", "email"}
+    assert set(NAMES) == {"unsubscribe_url", "preferences_url", "web_url", "name", "email"}
 
 
 def test_split_then_fill_puts_each_value_in_its_slot_escaped_only_for_html() -> None:

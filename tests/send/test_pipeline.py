@@ -51,7 +51,7 @@ def test_each_list_outcome_keeps_its_json_keys_and_sets_the_exit_code() -> None:
     sent = SendReport(edition=3, provider="outbox", sent=2)
     done = ListRun("main", 3, "2026-11-24", sent=sent, web_copy=Path("outbox/edition-3.html"))
     assert list(done.as_dict()) == [
-        *("list", "edition", "date", "provider", "sent", "skipped", "failed", "unknown", "requests"),
+        *("list", "edition", "date", "provider", "sent", "skipped", "paused", "failed", "unknown", "requests"),
         *("retried", "resolved", "dry_run", "halted", "errors", "web_copy"),
     ]
     assert done.as_dict()["web_copy"] == str(Path("outbox/edition-3.html"))

@@ -102,7 +102,8 @@ def test_a_template_error_shows_on_the_page_instead_of_the_edition(edition: Edit
 def test_the_web_archive_serves_the_index_and_each_editions_web_version(edition: Edition) -> None:
     send_to_a_reader(edition.store, edition.config, edition.edition_id)
     with client(edition, preview=False) as c:
-        assert c.get("/").status_code == 404  # the preview is not part of 'digest serve'
+        home = c.get("/")  # 'digest serve' has the signup page at /, not the preview
+        assert home.status_code == 200 and 'action="/subscribe"' in home.text and "/preview/state" not in home.text
         index = c.get("/editions")
         assert index.status_code == 200
         assert f'href="editions/{edition.edition_id}"' in index.text and "Wayfarer browser" in index.text

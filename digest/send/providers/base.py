@@ -29,6 +29,7 @@ class EditionMail:
     categories: list[str] = field(default_factory=list)
     test: bool = False
     web_url: str = ""  # the edition's web version: the same for every recipient
+    kind: str = "edition"  # or a one-off mail to one person: "confirm", "welcome" (no list headers, no ledger)
     unsubscribe_mailto: str = ""  # [sender] unsubscribe_mailto: a mailto: List-Unsubscribe beside the https one
     feedback_id: str = ""  # Gmail's Feedback-ID (edition:list:digest:domain): complaint rates per list in Postmaster
 
@@ -38,6 +39,12 @@ class EditionMail:
         if self.unsubscribe_mailto:
             value += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe%20{self.list_name}>"
         return value
+
+    @property
+    def list_headers(self) -> bool:
+        """Whether messages carry List-Unsubscribe and List-Id: an edition's real send only, not a test copy nor
+        a one-off mail to someone not (yet) receiving the list."""
+        return not self.test and self.kind == "edition"
 
     @property
     def subject(self) -> str:

@@ -22,6 +22,8 @@ class OutboxProvider:
         self._template: MessageTemplate | None = None
 
     def folder(self, mail: EditionMail) -> Path:
+        if mail.kind != "edition":  # one-off mails (confirmation, welcome): one folder each, newest per reader
+            return self.directory / mail.kind
         return self.directory / (f"test-{mail.edition_id}" if mail.test else f"edition-{mail.edition_id}")
 
     def template(self, mail: EditionMail) -> MessageTemplate:

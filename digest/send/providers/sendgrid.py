@@ -343,7 +343,7 @@ class SendGridProvider:
         args = f'"custom_args":{{{test}"edition_id":"{mail.edition_id}","list_id":"{mail.list_id}","subscriber_id":"'
         tail = (
             ""
-            if mail.test
+            if not mail.list_headers
             else f',"headers":{{"List-Unsubscribe-Post":"List-Unsubscribe=One-Click","List-Id":'
             f'{dumps(mail.list_id_header)},"List-Unsubscribe":'
         )

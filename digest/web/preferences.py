@@ -1,0 +1,136 @@
+"""A reader's preferences page on ``digest serve``: ``GET/POST /preferences/TOKEN``.
+
+Every edition's footer links here (beside unsubscribe) with a signed per-reader, per-list token. The page
+chooses topics (the sources' tags; none means everything), every edition or once a week, a pause of 1 to 8
+weeks, the name mails greet them with, or leaving. Each change goes through :mod:`digest.consent`, which
+records it (what, when, how) and applies it from the next edition. The form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from digest import consent, signup, tokens
+from digest.config import Config
+from digest.errors import DigestError, NotFoundError
+from digest.models import MailingList, Subscriber
+from digest.store import Store
+from digest.web.common import csrf_ok, csrf_pair, message_page, open_store, render_page, set_csrf_cookie
+
+MAX_BODY = 16_384
+
+
+def _found(store: Store, token: str) -> tuple[Subscriber, MailingList, str | None] | None:
+    try:
+        claims = tokens.verify(tokens.signing_key(store), token, "preferences")
+    except tokens.BadToken:
+        return None
+    person = store.subscriber_by_id(claims.subscriber_id)
+    try:
+        lst = store.list_by_id(claims.list_id)
+    except NotFoundError:
+        return None
+    if person is None:
+        return None
+    return person, lst, store.subscription(person.id, lst.id)
+
+
+def routes(config: Config) -> list[BaseRoute]:
+    secure = config.public_url.startswith("https:")
+
+    def bad_link() -> Response:
+        return message_page(
+            config,
+            400,
+            "This link is not valid",
+            "The link is incomplete or was changed, or the subscription no longer exists. Use the preferences"
+            " link at the bottom of the latest email exactly as it came.",
+        )
+
+    def show(request: Request, store: Store, person: Subscriber, lst: MailingList, *notes: str) -> Response:
+        key = tokens.signing_key(store)
+        form_token, cookie = csrf_pair(request, key)
+        response = render_page(
+            config,
+            "web/preferences.html.j2",
+            title=f"Your preferences for {lst.display_title}",
+            paragraphs=notes,
+            csrf=form_token,
+            name=person.name,
+            topics=signup.topics(store),
+            chosen=list(person.attributes.get("topics") or []),
+            frequency=person.attributes.get("frequency", "daily"),
+            paused_until=store.paused_until(person.id, lst.id) or "",
+        )
+        return set_csrf_cookie(response, cookie, secure)
+
+    def page(request: Request) -> Response:
+        with open_store(config) as store:
+            found = _found(store, request.path_params["token"])
+            if found is None:
+                return bad_link()
+            person, lst, status = found
+            if status not in consent.ACTIVE:
+                return left(lst)
+            return show(request, store, person, lst)
+
+    def left(lst: MailingList) -> Response:
+        return message_page(
+            config,
+            200,
+            "You are unsubscribed",
+            f"You get no mail from {lst.display_title}. To come back, sign up again on our site.",
+        )
+
+    async def save(request: Request) -> Response:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return message_page(config, 413, "Too much", "The form was too large.")
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+        def one(name: str) -> str:
+            return (form.get(name) or [""])[0].strip()
+
+        with open_store(config) as store:
+            found = _found(store, request.path_params["token"])
+            if found is None:
+                return bad_link()
+            person, lst, status = found
+            if status not in consent.ACTIVE:
+                return left(lst)
+            if not csrf_ok(request, tokens.signing_key(store), one("csrf")):
+                return message_page(config, 403, "This form has expired", "Reload the page and save again.")
+            if one("action") == "leave":
+                consent.leave_by_link(store, person.id, lst, via="preferences")
+                return left(lst)
+            offered = set(signup.topics(store))
+            pause = one("pause")
+            try:
+                from digest.subscribers import clean_name
+
+                changed = consent.set_preferences(
+                    store,
+                    person,
+                    lst,
+                    name=clean_name(one("name")),
+                    topics=[t for t in form.get("topic", []) if t in offered],
+                    frequency=one("frequency") or None,
+                    pause_weeks=int(pause) if pause.isdigit() else None,
+                    via="preferences",
+                )
+            except DigestError as exc:
+                return show(request, store, person, lst, str(exc))
+            person = store.subscriber_by_id(person.id) or person
+            note = "Saved: it applies from the next edition." if changed else "Nothing changed."
+            return show(request, store, person, lst, note)
+
+    return [
+        Route("/preferences/{token}", page, methods=["GET"]),
+        Route("/preferences/{token}", save, methods=["POST"]),
+    ]
