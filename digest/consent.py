@@ -245,7 +245,7 @@ def sign_up(
         if person is None:
             if store.is_erased(hashed):
                 return SignUp(None, None, False)
-            suppressed = store.suppression(hashed) is not None
+            suppressed = bool(store.suppressed_among([hashed]))
             sid = store.next_subscriber_id()
             now = iso(clock.now())
             store.insert_subscribers([(sid, email, name, dumps(attributes or {}), now)])
@@ -255,7 +255,7 @@ def sign_up(
             return SignUp(sid, new, new != "confirmed")
         status = store.subscription(person.id, lst.id)
         if status is None:
-            status = "unsubscribed" if store.suppression(hashed) is not None else default_status(lst)
+            status = "unsubscribed" if store.suppressed_among([hashed]) else default_status(lst)
             store.insert_subscriptions(lst.id, [(person.id, status)], iso(clock.now()))
             record(store, "signup", person.id, lst, via=via, status=status)
         return SignUp(person.id, status, status != "confirmed")

@@ -316,8 +316,12 @@ class Newsletter:
         reply_to: str | None = None,
         subject_prefix: str | None = None,
         address: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        double_opt_in: bool | None = None,
     ) -> tuple[MailingList, list[str]]:
-        """Change a list's sender settings (those given); the list and the names of what changed."""
+        """Change a list's settings (those given): sender, what readers see (``title``, ``description``) and
+        ``double_opt_in``; the list and the names of what changed."""
         from digest import subscribers
 
         return subscribers.edit_list(
@@ -328,6 +332,9 @@ class Newsletter:
             reply_to=reply_to,
             subject_prefix=subject_prefix,
             address=address,
+            title=title,
+            description=description,
+            double_opt_in=double_opt_in,
         )
 
     def subscribe(

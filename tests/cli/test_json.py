@@ -91,7 +91,6 @@ CASES: dict[str, tuple[list[list[str]], list[str], set[int]]] = {
     "lists add": ([], ["lists", "add", "weekly{n}", "--from-email", "news@example.com"], {0}),
     "lists edit": ([], ["lists", "edit", "main", "--address", "1 Quay St, Harbor City"], {0}),
     "lists keywords": ([], ["lists", "keywords", "main"], {0}),
-    "lists edit": ([], ["lists", "edit", "main", "--title", "Main"], {0}),
     "lists list": ([], ["lists", "list"], {0}),
     "subscribers add": ([], ["subscribers", "add", "grace{n}@example.com", "--name", "Grace"], {0}),
     "subscribers unsubscribe": ([], ["subscribers", "unsubscribe", "ada@example.com"], {0}),
