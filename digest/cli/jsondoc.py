@@ -33,7 +33,7 @@ def documents() -> dict[str, tuple[Any, str]]:
         "init": (s.InitDoc, ""),
         "run": (s.RunDoc, "`lists` has one entry per list: what was sent, or `skipped` (why), or `error`."),
         "schedule": (s.ScheduleDoc, ""),
-        "sources add": (s.SourceDoc, ""),
+        "sources add": (s.SourceAdded, "`check` says what one look found (`ok` false: added, but not readable yet)."),
         "sources list": (list[s.SourceRow], ""),
         "sources remove": (s.SourceRemoved, ""),
         "sources edit": (s.SourceDoc, ""),
@@ -77,10 +77,10 @@ def documents() -> dict[str, tuple[Any, str]]:
 
 def _library_types() -> dict[str, Any]:
     """The library's types that shapes.py names only for type checkers (it must not import them at start-up)."""
-    from digest.collect import SourceResult
+    from digest.collect import Probe, SourceResult
     from digest.pipeline import FailingSource
 
-    return {"SourceResult": SourceResult, "FailingSource": FailingSource}
+    return {"Probe": Probe, "SourceResult": SourceResult, "FailingSource": FailingSource}
 
 
 def _fields(tp: Any) -> tuple[dict[str, Any], set[str]]:

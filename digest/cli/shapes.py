@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:  # library types named in the documents; jsondoc resolves them, start-up never loads them
-    from digest.collect import SourceResult
+    from digest.collect import Probe, SourceResult
     from digest.pipeline import FailingSource
 
 
@@ -71,6 +71,10 @@ class SourceDoc(TypedDict):
     last_error: str | None
     consecutive_failures: int
     last_warning: str | None
+
+
+class SourceAdded(SourceDoc):
+    check: Probe | None  # what one look at it found (null with --no-check)
 
 
 class SourceRow(SourceDoc):

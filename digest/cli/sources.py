@@ -30,16 +30,30 @@ def sources_add(
     weight: float = typer.Option(1.0, "--weight", min=0.0, help="How much this source counts in ranking."),
     tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for more."),
     title: str = typer.Option(None, "--title", help="The name readers see (default: the feed's own title)."),
+    no_check: bool = typer.Option(False, "--no-check", help="Add it without looking at it first."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Add a source: a feed URL (RSS, Atom, JSON Feed), a feed or article file, or a folder of them.
 
-    Nothing is fetched yet: 'digest collect' does that.
+    It is fetched (or read) once to say what it holds (its title and items), or why digest cannot read it
+    (a 404, a page that is not a feed: it is added all the same, to fix later); --no-check skips the look.
+    'digest collect' stores its stories.
     """
-    source = state(ctx).news.add_source(location, name=name, weight=weight, tags=tag, title=title or "")
+    from dataclasses import asdict
+
+    st = state(ctx)
+    found = None
+    if not no_check:
+        from digest.collect import probe
+
+        found = probe(st.config.settings.collect, location)
+    source = st.news.add_source(location, name=name, weight=weight, tags=tag, title=title or "")
     if json_out:
-        out_json(with_aliases(source.public(), source_id="id"))
-    say(f"Added source '{source.name}' ({source.location})")
+        out_json(with_aliases(source.public(), source_id="id") | {"check": asdict(found) if found else None})
+        return
+    say(f"Added source '{source.name}' ({source.location})" + (f": {found.line()}" if found and found.ok else ""))
+    if found and not found.ok:
+        err(f"warning: {location} is {found.line()}; fix it ('digest sources edit', 'sources remove') or wait for it")
 
 
 @sources_app.command("edit")

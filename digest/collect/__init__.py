@@ -191,6 +191,47 @@ class _TooSlow(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What one look at a location found, before it becomes a source (``sources add`` says it)."""
+
+    ok: bool  # digest can read stories from it
+    kind: str | None  # rss, atom, jsonfeed, html, text (the first document's, for a folder)
+    title: str | None
+    items: int
+    problem: str | None  # why it is not a source digest can read (when not ok), or a warning
+
+    def line(self) -> str:
+        if not self.ok:
+            return f"not a source digest can read: {self.problem}"
+        what = f"{self.kind or 'document'}" + (f" '{self.title}'" if self.title else "")
+        return f"found {what} with {self.items} item(s)" + (f"; warning: {self.problem}" if self.problem else "")
+
+
+def probe(settings: CollectSettings, location: str) -> Probe:
+    """Fetch (or read) ``location`` once, as collect would, and say what it holds. Stores nothing."""
+    job = _Job(name=location, location=location, source_id=None)
+    outcome = _fetch(job, settings)
+    if outcome.error:
+        return Probe(False, None, None, 0, outcome.error)
+    kinds: list[str] = []
+    titles: list[str | None] = []
+    items, problems = 0, []
+    for _where, data, base in outcome.blobs:
+        parsed, error = parse_safely(data, base, job.expects_feed, settings.parse_timeout)
+        if parsed is None:
+            problems.append(error or "unreadable")
+            continue
+        kinds.append(parsed.kind)
+        titles.append(parsed.title)
+        items += len(parsed.stories)
+        if parsed.warning:
+            problems.append(parsed.warning)
+    if not kinds:
+        return Probe(False, None, None, 0, problems[0] if problems else "nothing to read there")
+    return Probe(True, kinds[0], titles[0] if len(titles) == 1 else None, items, "; ".join(problems) or None)
+
+
 def parse_safely(
     data: bytes, base: str | None, expect_feed: bool = False, time_limit: float = 0.0
 ) -> tuple[ParsedDocument | None, str | None]:
