@@ -159,7 +159,8 @@ class Newsletter:
         if found is None:
             when = f" for {day}" if day else ""
             hint = " (or pass --date)" if date is None and not latest else ""
-            raise NotFoundError(f"no edition of '{list_row.name}'{when}: run 'digest build'{hint}")
+            build = "digest build" if list_row.name == self.list_name() else f"digest build --list {list_row.name}"
+            raise NotFoundError(f"no edition of '{list_row.name}'{when}: run '{build}'{hint}")
         return found.id
 
     def render(self, edition_id: int) -> Rendered:

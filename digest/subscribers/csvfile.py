@@ -227,7 +227,8 @@ def read_records(path: Path, on_bytes: Callable[[int], None] | None = None, kind
                 line = reader.line_num
                 if not fields or (len(fields) == 1 and not fields[0]):
                     continue
-                if len(source.taken) > 1 and _runaway(source.taken, sep):
+                spans = len(source.taken) > 1 or any("\n" in f or "\r" in f for f in fields)
+                if spans and _runaway(source.taken, sep):
                     problem = "a quote opened on this line is never closed; close it"
                 elif (bad := _not_utf8(fields)) is not None:
                     problem = bad

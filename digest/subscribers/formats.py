@@ -86,13 +86,20 @@ DIGEST = Format(
 MAILCHIMP = Format(
     "mailchimp",
     email=("email_address", "email"),
-    signature=(("email_address", "member_rating"), ("email_address", "optin_time"), ("email_address", "leid")),
+    signature=(
+        ("email_address", "member_rating"),
+        ("email_address", "optin_time"),
+        ("email_address", "leid"),
+        ("email_address", "unsub_time"),  # a trimmed unsubscribed file must still read as one
+        ("email_address", "clean_time"),
+    ),
     first=("first_name", "fname"),
     last=("last_name", "lname"),
     tags=("tags",),
     timezone=("timezone",),
     created=("confirm_time", "optin_time"),
-    file_status=(("clean_time", "bounced"), ("unsub_time", "unsubscribed")),
+    # the subscribed file holds people who opted in (Mailchimp confirmed them): confirmed, even on a double opt-in list
+    file_status=(("clean_time", "bounced"), ("unsub_time", "unsubscribed"), ("email_address", "confirmed")),
 )
 SUBSTACK = Format(
     "substack",

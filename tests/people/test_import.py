@@ -348,3 +348,10 @@ def test_a_folder_or_a_missing_file_is_one_clear_error_for_library_callers(lists
         subscribers.import_csv(lists, tmp_path, "main")
     with pytest.raises(NotFoundError, match="does not exist: give the path of a CSV file"):
         subscribers.import_csv(lists, tmp_path / "missing.csv", "main")
+
+
+def test_a_quote_opened_on_the_last_line_is_named_as_such(lists: Store, tmp_path: Path) -> None:
+    path = write(tmp_path, 'email,name\nada@example.com,Ada\n"unterminated@example.com,Oops,\n')
+    report = subscribers.import_csv(lists, path, "main")
+    assert report.added == 1
+    assert [(r["line"], "never closed" in r["reason"]) for r in report.rejected] == [(3, True)]

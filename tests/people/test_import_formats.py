@@ -151,3 +151,26 @@ def test_the_cli_names_the_format_the_unused_columns_and_who_is_kept_from_mail(c
     assert data["format"] == "substack" and data["suppressed"] == 1 and data["added"] == 3
     bad = cli("subscribers", "import", str(FIXTURES / "substack.csv"), "--from", "nope", code=1)
     assert "unknown import format 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_trimmed_mailchimp_file_still_reads_as_one_and_opted_in_people_are_confirmed(
+    store: Store, tmp_path: Path
+) -> None:
+    store.add_list("weekly", from_email="news@example.com", double_opt_in=True)
+    subscribed = tmp_path / "subscribed.csv"
+    subscribed.write_text("Email Address,First Name,Last Name\nzed@example.com,Zed,Zulu\n", encoding="utf-8")
+    first = subscribers.import_csv(store, subscribed, "weekly", kind="mailchimp")
+    # they confirmed with Mailchimp: a double opt-in list does not make them wait for a second click
+    assert first.added == 1 and status_of(store, "zed@example.com", "weekly") == "confirmed"
+    unsub = tmp_path / "unsubscribed.csv"
+    unsub.write_text(
+        "Email Address,First Name,Last Name,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_REASON\n"
+        'zed@example.com,Zed,Zulu,"2024-02-02 00:00:00",Weekly #12,NORMAL\n',
+        encoding="utf-8",
+    )
+    report = subscribers.import_csv(store, unsub, "weekly")  # auto: no MEMBER_RATING, still Mailchimp's
+    assert report.format == "mailchimp" and report.suppressed == 1
+    assert status_of(store, "zed@example.com", "weekly") == "unsubscribed"
+    # and their old subscribed file does not bring them back
+    again = subscribers.import_csv(store, subscribed, "weekly", kind="mailchimp")
+    assert again.rejected and status_of(store, "zed@example.com", "weekly") == "unsubscribed"
