@@ -298,6 +298,7 @@ class PublishedEdition:
     built_at: str
     stories: int  # how many stories it holds
     sent_at: str  # when its first copy went
+    list_title: str = ""  # the list as readers know it (its title, or its name when it has none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def entries(store: Store, config: Config, list_id: int | None = None) -> list[di
             "date": e.date,
             "date_long": long_date(e.date),
             "list": e.list,
-            "list_title": e.list,
+            "list_title": e.list_title,
             "subject": e.subject,
             "stories": e.stories,
             "sent_at": e.sent_at,

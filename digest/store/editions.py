@@ -114,6 +114,7 @@ class EditionQueries(QueryBase):
         """
         sql = (
             "SELECT editions.id, editions.list_id, lists.name AS list, editions.date, editions.subject,"
+            " coalesce(nullif(lists.title, ''), lists.name) AS list_title,"
             " editions.built_at, (SELECT count(*) FROM edition_stories es WHERE es.edition_id = editions.id)"
             " AS stories, (SELECT min(s.updated_at) FROM sends s"
             " WHERE s.edition_id = editions.id AND s.status = 'sent') AS sent_at"

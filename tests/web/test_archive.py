@@ -149,3 +149,16 @@ def test_an_edition_sent_where_the_date_is_ahead_of_utc_is_in_the_archive_at_onc
     out = tmp_path / "site"
     cli("render", "--archive", str(out))
     assert (out / "editions" / f"{edition_id}.html").is_file()
+
+
+def test_the_archive_and_feed_name_a_list_by_its_title(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--example")
+    cli("lists", "edit", "main", "--title", "Harbor Weekly")
+    run = json.loads(cli("run", "--json").stdout)
+    assert run["lists"][0]["sent"] > 0
+    with TestClient(create_app(load(home))) as c:
+        index = c.get("/editions").text
+        page = c.get("/lists/main/").text
+        feed = feedparser.parse(c.get("/lists/main/feed.atom").content)
+    assert "Harbor Weekly" in index and "Harbor Weekly" in page
+    assert "Harbor Weekly" in feed.feed.title and ": main" not in feed.feed.title
