@@ -243,6 +243,11 @@ def table(rows: list[dict[str, Any]], columns: list[str], *, wrap: tuple[str, ..
     console.print(grid)
 
 
+def echo(message: str, style: str = "") -> None:
+    """A line on stdout, in ``style`` on a terminal (never with NO_COLOR); the text itself is unchanged."""
+    Console(highlight=False, soft_wrap=True).print(Text(message, style=style))
+
+
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
 

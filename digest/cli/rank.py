@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from digest.cli.common import JSON_HELP, bar, out_json, parse_now, say, state
+from digest.cli.common import JSON_HELP, bar, echo, out_json, parse_now, say, state
 
 if TYPE_CHECKING:
     from digest.models import Ranked
@@ -62,7 +62,7 @@ def rank(
         typer.echo("\nRunners-up:")
         for r in result.runners_up:
             typer.echo(f"    {r.score:8.4f}  {r.title}  [{r.source or '-'}]  story {r.story_id}")
-            typer.echo(f"              lost: {r.reason}")
+            echo(f"              lost: {r.reason}", "yellow")
             _explain(r, top)
 
 

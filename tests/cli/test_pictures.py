@@ -82,3 +82,17 @@ def test_a_browser_shows_the_chart(cli, sent: Path, tmp_path: Path, browser: Any
         "[document.getElementById('c').naturalWidth, document.getElementById('c').naturalHeight]"
     )
     assert width >= 600 and height >= 300
+
+
+def test_why_a_story_lost_is_coloured_on_a_terminal_only(cli, sent: Path) -> None:
+    args = ["rank", "--explain", "--now", NOW.isoformat()]
+    coloured = cli.runner.invoke(_app(), args, env={"FORCE_COLOR": "1"}).stdout
+    assert re.search(r"\x1b\[33m +lost: ", coloured)
+    plain = cli.runner.invoke(_app(), args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert "\x1b[33m" not in plain and re.search(r"^ +lost: ", plain, re.M)
+
+
+def _app():  # noqa: ANN202
+    from digest.cli import app
+
+    return app
