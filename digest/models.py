@@ -228,6 +228,7 @@ class MailingList:
     created_at: str = ""
     title: str = ""  # what readers see (the name when empty)
     description: str = ""
+    language: str = "en"  # BCP 47: the email's lang and dir, its labels and date, its web pages
 
     @property
     def display_title(self) -> str:

@@ -287,9 +287,10 @@ class Newsletter:
         block: list[str] | None = None,
         title: str = "",
         description: str = "",
+        language: str = "en",
     ) -> MailingList:
         """Create a list; sender settings not given come from ``[sender]`` of digest.toml. ``title`` and
-        ``description`` are what readers see (signup page, mails)."""
+        ``description`` are what readers see (signup page, mails); ``language``: their BCP 47 tag."""
         from digest import subscribers
 
         return subscribers.add_list(
@@ -306,6 +307,7 @@ class Newsletter:
             block=block,
             title=title,
             description=description,
+            language=language,
         )
 
     def edit_list(
@@ -320,6 +322,7 @@ class Newsletter:
         title: str | None = None,
         description: str | None = None,
         double_opt_in: bool | None = None,
+        language: str | None = None,
     ) -> tuple[MailingList, list[str]]:
         """Change a list's settings (those given): sender, what readers see (``title``, ``description``) and
         ``double_opt_in``; the list and the names of what changed."""
@@ -336,6 +339,7 @@ class Newsletter:
             title=title,
             description=description,
             double_opt_in=double_opt_in,
+            language=language,
         )
 
     def subscribe(

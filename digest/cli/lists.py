@@ -29,6 +29,9 @@ def lists_add(
     reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
     subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
     address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
+    language: str = typer.Option(
+        "en", "--language", help="The readers' language, BCP 47 (en, fr, de, es, pt, ar, pt-BR...): labels, date, dir."
+    ),
     double_opt_in: bool = typer.Option(
         False, "--double-opt-in", help="New subscribers get a confirmation link and no mail until they use it."
     ),
@@ -51,11 +54,20 @@ def lists_add(
         block=block,
         title=title,
         description=description,
+        language=language,
     )
     if json_out:
         out_json(_list_doc(row))
     else:
         say(f"Created list '{name}' (from {row.from_email}{', double opt-in' if double_opt_in else ''})")
+        _say_untranslated(row.language)
+
+
+def _say_untranslated(language: str) -> None:
+    from digest.i18n import MESSAGES, translated  # only when a list's language is set
+
+    if not translated(language):
+        say(f"No translation for '{language}' yet: the labels stay English; add {MESSAGES / (language + '.toml')}")
 
 
 def _list_doc(row: MailingList) -> dict[str, Any]:
@@ -76,6 +88,7 @@ def lists_edit(
     double_opt_in: bool = typer.Option(
         None, "--double-opt-in/--single-opt-in", help="Whether new subscribers must confirm by a link first."
     ),
+    language: str = typer.Option(None, "--language", help="The readers' language, BCP 47 (en, fr, ar, pt-BR...)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Change a list's sender settings, what readers see of it, or whether it asks for confirmation; what is not
@@ -84,6 +97,7 @@ def lists_edit(
     Examples:
 
         digest lists edit main --address "1 Quay St, Harbor City"
+        digest lists edit main --language fr
     """
     row, changed = state(ctx).news.edit_list(
         name,
@@ -95,11 +109,14 @@ def lists_edit(
         title=title,
         description=description,
         double_opt_in=double_opt_in,
+        language=language,
     )
     if json_out:
         out_json(_list_doc(row))
     else:
         say(f"Updated list '{name}'" + (f": {', '.join(changed)}" if changed else " (nothing given to change)"))
+        if language is not None:
+            _say_untranslated(row.language)
 
 
 @lists_app.command("keywords")

@@ -232,6 +232,7 @@ class ListDoc(TypedDict):
     created_at: str
     title: str
     description: str
+    language: str  # BCP 47: the email's lang and dir, labels and date
 
 
 class ListRow(ListDoc):

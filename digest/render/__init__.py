@@ -27,13 +27,13 @@ from typing import Any
 import jinja2
 
 import digest
-from digest import clock, placeholders, urls
+from digest import clock, i18n, placeholders, urls
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.models import MailingList, Rendered
 from digest.placeholders import token
 from digest.render.mjml import compile_mjml
-from digest.render.templates import environment, long_date, render_template, template_paths
+from digest.render.templates import environment, render_template, template_paths
 from digest.store import Store
 
 MAX_STORIES = 15
@@ -68,13 +68,21 @@ def make_context(
         {**s, "url": urls.story(config.public_url, s["story_id"])} if not s.get("url") and s.get("story_id") else s
         for s in stories
     ]
+    words = i18n.messages(list_row.language)
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
         "list": {
             **{k: getattr(list_row, k) for k in ("name", "from_name", "from_email", "address", "subject_prefix")},
             "title": list_row.display_title,  # what readers see: never the internal name unless it is all there is
         },
-        "edition": {"id": edition_id, "date": day, "date_long": long_date(day)},
+        # the list's language, not the lead story's: each story keeps its own lang on its block
+        "lang": words.tag,
+        "dir": words.direction,
+        # where lines start and end: right-to-left languages mirror alignment, column order and padding
+        "start": "right" if words.direction == "rtl" else "left",
+        "end": "left" if words.direction == "rtl" else "right",
+        "t": words.strings,  # the labels (digest/i18n/messages/<lang>.toml); strings, so the stamp covers them
+        "edition": {"id": edition_id, "date": day, "date_long": words.long_date(day)},
         "stories": stories,
         "lead": stories[0] if stories else None,
         "rest": stories[1:],

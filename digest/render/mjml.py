@@ -195,18 +195,19 @@ def _mjml_templates(env: jinja2.Environment, name: str) -> list[str]:
 
 
 def _match(template_line: str, rendered: str) -> int:
-    """How much literal text of ``template_line`` appears, in order, in ``rendered`` (0: no match)."""
+    """How much literal text of ``template_line`` appears, in order, in ``rendered`` (0: none of it)."""
     fragments = [f.strip() for f in _JINJA.split(template_line)]
     fragments = [f for f in fragments if f]
     if not fragments:
         return 0
-    at = 0
+    at = score = 0
     for fragment in fragments:
         found = rendered.find(fragment, at)
         if found < 0:
-            return 0
+            continue  # text inside an {% if %} that was false: it counts for nothing, and does not rule the line out
         at = found + len(fragment)
-    return sum(len(f) for f in fragments)
+        score += len(fragment)
+    return score
 
 
 def mjml_bin() -> str | None:

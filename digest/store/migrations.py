@@ -300,3 +300,9 @@ def m009_lists_title_description_and_pauses(db: Database) -> None:
         ALTER TABLE subscriptions ADD COLUMN paused_until TEXT;
         """
     )
+
+
+@migrations(name="010_lists_language")
+def m010_lists_language(db: Database) -> None:
+    # each list's language (BCP 47): the email's lang and dir, its labels and date, and its web pages
+    db.execute("ALTER TABLE lists ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")

@@ -24,6 +24,7 @@ _EDITABLE = (
     "title",
     "description",
     "double_opt_in",
+    "language",
 )
 
 
@@ -42,6 +43,7 @@ def _list(row: dict[str, Any]) -> MailingList:
         created_at=row["created_at"],
         title=row.get("title") or "",
         description=row.get("description") or "",
+        language=row.get("language") or "en",
     )
 
 
@@ -79,13 +81,14 @@ class PeopleQueries(QueryBase):
         block: list[str] | None = None,
         title: str = "",
         description: str = "",
+        language: str = "en",
     ) -> MailingList:
         check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
             raise SubscriberError(f"a list named '{name}' exists already; see 'digest lists list'")
         self.conn.execute(
             "INSERT INTO lists(name, from_email, from_name, reply_to, subject_prefix, address, double_opt_in,"
-            " boost, block, created_at, title, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " boost, block, created_at, title, description, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 from_email,
@@ -99,6 +102,7 @@ class PeopleQueries(QueryBase):
                 iso(clock.now()),
                 title,
                 description,
+                language,
             ),
         )
         return self.list_(name)

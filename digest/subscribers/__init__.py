@@ -20,6 +20,7 @@ from digest import clock, consent, tokens, urls
 from digest.config import Config
 from digest.consent import ACTIVE, LEFT, STATUSES, decide, email_hash
 from digest.errors import NotFoundError, SubscriberError
+from digest.i18n import check_language
 from digest.models import MailingList, Subscriber
 from digest.store import Store
 from digest.store.base import dumps
@@ -147,9 +148,12 @@ def add_list(
     block: list[str] | None = None,
     title: str = "",
     description: str = "",
+    language: str = "en",
 ) -> MailingList:
-    """Create a list; each sender setting not given comes from ``[sender]`` of digest.toml, checked and cleaned."""
+    """Create a list; each sender setting not given comes from ``[sender]`` of digest.toml, checked and cleaned.
+    ``language``: the readers' BCP 47 tag (labels, date, lang and dir)."""
     check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
+    language = check_language(language)
     sender = config.settings.sender
     reply = reply_to if reply_to is not None else sender.reply_to
     return store.add_list(
@@ -164,6 +168,7 @@ def add_list(
         block=keywords(block or []),
         title=clean_name(title),
         description=clean_name(description),
+        language=language,
     )
 
 
@@ -179,6 +184,7 @@ def edit_list(
     title: str | None = None,
     description: str | None = None,
     double_opt_in: bool | None = None,
+    language: str | None = None,
 ) -> tuple[MailingList, list[str]]:
     """Change the settings given (checked and cleaned; ``reply_to=""`` removes it): (the list, what changed).
 
@@ -201,6 +207,8 @@ def edit_list(
         fields["description"] = clean_name(description)
     if double_opt_in is not None:
         fields["double_opt_in"] = int(double_opt_in)
+    if language is not None:
+        fields["language"] = check_language(language)
     return store.update_list(name, **fields), list(fields)
 
 

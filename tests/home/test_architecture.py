@@ -85,6 +85,7 @@ ALLOWED = {
     "placeholders": set(),
     "clock": {"errors"},
     "errors": set(),
+    "i18n": {"errors"},  # labels and dates in the reader's language: a leaf every layer may use
     "store": {"store", "models", "errors", "clock"},
 }
 

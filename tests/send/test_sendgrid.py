@@ -110,10 +110,11 @@ def test_names_are_substituted_raw_in_text_and_escaped_in_html(
     partials = initialised / "templates" / "partials"
     partials.mkdir(parents=True)
     footer = (default_templates_dir() / "partials" / "footer.mjml.j2").read_text()
-    (partials / "footer.mjml.j2").write_text(footer.replace("You get", "Hello {{ subscriber.name }}! You get"))
+    greeting = footer.replace("{{ t.why_you_get_it", "Hello {{ subscriber.name }}! {{ t.why_you_get_it")
+    (partials / "footer.mjml.j2").write_text(greeting)
     text = (default_templates_dir() / "digest.txt.j2").read_text()
     (initialised / "templates" / "digest.txt.j2").write_text(
-        text.replace("Unsubscribe:", "Bye {{ subscriber.name }}.\nUnsubscribe:")
+        text.replace("{{ t.unsubscribe }}:", "Bye {{ subscriber.name }}.\n{{ t.unsubscribe }}:")
     )
     setup_edition(initialised, 6, names={2: 'Ann <b>& "Bob"</b>'})
     assert send_json(cli)["sent"] == 6

@@ -143,6 +143,7 @@ def seed(
             summary=s.get("summary", ""),
             image_url=s.get("image_url"),
             published_at=NOW - timedelta(hours=i + 1),
+            language=s.get("language"),
         )
         identity = f"{list_name}-{date}-{i}-{s.get('url')}"
         store.upsert_stories(sources.get(name), [(identity, story)], now=NOW)
