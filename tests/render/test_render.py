@@ -260,3 +260,27 @@ def test_the_text_wrap_folds_at_72_columns_and_never_breaks_a_link() -> None:
     assert lines[-1] == "second paragraph" and " ".join(wrapped.split()) == " ".join(
         (("word " * 30) + link + " end second paragraph").split()
     )
+
+
+def test_phones_and_pictures_off(edition: Edition) -> None:
+    """No rewriting of dates or the address into links, no shrinking, 14 px or more for every word, footer links
+    a thumb can hit, and alt text styled for readers with pictures off."""
+    rendered = render_edition(edition.store, edition.config, edition.edition_id)
+    html, _ = rendered.fill(web_values(edition.config, edition.edition_id))
+    doc = lxml.html.fromstring(html)
+    detection = doc.xpath("//meta[@name='format-detection']/@content")
+    assert detection and {"telephone=no", "date=no", "address=no"} <= {p.strip() for p in detection[0].split(",")}
+    assert doc.xpath("//meta[@name='x-apple-disable-message-reformatting']")
+    sizes = {
+        int(size)
+        for element in doc.xpath("//body//*[contains(@style, 'font-size')][normalize-space(.)]")  # holding words
+        for size in re.findall(r"font-size:\s*(\d+)px", element.get("style"))
+    }
+    assert sizes and min(sizes - {0}) >= 14, sorted(sizes)  # 0: MJML's whitespace trick on layout cells
+    for text in ("Unsubscribe", "View in your browser"):
+        for link in doc.xpath(f"//a[.='{text}']"):
+            style = link.get("style")
+            assert "display:inline-block" in style and "padding:12px" in style, style  # 12 + 21 + 12 ≥ 44 px
+    styles = "\n".join(doc.xpath("//style/text()"))
+    assert re.search(r"img \{ color: #4b5563; font-family: [^}]*font-size: 14px", styles)
+    assert all("font-size:14px" in img.get("style") for img in doc.xpath("//img"))

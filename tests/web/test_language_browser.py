@@ -1,4 +1,5 @@
-"""An Arabic list reads right to left in a real headless Chromium: text, columns and the button mirror.
+"""An Arabic list reads right to left in a real headless Chromium: text, columns and the button mirror; its
+links are comfortable tap targets.
 
 The screenshot goes to tests/artifacts/; DIGEST_DOCS_SCREENSHOT=1 (read at import) also writes
 docs/screenshot-ar.png, the one the README shows.
@@ -46,6 +47,8 @@ MEASURE = """() => {
     button: box([...document.querySelectorAll("a")].find(a => a.textContent.includes("اقرأ"))),
     stories: [...document.querySelectorAll("div.story")].filter(s => s.querySelector(".thumb"))
       .map(s => ({thumb: box(s.querySelector(".thumb")), words: box(s.querySelector(".words"))})),
+    taps: [...document.querySelectorAll("a")].filter(a => /إلغاء|اعرضها/.test(a.textContent))
+      .map(a => { const r = a.getBoundingClientRect(); return {height: r.height, width: r.width}; }),
     headline: (() => { const h = document.querySelector("h3"); const r = document.createRange();
                        r.selectNodeContents(h); return {text: r.getBoundingClientRect(), box: box(h)}; })(),
   };
@@ -100,3 +103,5 @@ def test_an_arabic_list_reads_right_to_left_in_chromium(arabic: tuple[Store, Any
     for s in m["stories"]:
         assert s["thumb"]["left"] >= s["words"]["right"] - 0.5 and abs(s["thumb"]["top"] - s["words"]["top"]) < 1, s
     assert m["headline"]["text"]["right"] > m["headline"]["box"]["right"] - 2, "the story's title is right-aligned"
+    # unsubscribe and web-version links (top and footer) are comfortable tap targets
+    assert len(m["taps"]) == 3 and all(t["height"] >= 44 and t["width"] >= 44 for t in m["taps"]), m["taps"]
