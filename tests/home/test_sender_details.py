@@ -140,3 +140,37 @@ def test_a_free_mail_sender_with_a_lenient_policy_is_a_warning(
     no_dns["_dmarc.gmx.net"] = ["v=DMARC1; p=none"]
     found = checks(cli("doctor", "--json"))
     assert found["From gmx.net"]["status"] == "warn" and "domain you own" in found["From gmx.net"]["detail"]
+
+
+@pytest.mark.slow
+def test_init_in_a_terminal_asks_for_the_address(tmp_path: Path) -> None:
+    """At a terminal (a pseudo-terminal here) init asks; what is typed goes into digest.toml as it is."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    home = tmp_path / "asked"
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGEST_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from digest.cli import main; main()", "init"],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    os.write(primary, "1 Quay St, Harbör City\n".encode())
+    assert proc.wait(timeout=120) == 0
+    shown = b""
+    try:
+        while chunk := os.read(primary, 4096):
+            shown += chunk
+    except OSError:  # the terminal closed with the process
+        pass
+    os.close(primary)
+    assert b"Postal address for the footer" in shown
+    assert tomllib.loads((home / "digest.toml").read_text())["sender"]["address"] == "1 Quay St, Harbör City"
