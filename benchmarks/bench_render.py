@@ -95,8 +95,9 @@ def main() -> None:
             name="main",
             from_name="News",
             from_email="news@example.com",
-            address="Example Media, 1 Example Street",
+            address="1 Quay St, Harbor City",
             subject_prefix="",
+            language="en",
         )
         context = make_context(config, list_row, 1, "2026-11-24", stories(10))  # type: ignore[arg-type]
         env = environment(config)

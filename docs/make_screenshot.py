@@ -125,8 +125,9 @@ def main(out: Path = ROOT / "docs" / "screenshot.png", width: int = 680) -> None
             name="main",
             from_name="The Morning Digest",
             from_email="news@example.com",
-            address="Example Media, 1 Example Street, Springfield",
+            address="1 Quay St, Harbor City",
             subject_prefix="",
+            language="en",
         )
         rendered = render_context(config, make_context(config, list_row, 1, "2026-11-24", stories))  # type: ignore[arg-type]
         html, _ = rendered.fill(
