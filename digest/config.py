@@ -293,13 +293,20 @@ OTHER_VARIABLES = frozenset(
 )
 
 
-def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
-    known = set(OTHER_VARIABLES)
+def setting_variables() -> set[str]:
+    """Every ``DIGEST_*`` variable that sets a setting (``DIGEST_S_K`` for ``[s] k``, ``DIGEST_K`` for ``k``)."""
+    known: set[str] = set()
+    settings = Settings()
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
         subs = dataclasses.fields(value) if dataclasses.is_dataclass(value) else ()
         known.update(f"DIGEST_{f.name}_{sub.name}".upper() for sub in subs)
         known.add(f"DIGEST_{f.name}".upper())
+    return known
+
+
+def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:
+    known = set(OTHER_VARIABLES) | setting_variables()
     for var in env:
         if var.startswith("DIGEST_") and var not in known:
             close = difflib.get_close_matches(var, sorted(known), n=1)

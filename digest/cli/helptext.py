@@ -1,5 +1,7 @@
 """Help that reads well: literal brackets, type names a person understands, env vars shown.
 
+An option whose default is a setting names the ``DIGEST_*`` variable that sets it.
+
 Typer renders help through Rich markup, which eats ``[default_list]`` and ``[rank]`` as tags, and
 shows Python's types (``<str>``, ``<list[str]>``, ``<float range> [x>=0.0]``). :func:`humanize` walks
 the command tree once, when the root group is built, and fixes both in place; it imports nothing heavy.
@@ -69,9 +71,27 @@ def _range(param: Any) -> str | None:
     return f"{low:g} to {high:g}"
 
 
+# A setting an option's help names as its default: "[send] provider", "send.provider", "default_list".
+_SETTING = re.compile(r"\[(\w+)\] (\w+)|\b(send|rank|sender|serve|collect|sendgrid|smtp|web)\.(\w+)|\b(default_list)\b")
+
+
+def _env_note(text: str) -> str:
+    """Name the variable behind a setting the help mentions, so the default can be set per run or per cron line."""
+    from digest.config import setting_variables  # light: dataclasses and tomllib only
+
+    known = setting_variables()
+    names = []
+    for m in _SETTING.finditer(text):
+        section, key = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        var = f"DIGEST_{section}_{key}".upper() if section else f"DIGEST_{m.group(5)}".upper()
+        if var in known and var not in names:
+            names.append(var)
+    return f" Env: {', '.join(names)}." if names else ""
+
+
 def _humanize_param(param: Any) -> None:
     if getattr(param, "help", None):
-        param.help = escape(param.help)
+        param.help = escape(param.help + _env_note(param.help))
     if param.param_type_name == "option":
         if getattr(param, "is_flag", False) or getattr(param, "count", False):
             param.metavar = ""  # a switch takes no value: no type to show

@@ -28,7 +28,7 @@ def lists_add(
     from_name: str = typer.Option(None, "--from-name", help="Sender name (default: [sender] from_name)."),
     reply_to: str = typer.Option(None, "--reply-to", help="Reply-To address (default: [sender] reply_to)."),
     subject_prefix: str = typer.Option(None, "--subject-prefix", help="Put before every subject, e.g. '[Daily]'."),
-    address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender])."),
+    address: str = typer.Option(None, "--address", help="Postal address for the footer (default: [sender] address)."),
     language: str = typer.Option(
         "en", "--language", help="The readers' language, BCP 47 (en, fr, de, es, pt, ar, pt-BR...): labels, date, dir."
     ),

@@ -71,3 +71,23 @@ def test_main_commands_show_examples() -> None:
     for name in ("init", "run", "collect", "rank", "build", "render", "send", "stats", "schedule", "doctor"):
         out = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
         assert "Examples:" in out and f"digest {name}" in out.split("Examples:", 1)[1], name
+
+
+@pytest.mark.parametrize(
+    ("path", "variables"),
+    [
+        (["send"], ["DIGEST_DEFAULT_LIST", "DIGEST_SEND_PROVIDER"]),
+        (["run"], ["DIGEST_SEND_PROVIDER"]),
+        (["serve"], ["DIGEST_SERVE_HOST", "DIGEST_SERVE_PORT"]),
+        (["lists", "add"], ["DIGEST_SENDER_FROM_EMAIL", "DIGEST_SENDER_REPLY_TO", "DIGEST_SENDER_ADDRESS"]),
+    ],
+)
+def test_an_option_whose_default_is_a_setting_names_its_variable(path: list[str], variables: list[str]) -> None:
+    shown = _flat(CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}).output)
+    shown = shown.replace("_ ", "_")  # a long variable name may wrap at its underscore
+    for var in variables:
+        assert var in shown, f"{var} not in digest {' '.join(path)} --help"
+    # and each such variable really sets that setting
+    from digest.config import setting_variables
+
+    assert set(variables) <= setting_variables()
