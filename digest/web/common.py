@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from digest.config import Config
+from digest.i18n import DEFAULT as DEFAULT
+from digest.i18n import messages
 from digest.store import Store
 
 # Every reader's page: never cached or indexed, no referrer (a token in the URL must not leak), nothing loaded
@@ -40,20 +43,66 @@ def open_store(config: Config) -> Iterator[Store]:
         store.close()
 
 
-def render_page(config: Config, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A reader's page from ``templates/web/`` (a home may override it), with :data:`PAGE_HEADERS`."""
+def site_language(config: Config, store: Store) -> str:
+    """The language of pages about no one list (signup, the whole archive): the default list's."""
+    for lst in store.lists():
+        if lst.name == config.settings.default_list:
+            return lst.language or DEFAULT
+    return DEFAULT
+
+
+def named(name: str) -> Markup:
+    """A name set apart with ``<bdi>``, so a Latin name inside right-to-left text keeps its quotes in place."""
+    return Markup("<bdi>{}</bdi>").format(name)
+
+
+def say(tag: str, key: str, **fields: object) -> Markup:
+    """A label of ``tag``'s language with its fields filled in, escaped (``named`` ones stay markup)."""
+    return Markup(escape(messages(tag)[key])).format(**fields)
+
+
+def render_page(
+    config: Config, template: str, status: int = 200, *, language: str = DEFAULT, **context: Any
+) -> HTMLResponse:
+    """A reader's page from ``templates/web/`` (a home may override it), with :data:`PAGE_HEADERS`, in ``language``
+    (its ``lang``, ``dir`` and labels ``t``, from :mod:`digest.i18n`)."""
     from digest.render.templates import environment, render_template
 
-    values = {"site": config.settings.name, "paragraphs": (), "button": "", "csrf": "", **context}
+    t = messages(language or DEFAULT)
+    values = {
+        "site": config.settings.name,
+        "paragraphs": (),
+        "button": "",
+        "csrf": "",
+        "t": t.strings,
+        "lang": t.tag,
+        "dir": t.direction,
+        **context,
+    }
     html = render_template(environment(config), template, values)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def message_page(
-    config: Config, status: int, title: str, *paragraphs: str, button: str = "", csrf: str = ""
+    config: Config,
+    status: int,
+    title: str,
+    *paragraphs: str,
+    button: str = "",
+    csrf: str = "",
+    language: str = DEFAULT,
 ) -> HTMLResponse:
     """A page with a title, some paragraphs and perhaps one button that POSTs back to the same address."""
-    return render_page(config, "web/page.html.j2", status, title=title, paragraphs=paragraphs, button=button, csrf=csrf)
+    return render_page(
+        config,
+        "web/page.html.j2",
+        status,
+        language=language,
+        title=title,
+        paragraphs=paragraphs,
+        button=button,
+        csrf=csrf,
+    )
 
 
 # -- CSRF: a double-submit cookie. The page sets a random cookie that only this site can read (SameSite=Strict)

@@ -17,9 +17,21 @@ from starlette.routing import BaseRoute, Route
 from digest import consent, signup, tokens
 from digest.config import Config
 from digest.errors import DigestError, NotFoundError
+from digest.i18n import messages
 from digest.models import MailingList, Subscriber
 from digest.store import Store
-from digest.web.common import csrf_ok, csrf_pair, message_page, open_store, render_page, set_csrf_cookie
+from digest.web.common import (
+    DEFAULT,
+    csrf_ok,
+    csrf_pair,
+    message_page,
+    named,
+    open_store,
+    render_page,
+    say,
+    set_csrf_cookie,
+    site_language,
+)
 
 MAX_BODY = 16_384
 
@@ -42,22 +54,23 @@ def _found(store: Store, token: str) -> tuple[Subscriber, MailingList, str | Non
 def routes(config: Config) -> list[BaseRoute]:
     secure = config.public_url.startswith("https:")
 
-    def bad_link() -> Response:
-        return message_page(
-            config,
-            400,
-            "This link is not valid",
-            "The link is incomplete or was changed, or the subscription no longer exists. Use the preferences"
-            " link at the bottom of the latest email exactly as it came.",
-        )
+    def bad_link(lang: str) -> Response:
+        title, text = say(lang, "web_bad_link_title"), say(lang, "web_prefs_bad_link")
+        return message_page(config, 400, title, text, language=lang)
+
+    def _site_lang() -> str:
+        with open_store(config) as store:
+            return site_language(config, store)
 
     def show(request: Request, store: Store, person: Subscriber, lst: MailingList, *notes: str) -> Response:
         key = tokens.signing_key(store)
         form_token, cookie = csrf_pair(request, key)
+        lang = lst.language or DEFAULT
         response = render_page(
             config,
             "web/preferences.html.j2",
-            title=f"Your preferences for {lst.display_title}",
+            language=lang,
+            title=say(lang, "web_prefs_title", list=named(lst.display_title)),
             paragraphs=notes,
             csrf=form_token,
             name=person.name,
@@ -72,26 +85,25 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _found(store, request.path_params["token"])
             if found is None:
-                return bad_link()
+                return bad_link(site_language(config, store))
             person, lst, status = found
             if status not in consent.ACTIVE:
                 return left(lst)
             return show(request, store, person, lst)
 
     def left(lst: MailingList) -> Response:
-        return message_page(
-            config,
-            200,
-            "You are unsubscribed",
-            f"You get no mail from {lst.display_title}. To come back, sign up again on our site.",
-        )
+        lang = lst.language or DEFAULT
+        text = say(lang, "web_prefs_left", list=named(lst.display_title))
+        return message_page(config, 200, say(lang, "web_unsubscribed_title"), text, language=lang)
 
     async def save(request: Request) -> Response:
         body = b""
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY:
-                return message_page(config, 413, "Too much", "The form was too large.")
+                lang = _site_lang()
+                title, text = say(lang, "web_too_much_title"), say(lang, "web_too_much")
+                return message_page(config, 413, title, text, language=lang)
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
         def one(name: str) -> str:
@@ -100,12 +112,14 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _found(store, request.path_params["token"])
             if found is None:
-                return bad_link()
+                return bad_link(site_language(config, store))
             person, lst, status = found
+            lang = lst.language or DEFAULT
             if status not in consent.ACTIVE:
                 return left(lst)
             if not csrf_ok(request, tokens.signing_key(store), one("csrf")):
-                return message_page(config, 403, "This form has expired", "Reload the page and save again.")
+                title, text = say(lang, "web_form_expired_title"), say(lang, "web_form_expired")
+                return message_page(config, 403, title, text, language=lang)
             if one("action") == "leave":
                 consent.leave_by_link(store, person.id, lst, via="preferences")
                 return left(lst)
@@ -127,7 +141,7 @@ def routes(config: Config) -> list[BaseRoute]:
             except DigestError as exc:
                 return show(request, store, person, lst, str(exc))
             person = store.subscriber_by_id(person.id) or person
-            note = "Saved: it applies from the next edition." if changed else "Nothing changed."
+            note = messages(lang)["web_saved" if changed else "web_unchanged"]
             return show(request, store, person, lst, note)
 
     return [

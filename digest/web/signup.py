@@ -24,7 +24,16 @@ from starlette.routing import BaseRoute, Route
 from digest import clock, signup, tokens, urls
 from digest.config import Config
 from digest.errors import DigestError
-from digest.web.common import PAGE_HEADERS, csrf_ok, csrf_pair, message_page, open_store, render_page, set_csrf_cookie
+from digest.web.common import (
+    PAGE_HEADERS,
+    csrf_ok,
+    csrf_pair,
+    message_page,
+    open_store,
+    render_page,
+    set_csrf_cookie,
+    site_language,
+)
 
 log = logging.getLogger("digest.web.signup")
 
@@ -67,9 +76,11 @@ def routes(config: Config) -> list[BaseRoute]:
             lists = store.lists()
             offered = signup.topics(store)
             form_token, cookie = csrf_pair(request, tokens.signing_key(store))
+            language = site_language(config, store)
         response = render_page(
             config,
             "web/signup.html.j2",
+            language=language,
             title=config.settings.name,
             lists=lists,
             topics=offered,

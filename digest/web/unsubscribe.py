@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,20 +20,28 @@ from starlette.routing import BaseRoute, Route
 from digest import consent, signup, tokens, urls
 from digest.config import Config
 from digest.errors import NotFoundError
+from digest.i18n import messages
 from digest.models import MailingList, Subscriber
 from digest.store import Store
-from digest.web.common import PAGE_HEADERS, message_page, open_store
+from digest.web.common import DEFAULT, PAGE_HEADERS, message_page, named, open_store, say, site_language
 
 _HEADERS = PAGE_HEADERS
 
 
-def _page(config: Config, status: int, title: str, *paragraphs: str, button: str = "") -> HTMLResponse:
-    return message_page(config, status, title, *paragraphs, button=button)
+def _page(
+    config: Config, status: int, lang: str, key: str, *paragraphs: str, button: str = "", **f: object
+) -> HTMLResponse:
+    """A page in ``lang`` titled by label ``key`` (filled with ``f``); paragraphs already in that language."""
+    return message_page(config, status, say(lang, key, **f), *paragraphs, button=button, language=lang)
 
 
-def _newsletter(config: Config, lst: MailingList) -> str:
-    """What a reader calls it: the newsletter's name, with the list's short name as detail."""
-    return f"{config.settings.name} (list {lst.name})"
+def _lang(lst: MailingList | None) -> str:
+    return (lst.language if lst is not None else "") or DEFAULT
+
+
+def _newsletter(config: Config, lst: MailingList) -> Markup:
+    """What a reader calls it: the newsletter's name, with the list's title (never its internal name) as detail."""
+    return say(_lang(lst), "web_newsletter", newsletter=named(config.settings.name), list=named(lst.display_title))
 
 
 def _mask(email: str) -> str:
@@ -58,44 +67,40 @@ def _claims(
 
 def routes(config: Config) -> list[BaseRoute]:
 
-    def bad_link() -> Response:
-        return _page(
-            config,
-            400,
-            "This link is not valid",
-            "The link is incomplete or was changed. Use the unsubscribe link at the bottom of the"
-            " latest email exactly as it came, or the unsubscribe button of your mail app.",
-        )
+    def bad_link(lang: str = DEFAULT) -> Response:
+        return _page(config, 400, lang, "web_bad_link_title", say(lang, "web_bad_link"))
 
     def howto(request: Request) -> Response:
-        return _page(
-            config,
-            200,
-            "Unsubscribe",
-            "Every email we send ends with a personal unsubscribe link: open it from the latest"
-            " issue in your inbox and press the button, or use the Unsubscribe button your mail app"
-            " shows next to the sender. This copy on the web cannot tell who you are, so it has no"
-            " such link.",
-        )
+        lang = _site_lang()
+        return _page(config, 200, lang, "unsubscribe", say(lang, "web_unsubscribe_howto"))
+
+    def _site_lang() -> str:
+        with open_store(config) as store:
+            return site_language(config, store)
 
     def unsubscribe_page(request: Request) -> Response:
         with open_store(config) as store:
             found = _claims(store, request.path_params["token"], "unsubscribe")
             if found is None:
-                return bad_link()
+                return bad_link(site_language(config, store))
             claims, person, lst = found
             if person is None or lst is None:
-                return _page(config, 200, "You are not subscribed", "There is nothing to unsubscribe from.")
+                lang = _lang(lst)
+                return _page(config, 200, lang, "web_not_subscribed_title", say(lang, "web_not_subscribed"))
             status = store.subscription(claims.subscriber_id, claims.list_id)
-        what = _newsletter(config, lst)
+        lang, what, email = _lang(lst), _newsletter(config, lst), named(_mask(person.email))
         if status not in consent.ACTIVE:
-            return _page(config, 200, "You are unsubscribed", f"{_mask(person.email)} gets no more mail from {what}.")
+            return _page(
+                config, 200, lang, "web_unsubscribed_title", say(lang, "web_unsubscribed_who", email=email, what=what)
+            )
         return _page(
             config,
             200,
-            f"Unsubscribe from {what}?",
-            f"Press the button to stop {what} mail to {_mask(person.email)}.",
-            button="Unsubscribe",
+            lang,
+            "web_unsubscribe_ask_title",
+            say(lang, "web_unsubscribe_ask", what=what, email=email),
+            button=messages(lang)["unsubscribe"],
+            what=what,
         )
 
     async def unsubscribe_post(request: Request) -> Response:
@@ -103,70 +108,61 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _claims(store, request.path_params["token"], "unsubscribe")
             if found is None:
-                return bad_link()
+                return bad_link(site_language(config, store))
             claims, person, lst = found
             if person is not None and lst is not None:
                 consent.leave_by_link(store, claims.subscriber_id, lst, via="one-click" if one_click else "page")
         if one_click:
             return Response("unsubscribed\n", media_type="text/plain", headers=_HEADERS)
-        return _page(
-            config,
-            200,
-            "You are unsubscribed",
-            "You will get no more mail from this list. If that was a mistake, sign up again on our site.",
-        )
+        lang = _lang(lst)
+        return _page(config, 200, lang, "web_unsubscribed_title", say(lang, "web_unsubscribed_done"))
 
     def confirm_page(request: Request) -> Response:
         with open_store(config) as store:
             found = signup.read_confirmation(store, config, request.path_params["token"])
         if found is None:
-            return bad_link()
+            return bad_link(_site_lang())
+        lang = _lang(found.list)
         if found.person is None or found.list is None or found.status is None:
-            return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
+            return _page(config, 200, lang, "web_nothing_to_confirm_title", say(lang, "web_subscription_gone"))
         what = _newsletter(config, found.list)
         if found.status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"You are on {what}.")
+            return _page(config, 200, lang, "web_confirmed_title", say(lang, "web_confirmed_on", what=what))
         if found.expired:
-            return expired()
+            return expired(lang)
         if found.status != "unconfirmed" and found.issued is None:
-            return _page(config, 200, "Nothing to confirm", "This address has left the list.")
+            return _page(config, 200, lang, "web_nothing_to_confirm_title", say(lang, "web_left_list"))
         return _page(
             config,
             200,
-            f"Confirm your subscription to {what}",
-            f"Press the button to start getting {what} at {_mask(found.person.email)}.",
-            button="Confirm subscription",
+            lang,
+            "web_confirm_ask_title",
+            say(lang, "web_confirm_ask", what=what, email=named(_mask(found.person.email))),
+            button=messages(lang)["web_confirm_button"],
+            what=what,
         )
 
     async def confirm_post(request: Request) -> Response:
         with open_store(config) as store:
             found = signup.read_confirmation(store, config, request.path_params["token"])
             if found is None:
-                return bad_link()
+                return bad_link(site_language(config, store))
+            lang = _lang(found.list)
             if found.person is None or found.list is None:
-                return _page(config, 200, "Nothing to confirm", "This subscription no longer exists.")
+                return _page(config, 200, lang, "web_nothing_to_confirm_title", say(lang, "web_subscription_gone"))
             if found.expired and found.status != "confirmed":
-                return expired()
+                return expired(lang)
             signup.confirm(store, config, found)
             status = store.subscription(found.person.id, found.list.id)
         if status == "confirmed":
-            return _page(config, 200, "Subscription confirmed", f"Welcome to {_newsletter(config, found.list)}.")
-        return _page(
-            config,
-            200,
-            "Nothing to confirm",
-            "This address has left the list since this link was sent. To come back, sign up again"
-            f" at {urls.signup(config.public_url)}.",
-        )
+            what = _newsletter(config, found.list)
+            return _page(config, 200, lang, "web_confirmed_title", say(lang, "web_welcome", what=what))
+        url = named(urls.signup(config.public_url))
+        return _page(config, 200, lang, "web_nothing_to_confirm_title", say(lang, "web_left_since", url=url))
 
-    def expired() -> Response:
-        return _page(
-            config,
-            410,
-            "This link has expired",
-            f"Confirmation links work for {config.settings.web.confirm_days} days. Sign up again at"
-            f" {urls.signup(config.public_url)} and use the link of the new mail.",
-        )
+    def expired(lang: str) -> Response:
+        days, url = config.settings.web.confirm_days, named(urls.signup(config.public_url))
+        return _page(config, 410, lang, "web_expired_title", say(lang, "web_expired", days=days, url=url))
 
     return [
         Route("/unsubscribe", howto, methods=["GET"]),

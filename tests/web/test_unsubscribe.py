@@ -243,11 +243,13 @@ def test_links_of_an_erased_person_change_nothing(server: str, http: httpx.Clien
 def test_pages_name_the_newsletter_with_the_list_as_detail(server: str, http: httpx.Client, people: Store) -> None:
     name = load(people.path.parent).settings.name
     page = http.get(f"{server}/unsubscribe/{token(people, 'unsubscribe', 'ada@example.com', 'main')}")
-    assert f"Unsubscribe from {name} (list main)?" in page.text
-    assert f"stop {name} (list main) mail to" in page.text
+    what = f"<bdi>{name}</bdi> (<bdi>main</bdi>)"  # a list without a title shows its name
+    assert f"Unsubscribe from {what}?" in page.text
+    assert f"<title>Unsubscribe from {name} (main)? · {name}</title>" in page.text
+    assert f"stop {what} mail to" in page.text
     confirm = f"{server}/confirm/{token(people, 'confirm', 'cy@example.com', 'doi')}"
-    assert f"Confirm your subscription to {name} (list doi)" in http.get(confirm).text
-    assert f"Welcome to {name} (list doi)." in http.post(confirm).text
+    assert f"Confirm your subscription to <bdi>{name}</bdi> (<bdi>doi</bdi>)" in http.get(confirm).text
+    assert f"Welcome to <bdi>{name}</bdi> (<bdi>doi</bdi>)." in http.post(confirm).text
     assert "Unsubscribe from main?" not in page.text
 
 
