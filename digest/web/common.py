@@ -43,7 +43,7 @@ def open_store(config: Config) -> Iterator[Store]:
         store.close()
 
 
-def site_language(config: Config, store: Store) -> str:
+def site_language(store: Store, config: Config) -> str:
     """The language of pages about no one list (signup, the whole archive): the default list's."""
     for lst in store.lists():
         if lst.name == config.settings.default_list:

@@ -60,7 +60,7 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def _site_lang() -> str:
         with open_store(config) as store:
-            return site_language(config, store)
+            return site_language(store, config)
 
     def show(request: Request, store: Store, person: Subscriber, lst: MailingList, *notes: str) -> Response:
         key = tokens.signing_key(store)
@@ -85,7 +85,7 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _found(store, request.path_params["token"])
             if found is None:
-                return bad_link(site_language(config, store))
+                return bad_link(site_language(store, config))
             person, lst, status = found
             if status not in consent.ACTIVE:
                 return left(lst)
@@ -112,7 +112,7 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _found(store, request.path_params["token"])
             if found is None:
-                return bad_link(site_language(config, store))
+                return bad_link(site_language(store, config))
             person, lst, status = found
             lang = lst.language or DEFAULT
             if status not in consent.ACTIVE:

@@ -76,7 +76,7 @@ def routes(config: Config) -> list[BaseRoute]:
             lists = store.lists()
             offered = signup.topics(store)
             form_token, cookie = csrf_pair(request, tokens.signing_key(store))
-            language = site_language(config, store)
+            language = site_language(store, config)
         response = render_page(
             config,
             "web/signup.html.j2",

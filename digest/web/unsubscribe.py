@@ -76,13 +76,13 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def _site_lang() -> str:
         with open_store(config) as store:
-            return site_language(config, store)
+            return site_language(store, config)
 
     def unsubscribe_page(request: Request) -> Response:
         with open_store(config) as store:
             found = _claims(store, request.path_params["token"], "unsubscribe")
             if found is None:
-                return bad_link(site_language(config, store))
+                return bad_link(site_language(store, config))
             claims, person, lst = found
             if person is None or lst is None:
                 lang = _lang(lst)
@@ -108,7 +108,7 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = _claims(store, request.path_params["token"], "unsubscribe")
             if found is None:
-                return bad_link(site_language(config, store))
+                return bad_link(site_language(store, config))
             claims, person, lst = found
             if person is not None and lst is not None:
                 consent.leave_by_link(store, claims.subscriber_id, lst, via="one-click" if one_click else "page")
@@ -146,7 +146,7 @@ def routes(config: Config) -> list[BaseRoute]:
         with open_store(config) as store:
             found = signup.read_confirmation(store, config, request.path_params["token"])
             if found is None:
-                return bad_link(site_language(config, store))
+                return bad_link(site_language(store, config))
             lang = _lang(found.list)
             if found.person is None or found.list is None:
                 return _page(config, 200, lang, "web_nothing_to_confirm_title", say(lang, "web_subscription_gone"))
