@@ -17,6 +17,7 @@ from typing import Any
 from digest import clock, urls
 from digest.config import Config
 from digest.errors import DigestError
+from digest.i18n import DEFAULT, messages
 from digest.models import MailingList
 from digest.render import render_edition
 from digest.render.feed import atom_feed
@@ -60,12 +61,17 @@ def index_page(
     *,
     title: str | None = None,
     feed_href: str | None = None,
+    language: str = DEFAULT,
 ) -> str:
+    t = messages(language or DEFAULT)
     context = {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
         "title": title,
         "feed_href": feed_href,
-        "editions": [{**r, "href": href(r)} for r in rows],
+        "editions": [{**r, "href": href(r), "date_long": t.long_date(r["date"])} for r in rows],
+        "t": t.strings,
+        "lang": t.tag,
+        "dir": t.direction,
     }
     return render_template(environment(config), "archive.html.j2", context)
 
@@ -75,9 +81,17 @@ def _hrefs(page: str, suffix: str = "") -> Callable[[dict[str, Any]], str]:
     return lambda r: urls.relative(page, urls.edition_path(r["id"]), suffix)
 
 
-def archive_page(config: Config, rows: list[dict[str, Any]]) -> str:
-    """Every list's sent editions, as served at ``/editions``."""
-    return index_page(config, rows, _hrefs(urls.archive_path()))
+def archive_page(config: Config, rows: list[dict[str, Any]], language: str = DEFAULT) -> str:
+    """Every list's sent editions, as served at ``/editions`` (``language``: the default list's)."""
+    return index_page(config, rows, _hrefs(urls.archive_path()), language=language)
+
+
+def site_language(store: Store, config: Config) -> str:
+    """The language of pages about no one list (signup, the whole archive): the default list's."""
+    for lst in store.lists():
+        if lst.name == config.settings.default_list:
+            return lst.language or DEFAULT
+    return DEFAULT
 
 
 def list_page(
@@ -86,7 +100,7 @@ def list_page(
     """One list's sent editions with its feed, as served at ``/lists/NAME/`` (``page``: where it is written)."""
     page = page or urls.list_path(lst.name)
     feed = urls.relative(page, urls.feed_path(lst.name))
-    return index_page(config, rows, _hrefs(page, suffix), title=list_title(lst), feed_href=feed)
+    return index_page(config, rows, _hrefs(page, suffix), title=list_title(lst), feed_href=feed, language=lst.language)
 
 
 def edition_page(store: Store, config: Config, edition_id: int, values: Values) -> str:
@@ -142,7 +156,8 @@ def write_archive(
         report.pages.append(page)
         if progress:
             progress(len(report.pages), len(rows))  # (done, of)
-    _write(report.index, index_page(config, rows, _hrefs("index.html", ".html")))
+    language = site_language(store, config)
+    _write(report.index, index_page(config, rows, _hrefs("index.html", ".html"), language=language))
     lists = [store.list_by_id(list_id)] if list_id is not None else store.lists()
     for lst in lists:
         mine = [r for r in rows if r["list"] == lst.name]

@@ -28,6 +28,7 @@ def atom_feed(config: Config, lst: MailingList, rows: list[dict[str, Any]], page
     title = lst.display_title
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", lst.language or "en")  # the list's, as its pages
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from digest.config import Config
 from digest.errors import DigestError, NotFoundError
-from digest.render.archive import archive_page, edition_page, entries, list_page, today
+from digest.render.archive import archive_page, edition_page, entries, list_page, site_language, today
 from digest.render.feed import atom_feed
 from digest.send import web_values
 from digest.web.common import open_store
@@ -32,7 +32,7 @@ def routes(config: Config) -> list[BaseRoute]:
 
     def index(request: Request) -> Response:
         with open_store(config) as store:
-            page = archive_page(config, entries(store, config))
+            page = archive_page(config, entries(store, config), site_language(store, config))
         return HTMLResponse(page)
 
     def edition(request: Request) -> Response:

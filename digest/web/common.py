@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from digest.config import Config
 from digest.i18n import DEFAULT as DEFAULT
 from digest.i18n import messages
+from digest.render.archive import site_language as site_language
 from digest.store import Store
 
 # Every reader's page: never cached or indexed, no referrer (a token in the URL must not leak), nothing loaded
@@ -41,14 +42,6 @@ def open_store(config: Config) -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-def site_language(store: Store, config: Config) -> str:
-    """The language of pages about no one list (signup, the whole archive): the default list's."""
-    for lst in store.lists():
-        if lst.name == config.settings.default_list:
-            return lst.language or DEFAULT
-    return DEFAULT
 
 
 def named(name: str) -> Markup:

@@ -17,8 +17,9 @@ from starlette.routing import BaseRoute, Route
 from digest.collect.clean import sanitize_html
 from digest.config import Config
 from digest.errors import NotFoundError
-from digest.render.archive import today
-from digest.render.templates import environment, long_date, render_template
+from digest.i18n import messages
+from digest.render.archive import site_language, today
+from digest.render.templates import environment, render_template
 from digest.web.common import open_store
 
 NO_STORY = "No such story."
@@ -41,6 +42,7 @@ def routes(config: Config, *, preview: bool = False) -> list[BaseRoute]:
         except ValueError:
             return _problem(404, NO_STORY)
         with open_store(config) as store:
+            t = messages(site_language(store, config))
             if not store.story_in_edition(story_id, today(config), sent=not preview):
                 return _problem(404, NO_STORY)
             try:
@@ -58,9 +60,12 @@ def routes(config: Config, *, preview: bool = False) -> list[BaseRoute]:
                 "author": row.author,
                 "language": row.language,
                 "published_at": row.published_at,
-                "date_long": long_date(row.published_at[:10]),
+                "date_long": t.long_date(row.published_at[:10]),
             },
             "archive_href": "../editions",
+            "t": t.strings,
+            "lang": t.tag,
+            "dir": t.direction,
         }
         page = render_template(environment(config), "story.html.j2", context)
         return HTMLResponse(page, headers=HEADERS)

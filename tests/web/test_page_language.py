@@ -120,3 +120,31 @@ def test_an_arabic_lists_page_reads_right_to_left_in_chromium(site: tuple[Store,
     assert m["dir"] == "rtl"
     assert m["boxRight"] - m["textRight"] < 2 and m["textLeft"] - m["boxLeft"] > 20, m  # set against the right
     assert "Morning Brief" in m["title"]
+
+
+def make_default_list(store: Store, language: str) -> None:
+    """The default list (``main``) in ``language``: the signup page and the whole archive speak it."""
+    if store.find_list("main") is None:
+        store.add_list("main", from_email="news@example.com", language=language)
+    else:
+        store.update_list("main", language=language)
+
+
+def test_the_signup_page_speaks_the_default_lists_language(site: tuple[Store, str]) -> None:
+    store, base = site
+    make_default_list(store, "de")
+    page = httpx.get(f"{base}/").text
+    assert 'lang="de"' in html_tag(page)
+    assert ">Abonnieren</button>" in page and "Frühere Ausgaben lesen" in page and "Subscribe<" not in page
+    assert "<bdi>La Lettre du matin</bdi>" in page
+
+
+def test_archive_pages_speak_their_language(site: tuple[Store, str]) -> None:
+    store, base = site
+    make_default_list(store, "es")
+    index = httpx.get(f"{base}/editions").text
+    assert 'lang="es"' in html_tag(index) and "Aún no hay ediciones." in index
+    one = httpx.get(f"{base}/lists/ar-news/").text
+    assert 'lang="ar"' in html_tag(one) and 'dir="rtl"' in html_tag(one)
+    assert "<bdi>Morning Brief</bdi>" in one and "تابع الخلاصة" in one
+    assert 'xml:lang="fr"' in httpx.get(f"{base}/lists/fr-news/feed.atom").text
