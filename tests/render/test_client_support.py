@@ -42,6 +42,8 @@ DOCUMENTED = {
     "css-selector-grouping": NO_STYLE,
     "css-selector-id": NO_STYLE + " (MJML's '#outlook a' reset)",
     "css-selector-type": NO_STYLE,
+    "html-bdi": "Isolates the names in the footer so right-to-left text keeps its quotes in place; where it is"
+    " stripped (Gmail, Outlook) the name shows as plain text, as before",
 }
 # Properties caniemail has no page for (supported everywhere, or a pseudo-standard without data).
 NOT_IN_CANIEMAIL = {"css-color", "css-supported-color-schemes", "css-pseudo-class-root"}
