@@ -42,6 +42,8 @@ DOCUMENTED = {
     "css-selector-grouping": NO_STYLE,
     "css-selector-id": NO_STYLE + " (MJML's '#outlook a' reset)",
     "css-selector-type": NO_STYLE,
+    "css-selector-attribute": "Only the [data-ogsc]/[data-ogsb] rules for Outlook's own dark mode; clients that"
+    " ignore them keep the light colours, which stay readable inverted",
     "html-bdi": "Isolates the names in the footer so right-to-left text keeps its quotes in place; where it is"
     " stripped (Gmail, Outlook) the name shows as plain text, as before",
 }
