@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from digest import clock, signup, tokens, urls
 from digest.config import Config
 from digest.errors import DigestError
+from digest.i18n import messages
 from digest.web.common import (
     PAGE_HEADERS,
     csrf_ok,
@@ -38,11 +39,7 @@ from digest.web.common import (
 log = logging.getLogger("digest.web.signup")
 
 MAX_BODY = 16_384
-CHECK_INBOX = (
-    "Check your inbox",
-    "If this address can be subscribed, a mail is on its way: open the link in it to confirm. Nothing is"
-    " sent until you do.",
-)
+CHECK_INBOX = ("web_check_inbox_title", "web_check_inbox")  # labels: digest/i18n/messages/*.toml
 
 
 class RateLimit:
@@ -95,15 +92,15 @@ def routes(config: Config) -> list[BaseRoute]:
         is_json = request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
         form = await _read(request, is_json)
         if form is None:
-            return _answer(is_json, 400, "Nothing to read", "Send a form or a JSON object.")
+            return _answer(is_json, 400, "web_nothing_to_read_title", "web_nothing_to_read")
         if form["website"]:  # the honeypot: only robots fill a field people cannot see
             return _answer(is_json, 200, *CHECK_INBOX)
         with open_store(config) as store:
             if not is_json and not csrf_ok(request, tokens.signing_key(store), form["csrf"]):
-                return _answer(is_json, 403, "This form has expired", "Reload the signup page and send the form again.")
+                return _answer(is_json, 403, "web_form_expired_title", "web_signup_expired")
             ip = request.client.host if request.client else "?"
             if not per_ip.allow(ip):
-                return _answer(is_json, 429, "Too many signups", "Too many signups from here; try again in an hour.")
+                return _answer(is_json, 429, "web_too_many_title", "web_too_many")
             lists = form["list"] or [config.settings.default_list]
             try:
                 signup.sign_up(
@@ -111,15 +108,19 @@ def routes(config: Config) -> list[BaseRoute]:
                 )
             except DigestError as exc:
                 # what was typed (an address that is not one, a list that does not exist), never anyone's state
-                return _answer(is_json, 400, "Please check the form", str(exc).split(";")[0] + ".")
+                return _answer(is_json, 400, "web_check_form_title", "", str(exc).split(";")[0] + ".")
             except Exception:  # a provider down: the same answer, the editor finds it in the log and the events
                 log.exception("signup: the confirmation mail could not be sent")
         return _answer(is_json, 200, *CHECK_INBOX)
 
-    def _answer(is_json: bool, status: int, title: str, text: str) -> Response:
+    def _answer(is_json: bool, status: int, title: str, text: str, detail: str = "") -> Response:
+        """The reply in the newsletter's language: labels ``title`` and ``text``, or ``detail`` as it is."""
+        with open_store(config) as store:
+            words = messages(site_language(store, config))
+        heading, body = words[title], detail or words[text]
         if is_json:
-            return JSONResponse({"ok": status == 200, "message": text}, status_code=status, headers=PAGE_HEADERS)
-        return message_page(config, status, title, text)
+            return JSONResponse({"ok": status == 200, "message": body}, status_code=status, headers=PAGE_HEADERS)
+        return message_page(config, status, heading, body, language=words.tag)
 
     return [
         Route("/", home, methods=["GET"]),

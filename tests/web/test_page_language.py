@@ -148,3 +148,11 @@ def test_archive_pages_speak_their_language(site: tuple[Store, str]) -> None:
     assert 'lang="ar"' in html_tag(one) and 'dir="rtl"' in html_tag(one)
     assert "<bdi>Morning Brief</bdi>" in one and "تابع الخلاصة" in one
     assert 'xml:lang="fr"' in httpx.get(f"{base}/lists/fr-news/feed.atom").text
+
+
+def test_the_signup_answer_speaks_the_default_lists_language(site: tuple[Store, str]) -> None:
+    store, base = site
+    make_default_list(store, "fr")
+    answer = httpx.post(f"{base}/subscribe", data={"email": "x@example.com"})  # no CSRF token: refused
+    assert answer.status_code == 403
+    assert 'lang="fr"' in html_tag(answer.text) and "Ce formulaire a expiré" in answer.text
