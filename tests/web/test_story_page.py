@@ -48,3 +48,16 @@ def test_only_stories_of_an_edition_that_went_out_are_shown(edition: Edition) ->
         assert c.get("/stories/abc").status_code == 404
     with TestClient(create_app(edition.config, preview=True)) as c:  # the editor previews the draft
         assert c.get(f"/stories/{draft_story}").status_code == 200
+
+
+def test_a_story_page_speaks_the_newsletters_language_and_keeps_the_storys(edition: Edition) -> None:
+    edition_id, story_id = _text_story(edition, "Nouvelles du port")
+    with edition.store.transaction() as conn:
+        conn.execute("UPDATE stories SET language = 'en' WHERE id = ?", (story_id,))
+    edition.store.update_list(edition.config.settings.default_list, language="de")  # the newsletter's language
+    send_to_a_reader(edition.store, edition.config, edition_id)
+    with TestClient(create_app(edition.config)) as c:
+        tree = lxml.html.fromstring(c.get(f"/stories/{story_id}").text)
+    assert tree.xpath("/html/@lang") == ["de"] and tree.xpath("/html/@dir") == ["ltr"]
+    assert tree.xpath("//h1/ancestor::div/@lang") == ["en"]  # the story keeps its own language
+    assert "alle Ausgaben" in tree.xpath("//nav/a")[0].text_content()
