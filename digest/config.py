@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 import tomllib
 import types
@@ -293,7 +294,8 @@ OTHER_VARIABLES = frozenset(
 )
 
 
-def setting_variables() -> set[str]:
+@functools.cache
+def setting_variables() -> frozenset[str]:
     """Every ``DIGEST_*`` variable that sets a setting (``DIGEST_S_K`` for ``[s] k``, ``DIGEST_K`` for ``k``)."""
     known: set[str] = set()
     settings = Settings()
@@ -302,7 +304,7 @@ def setting_variables() -> set[str]:
         subs = dataclasses.fields(value) if dataclasses.is_dataclass(value) else ()
         known.update(f"DIGEST_{f.name}_{sub.name}".upper() for sub in subs)
         known.add(f"DIGEST_{f.name}".upper())
-    return known
+    return frozenset(known)
 
 
 def _apply_env(settings: Settings, env: typing.Mapping[str, str]) -> None:

@@ -77,11 +77,14 @@ _SETTING = re.compile(r"\[(\w+)\] (\w+)|\b(send|rank|sender|serve|collect|sendgr
 
 def _env_note(text: str) -> str:
     """Name the variable behind a setting the help mentions, so the default can be set per run or per cron line."""
+    found = list(_SETTING.finditer(text))
+    if not found:  # most options name no setting: nothing to look up (this runs for every option at start-up)
+        return ""
     from digest.config import setting_variables  # light: dataclasses and tomllib only
 
     known = setting_variables()
-    names = []
-    for m in _SETTING.finditer(text):
+    names: list[str] = []
+    for m in found:
         section, key = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         var = f"DIGEST_{section}_{key}".upper() if section else f"DIGEST_{m.group(5)}".upper()
         if var in known and var not in names:
