@@ -229,6 +229,13 @@ class MailingList:
     title: str = ""  # what readers see (the name when empty)
     description: str = ""
     language: str = "en"  # BCP 47: the email's lang and dir, its labels and date, its web pages
+    sources: tuple[str, ...] = ()  # the source names it draws from (empty: every source)
+    tags: tuple[str, ...] = ()  # the source tags it draws from (empty: every tag)
+    send_at: str = ""  # HH:MM in its readers' local time ("" : whenever `digest run` runs)
+    timezone: str = ""  # IANA zone of send_at and of its editions' dates ("" : [digest] timezone)
+    weekday: str = ""  # "monday".."sunday" for a weekly list ("" : daily)
+    require_approval: bool = False  # `digest run` sends only an edition the editor approved
+    public: bool = True  # offered on the signup page
 
     @property
     def display_title(self) -> str:

@@ -288,9 +288,19 @@ class Newsletter:
         title: str = "",
         description: str = "",
         language: str = "en",
+        sources: list[str] | None = None,
+        tags: list[str] | None = None,
+        send_at: str = "",
+        timezone: str = "",
+        weekday: str = "",
+        require_approval: bool = False,
+        public: bool = True,
     ) -> MailingList:
         """Create a list; sender settings not given come from ``[sender]`` of digest.toml. ``title`` and
-        ``description`` are what readers see (signup page, mails); ``language``: their BCP 47 tag."""
+        ``description`` are what readers see (signup page, mails); ``language``: their BCP 47 tag.
+        ``sources``/``tags`` restrict its stories; ``send_at`` (HH:MM) and ``timezone`` set its readers' hour,
+        ``weekday`` makes it weekly; ``require_approval`` holds each edition for the editor's approval;
+        ``public`` offers it on the signup page."""
         from digest import subscribers
 
         return subscribers.add_list(
@@ -308,6 +318,13 @@ class Newsletter:
             title=title,
             description=description,
             language=language,
+            sources=sources,
+            tags=tags,
+            send_at=send_at,
+            timezone=timezone,
+            weekday=weekday,
+            require_approval=require_approval,
+            public=public,
         )
 
     def edit_list(
@@ -323,9 +340,16 @@ class Newsletter:
         description: str | None = None,
         double_opt_in: bool | None = None,
         language: str | None = None,
+        sources: list[str] | None = None,
+        tags: list[str] | None = None,
+        send_at: str | None = None,
+        timezone: str | None = None,
+        weekday: str | None = None,
+        require_approval: bool | None = None,
+        public: bool | None = None,
     ) -> tuple[MailingList, list[str]]:
         """Change a list's settings (those given): sender, what readers see (``title``, ``description``) and
-        ``double_opt_in``; the list and the names of what changed."""
+        ``double_opt_in``, and what :meth:`add_list` takes; the list and the names of what changed."""
         from digest import subscribers
 
         return subscribers.edit_list(
@@ -340,6 +364,13 @@ class Newsletter:
             description=description,
             double_opt_in=double_opt_in,
             language=language,
+            sources=sources,
+            tags=tags,
+            send_at=send_at,
+            timezone=timezone,
+            weekday=weekday,
+            require_approval=require_approval,
+            public=public,
         )
 
     def subscribe(

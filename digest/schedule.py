@@ -13,13 +13,52 @@ from digest.config import Config, required_secrets
 from digest.errors import ConfigError
 
 MARK = "# digest run"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def time_of_day(at: str, option: str = "--at") -> tuple[int, int]:
+    """``HH:MM`` as (hour, minute), or a :class:`ConfigError` naming ``option``."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
+    if not match:
+        raise ConfigError(f"{option} {at!r} is not a time of day; use HH:MM, e.g. 07:00")
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_send_at(at: str) -> str:
+    """A list's send time as stored (``07:00``); ``""`` means "whenever ``digest run`` runs"."""
+    if not at.strip():
+        return ""
+    hour, minute = time_of_day(at, "--send-at")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def check_timezone(name: str, option: str = "--timezone") -> str:
+    """An IANA zone name as given (``Europe/Paris``), ``""`` for the configured one, else a ConfigError."""
+    name = name.strip()
+    if not name:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{option} {name!r} is not a timezone; use an IANA name such as Europe/Paris") from None
+    return name
+
+
+def check_weekday(day: str) -> str:
+    """A weekly list's day (``monday``..``sunday``; any unambiguous prefix), ``""``/``daily`` for a daily list."""
+    day = day.strip().lower()
+    if day in ("", "daily"):
+        return ""
+    found = [w for w in WEEKDAYS if len(day) >= 2 and w.startswith(day)]
+    if len(found) != 1:
+        raise ConfigError(f"--weekday {day!r} is not a day; use monday..sunday, or daily")
+    return found[0]
 
 
 def cron_line(config: Config, at: str) -> str:
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
-    if not match:
-        raise ConfigError(f"--at {at!r} is not a time of day; use HH:MM, e.g. 07:00")
-    hour, minute = int(match.group(1)), int(match.group(2))
+    hour, minute = time_of_day(at)
     exe = shutil.which("digest") or str(Path(sys.executable).with_name("digest"))
     home = shlex.quote(str(config.home))
     log = shlex.quote(str(config.cron_log_path))

@@ -18,6 +18,13 @@ lists_app = typer.Typer(help="Subscriber lists and their sender settings.", no_a
 
 TITLE_HELP = "What readers see as the list's name (signup page, mails); default: the name."
 DESCRIPTION_HELP = "One line saying what the list is about, shown on the signup page."
+SOURCE_HELP = "Draw stories only from this source (its name in 'digest sources list'); repeat."
+TAG_HELP = "Draw stories only from sources with this tag ('digest sources add --tag'); repeat."
+SEND_AT_HELP = "Send at this local time, HH:MM, e.g. 07:00 (with an hourly 'digest run')."
+TIMEZONE_HELP = "The timezone of --send-at and of the editions' dates, e.g. Europe/Paris (default: [digest] timezone)."
+WEEKDAY_HELP = "Make the list weekly, sent on this day (monday..sunday) with the week's best; 'daily' for daily."
+APPROVAL_HELP = "'digest run' builds each edition and sends it only once the editor approved it."
+PUBLIC_HELP = "Whether the signup page offers the list."
 
 
 @lists_app.command("add")
@@ -39,6 +46,13 @@ def lists_add(
     block: list[str] = typer.Option([], "--block", help="A word or phrase that keeps a story out; repeat."),
     title: str = typer.Option("", "--title", help=TITLE_HELP),
     description: str = typer.Option("", "--description", help=DESCRIPTION_HELP),
+    source: list[str] = typer.Option([], "--source", help=SOURCE_HELP),
+    tag: list[str] = typer.Option([], "--tag", help=TAG_HELP),
+    send_at: str = typer.Option("", "--send-at", help=SEND_AT_HELP),
+    timezone: str = typer.Option("", "--timezone", help=TIMEZONE_HELP),
+    weekday: str = typer.Option("", "--weekday", help=WEEKDAY_HELP),
+    require_approval: bool = typer.Option(False, "--require-approval", help=APPROVAL_HELP),
+    public: bool = typer.Option(True, "--public/--private", help=PUBLIC_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Create a list with its sender settings (and, optionally, its editor keywords)."""
@@ -55,6 +69,13 @@ def lists_add(
         title=title,
         description=description,
         language=language,
+        sources=source,
+        tags=tag,
+        send_at=send_at,
+        timezone=timezone,
+        weekday=weekday,
+        require_approval=require_approval,
+        public=public,
     )
     if json_out:
         out_json(_list_doc(row))
@@ -89,6 +110,13 @@ def lists_edit(
         None, "--double-opt-in/--single-opt-in", help="Whether new subscribers must confirm by a link first."
     ),
     language: str = typer.Option(None, "--language", help="The readers' language, BCP 47 (en, fr, ar, pt-BR...)."),
+    source: list[str] = typer.Option(None, "--source", help=SOURCE_HELP + " Replaces; --source '' for every source."),
+    tag: list[str] = typer.Option(None, "--tag", help=TAG_HELP + " Replaces; --tag '' for every tag."),
+    send_at: str = typer.Option(None, "--send-at", help=SEND_AT_HELP + " '' for whenever it runs."),
+    timezone: str = typer.Option(None, "--timezone", help=TIMEZONE_HELP),
+    weekday: str = typer.Option(None, "--weekday", help=WEEKDAY_HELP),
+    require_approval: bool = typer.Option(None, "--require-approval/--no-require-approval", help=APPROVAL_HELP),
+    public: bool = typer.Option(None, "--public/--private", help=PUBLIC_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Change a list's sender settings, what readers see of it, or whether it asks for confirmation; what is not
@@ -98,6 +126,8 @@ def lists_edit(
 
         digest lists edit main --address "1 Quay St, Harbor City"
         digest lists edit main --language fr
+        digest lists edit world --tag world --tag politics
+        digest lists edit weekly --weekday friday --send-at 08:00 --timezone Europe/Paris
     """
     row, changed = state(ctx).news.edit_list(
         name,
@@ -110,6 +140,13 @@ def lists_edit(
         description=description,
         double_opt_in=double_opt_in,
         language=language,
+        sources=_replacing(source),
+        tags=_replacing(tag),
+        send_at=send_at,
+        timezone=timezone,
+        weekday=weekday,
+        require_approval=require_approval,
+        public=public,
     )
     if json_out:
         out_json(_list_doc(row))
@@ -117,6 +154,13 @@ def lists_edit(
         say(f"Updated list '{name}'" + (f": {', '.join(changed)}" if changed else " (nothing given to change)"))
         if language is not None:
             _say_untranslated(row.language)
+
+
+def _replacing(given: list[str] | None) -> list[str] | None:
+    """A repeatable option that replaces: not given → None (kept); ``''`` alone → [] (cleared)."""
+    if not given:  # typer passes an empty sequence or None when the option is absent
+        return None
+    return [g for g in given if g.strip()]
 
 
 @lists_app.command("keywords")

@@ -233,6 +233,13 @@ class ListDoc(TypedDict):
     title: str
     description: str
     language: str  # BCP 47: the email's lang and dir, labels and date
+    sources: list[str]  # the source names it draws from (empty: every source)
+    tags: list[str]  # the source tags it draws from (empty: every tag)
+    send_at: str  # HH:MM in its readers' local time ("" : whenever `digest run` runs)
+    timezone: str  # IANA zone of send_at and of its dates ("" : [digest] timezone)
+    weekday: str  # monday..sunday for a weekly list ("" : daily)
+    require_approval: bool  # `digest run` sends only an approved edition
+    public: bool  # offered on the signup page
 
 
 class ListRow(ListDoc):

@@ -306,3 +306,21 @@ def m009_lists_title_description_and_pauses(db: Database) -> None:
 def m010_lists_language(db: Database) -> None:
     # each list's language (BCP 47): the email's lang and dir, its labels and date, and its web pages
     db.execute("ALTER TABLE lists ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+
+
+@migrations(name="011_lists_scope_rhythm_and_approval")
+def m011_lists_scope_rhythm_and_approval(db: Database) -> None:
+    # what a list draws from (source names, source tags: JSON arrays, empty = every source), when it goes
+    # (its readers' local send time and timezone, empty = the configured ones; weekday empty = daily),
+    # whether the editor approves each edition first, and whether the signup page offers it
+    db.executescript(
+        """
+        ALTER TABLE lists ADD COLUMN sources TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE lists ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE lists ADD COLUMN send_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE lists ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+        ALTER TABLE lists ADD COLUMN weekday TEXT NOT NULL DEFAULT '';
+        ALTER TABLE lists ADD COLUMN require_approval INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE lists ADD COLUMN public INTEGER NOT NULL DEFAULT 1;
+        """
+    )

@@ -25,6 +25,13 @@ _EDITABLE = (
     "description",
     "double_opt_in",
     "language",
+    "sources",
+    "tags",
+    "send_at",
+    "timezone",
+    "weekday",
+    "require_approval",
+    "public",
 )
 
 
@@ -44,6 +51,13 @@ def _list(row: dict[str, Any]) -> MailingList:
         title=row.get("title") or "",
         description=row.get("description") or "",
         language=row.get("language") or "en",
+        sources=tuple(loads(row.get("sources"), [])),
+        tags=tuple(loads(row.get("tags"), [])),
+        send_at=row.get("send_at") or "",
+        timezone=row.get("timezone") or "",
+        weekday=row.get("weekday") or "",
+        require_approval=bool(row.get("require_approval")),
+        public=bool(row.get("public", 1)),
     )
 
 
@@ -82,7 +96,10 @@ class PeopleQueries(QueryBase):
         title: str = "",
         description: str = "",
         language: str = "en",
+        **rhythm: str | int,
     ) -> MailingList:
+        """Create a list. ``rhythm``: any of the other editable columns (``sources``, ``tags`` as JSON text,
+        ``send_at``, ``timezone``, ``weekday``, ``require_approval``, ``public``), already checked."""
         check_list_name(name)
         if self.scalar("SELECT 1 FROM lists WHERE name = ?", (name,)):
             raise SubscriberError(f"a list named '{name}' exists already; see 'digest lists list'")
@@ -105,6 +122,8 @@ class PeopleQueries(QueryBase):
                 language,
             ),
         )
+        if rhythm:
+            return self.update_list(name, **rhythm)
         return self.list_(name)
 
     def list_(self, name: str) -> MailingList:
@@ -131,7 +150,8 @@ class PeopleQueries(QueryBase):
 
     def update_list(self, name: str, **fields: str | int) -> MailingList:
         """Change a list's settings (``from_email``, ``from_name``, ``reply_to``, ``subject_prefix``, ``address``,
-        ``title``, ``description``, ``double_opt_in``); the fields not given stay as they are."""
+        ``title``, ``description``, ``double_opt_in``, ``language``, ``sources``/``tags`` (JSON text), ``send_at``,
+        ``timezone``, ``weekday``, ``require_approval``, ``public``); the fields not given stay as they are."""
         row = self.list_(name)
         unknown = set(fields) - set(_EDITABLE)
         if unknown:

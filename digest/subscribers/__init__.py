@@ -149,11 +149,28 @@ def add_list(
     title: str = "",
     description: str = "",
     language: str = "en",
+    sources: list[str] | None = None,
+    tags: list[str] | None = None,
+    send_at: str = "",
+    timezone: str = "",
+    weekday: str = "",
+    require_approval: bool = False,
+    public: bool = True,
 ) -> MailingList:
     """Create a list; each sender setting not given comes from ``[sender]`` of digest.toml, checked and cleaned.
-    ``language``: the readers' BCP 47 tag (labels, date, lang and dir)."""
+    ``language``: the readers' BCP 47 tag (labels, date, lang and dir); the rest: see :func:`_scope_and_rhythm`."""
     check_list_name(name)  # before the sender defaults are read, so a bad name is the error shown
     language = check_language(language)
+    extra = _scope_and_rhythm(
+        store,
+        sources=sources,
+        tags=tags,
+        send_at=send_at,
+        timezone=timezone,
+        weekday=weekday,
+        require_approval=require_approval,
+        public=public,
+    )
     sender = config.settings.sender
     reply = reply_to if reply_to is not None else sender.reply_to
     return store.add_list(
@@ -169,7 +186,50 @@ def add_list(
         title=clean_name(title),
         description=clean_name(description),
         language=language,
+        **extra,
     )
+
+
+def _scope_and_rhythm(
+    store: Store,
+    *,
+    sources: list[str] | None = None,
+    tags: list[str] | None = None,
+    send_at: str | None = None,
+    timezone: str | None = None,
+    weekday: str | None = None,
+    require_approval: bool | None = None,
+    public: bool | None = None,
+) -> dict[str, Any]:
+    """The list columns for what a list draws from and when it goes, checked (those given, as stored):
+    ``sources`` (source names, each must exist) or ``tags`` (source tags) restrict its stories, empty for all;
+    ``send_at`` (HH:MM) and ``timezone`` (IANA) its readers' hour; ``weekday`` makes it weekly;
+    ``require_approval`` holds each edition for the editor; ``public`` offers it on the signup page."""
+    from digest import schedule
+
+    fields: dict[str, Any] = {}
+    if sources is not None:
+        names = keywords(sources)
+        known = {s.name for s in store.sources()}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise SubscriberError(
+                f"no source named {', '.join(repr(n) for n in unknown)}; see 'digest sources list' for the names"
+            )
+        fields["sources"] = dumps(names)
+    if tags is not None:
+        fields["tags"] = dumps(keywords(tags))
+    if send_at is not None:
+        fields["send_at"] = schedule.check_send_at(send_at)
+    if timezone is not None:
+        fields["timezone"] = schedule.check_timezone(timezone)
+    if weekday is not None:
+        fields["weekday"] = schedule.check_weekday(weekday)
+    if require_approval is not None:
+        fields["require_approval"] = int(require_approval)
+    if public is not None:
+        fields["public"] = int(public)
+    return fields
 
 
 def edit_list(
@@ -185,6 +245,13 @@ def edit_list(
     description: str | None = None,
     double_opt_in: bool | None = None,
     language: str | None = None,
+    sources: list[str] | None = None,
+    tags: list[str] | None = None,
+    send_at: str | None = None,
+    timezone: str | None = None,
+    weekday: str | None = None,
+    require_approval: bool | None = None,
+    public: bool | None = None,
 ) -> tuple[MailingList, list[str]]:
     """Change the settings given (checked and cleaned; ``reply_to=""`` removes it): (the list, what changed).
 
@@ -209,6 +276,16 @@ def edit_list(
         fields["double_opt_in"] = int(double_opt_in)
     if language is not None:
         fields["language"] = check_language(language)
+    fields |= _scope_and_rhythm(
+        store,
+        sources=sources,
+        tags=tags,
+        send_at=send_at,
+        timezone=timezone,
+        weekday=weekday,
+        require_approval=require_approval,
+        public=public,
+    )
     return store.update_list(name, **fields), list(fields)
 
 
