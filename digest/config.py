@@ -24,7 +24,7 @@ from digest import __version__
 from digest.errors import ConfigError, HomeError
 
 CONFIG_FILE = "digest.toml"
-SECRETS = ("SENDGRID_API_KEY", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD")
+SECRETS = ("SENDGRID_API_KEY", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_DESK_PASSWORD")
 
 
 @dataclass
@@ -290,7 +290,15 @@ def _apply_file(settings: Settings, data: dict[str, Any], origin: Path) -> None:
 
 # DIGEST_* variables that are not settings: the home, secrets, and the test suite's own switches
 OTHER_VARIABLES = frozenset(
-    {"DIGEST_HOME", "DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_MJML_BIN", "DIGEST_REGEN_GOLDEN", "DIGEST_NOW"}
+    {
+        "DIGEST_HOME",
+        "DIGEST_SECRET",
+        "DIGEST_SMTP_PASSWORD",
+        "DIGEST_DESK_PASSWORD",
+        "DIGEST_MJML_BIN",
+        "DIGEST_REGEN_GOLDEN",
+        "DIGEST_NOW",
+    }
 )
 
 

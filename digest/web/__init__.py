@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest import tokens, urls
-from digest.config import Config
+from digest.config import Config, secret
 from digest.errors import ConfigError
 from digest.web import archive, guard, preferences, signup, stories, unsubscribe, webhooks
 from digest.web import preview as preview_routes
@@ -78,8 +78,14 @@ class SubPath:
         await self.app(scope, receive, send)
 
 
-def create_app(config: Config, *, preview: bool = False) -> Starlette:
-    """The app; for serving (not preview) it refuses to start when sent links need a DIGEST_SECRET not set."""
+def create_app(
+    config: Config, *, preview: bool = False, password: str | None = None, loopback_only: bool = False
+) -> Starlette:
+    """The app; for serving (not preview) it refuses to start when sent links need a DIGEST_SECRET not set.
+
+    For the desk (``preview``), ``password`` asks every request for it (basic auth) and ``loopback_only``
+    refuses requests naming another host (see :class:`guard.DeskGate`); ``serve`` sets one of them.
+    """
     if not preview:
         with open_store(config) as store:
             tokens.check_serving_key(store)
@@ -96,6 +102,8 @@ def create_app(config: Config, *, preview: bool = False) -> Starlette:
     routes += guard.slash_redirects(routes, config.public_url)
     prefix = urls.sub_path(config.public_url)
     middleware = [Middleware(guard.Guard, preview=preview)]
+    if preview and (password or loopback_only):
+        middleware.append(Middleware(guard.DeskGate, password=password))
     middleware += [Middleware(SubPath, prefix=prefix)] if prefix else []
     app = Starlette(routes=routes, middleware=middleware)
     app.router.redirect_slashes = False  # its redirects follow the Host header: guard.slash_redirects instead
@@ -136,16 +144,28 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def desk_password(host: str) -> str | None:
+    """``DIGEST_DESK_PASSWORD`` for the desk on ``host``: none needed on the loopback address, required elsewhere."""
+    password = secret("DIGEST_DESK_PASSWORD")
+    if password is None and not guard.is_loopback(host):
+        raise ConfigError(
+            f"DIGEST_DESK_PASSWORD is not set: the desk on {host} needs a password; export one, or bind 127.0.0.1"
+        )
+    return password
+
+
 def serve(
     config: Config, host: str, port: int, *, preview: bool = False, ready: Callable[[str], None] | None = None
 ) -> None:
     """Bind host:port first (a busy port is one clear line), call ``ready`` with the real URL, then serve.
 
+    The desk (``preview``) off the loopback address needs ``DIGEST_DESK_PASSWORD`` (:func:`desk_password`).
     uvicorn logs warnings and errors only; its access log (were it raised to info) has tokens redacted.
     """
     import uvicorn  # only to serve (see log_config)
 
-    app = create_app(config, preview=preview)
+    password = desk_password(host) if preview else None
+    app = create_app(config, preview=preview, password=password, loopback_only=preview and password is None)
     sock = bind(host, port)
     try:
         if ready is not None:

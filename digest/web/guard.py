@@ -14,6 +14,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,11 +32,13 @@ SERVE_CSP = (
     "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline' https:; font-src https: data:;"
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The desk's script is a file served by the app (no inline script); the email in its frames keeps inline styles.
 PREVIEW_CSP = (
     "default-src 'self'; img-src https: http: data:; style-src 'self' 'unsafe-inline' https:; font-src https: data:;"
-    " script-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none';"
+    " script-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none';"
     " frame-ancestors 'self'"
 )
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 BODY_TIMEOUT_S = 10.0  # longest wait for the next chunk of a request body
@@ -104,6 +109,64 @@ class Guard:
         )
         out.extend((k, v) for k, v in defaults if k not in names)
         return out
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip().lower() in LOOPBACK_HOSTS
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, port removed (``[::1]:8001`` is ``[::1]``)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class DeskGate:
+    """ASGI middleware for ``digest preview`` (the editor's desk, which changes editions).
+
+    With a password (``DIGEST_DESK_PASSWORD``), every request needs it by HTTP basic auth (any user name).
+    Without one the desk is bound to the loopback address, and a request must name a loopback host: a page
+    elsewhere cannot reach it through DNS rebinding (its Host header would be its own name).
+    """
+
+    def __init__(self, app: ASGIApp, *, password: str | None = None) -> None:
+        self.app = app
+        self.password = password.encode() if password else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if self.password is None:
+            host = _host_name(headers.get(b"host", b"").decode("latin-1"))
+            if not is_loopback(host):
+                answer = Response("the desk answers on 127.0.0.1 or localhost only\n", 421, media_type="text/plain")
+                await answer(scope, receive, send)
+                return
+        elif not self._authorised(headers.get(b"authorization", b"")):
+            answer = Response(
+                "the desk needs its password (DIGEST_DESK_PASSWORD)\n",
+                401,
+                headers={"WWW-Authenticate": 'Basic realm="digest desk", charset="UTF-8"'},
+                media_type="text/plain",
+            )
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorised(self, header: bytes) -> bool:
+        scheme, _, value = header.partition(b" ")
+        if scheme.lower() != b"basic" or self.password is None:
+            return False
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True)
+        except ValueError:
+            return False
+        _, _, given = decoded.partition(b":")
+        return hmac.compare_digest(hashlib.sha256(given).digest(), hashlib.sha256(self.password).digest())
 
 
 def slash_redirects(routes: list[BaseRoute], public_url: str) -> list[BaseRoute]:

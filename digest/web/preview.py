@@ -58,7 +58,7 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   .error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; padding: 16px; white-space: pre-wrap; }
 </style>
 </head>
-<body>
+<body data-version="{{ version }}" data-poll-ms="{{ poll_ms }}">
 <header>
   <h1>digest preview · {{ title }} · reloads when a template or the store changes</h1>
   {% if rendered %}
@@ -94,24 +94,7 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
   </section>
 {% endif %}
 </main>
-<script>
-  const version = {{ version|tojson }};
-  for (const frame of document.querySelectorAll("iframe")) {
-    frame.addEventListener("load", () => {
-      const doc = frame.contentDocument;
-      if (doc) frame.style.height = (doc.documentElement.scrollHeight + 4) + "px";
-    });
-  }
-  async function poll() {
-    try {
-      const r = await fetch("/preview/state" + location.search, {cache: "no-store"});
-      const state = await r.json();
-      if (state.version !== version) { location.reload(); return; }
-    } catch (e) { /* the server is restarting: keep trying */ }
-    setTimeout(poll, {{ poll_ms }});
-  }
-  setTimeout(poll, {{ poll_ms }});
-</script>
+<script src="/preview/desk.js" defer></script>
 </body>
 </html>
 """)
@@ -182,12 +165,21 @@ def routes(config: Config) -> list[BaseRoute]:
     def state(request: Request) -> Response:
         return JSONResponse({"version": version(config)}, headers={"Cache-Control": "no-store"})
 
+    def script(request: Request) -> Response:
+        return Response(_asset("desk.js"), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
     return [
         Route("/", page, methods=["GET"]),
+        Route("/preview/desk.js", script, methods=["GET"]),
         Route("/preview", page, methods=["GET"]),
         Route("/preview/email.html", email, methods=["GET"]),
         Route("/preview/state", state, methods=["GET"]),
     ]
+
+
+def _asset(name: str) -> bytes:
+    """A file of the desk's own (script, style), shipped beside its templates; not overridable by a home."""
+    return (default_templates_dir() / "web" / name).read_bytes()
 
 
 def _escape(text: str) -> str:

@@ -92,7 +92,7 @@ def test_a_template_error_shows_on_the_page_instead_of_the_edition(edition: Edit
         assert page.status_code == 200
         error = lxml.html.fromstring(page.text).get_element_by_id("error").text_content()
         assert f"{path}:1:" in error
-        assert "/preview/state" in page.text  # still polling, so fixing the file reloads the page
+        assert "/preview/desk.js" in page.text  # still polling, so fixing the file reloads the page
         # an MJML mistake mjml-python would let through shows there too
         path.write_text(shipped_lead().replace("<mj-button ", '<mj-button colr="red" ', 1), encoding="utf-8")
         error = lxml.html.fromstring(c.get("/").text).get_element_by_id("error").text_content()
@@ -150,6 +150,7 @@ def test_preview_command_serves_on_localhost_and_opens_the_browser(
     opened: list[str] = []
 
     def fake_serve(config, host: str, port: int, preview: bool = False, ready=None) -> None:  # type: ignore[no-untyped-def]
+        digest.web.desk_password(host) if preview else None
         served.append((host, port, preview))
         if ready is not None:
             ready(f"http://{host}:{port}")
