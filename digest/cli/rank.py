@@ -19,7 +19,8 @@ def rank(
     list_name: str = typer.Option(
         None,
         "--list",
-        help="Rank for this list: its boost/block words, and leave out what it was already sent"
+        help="Rank for this list: only stories from its sources and tags, its boost/block words, and leave out"
+        " what it was already sent"
         " (default: the default_list of digest.toml, when that list exists).",
     ),
     date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: --now's date)."),
@@ -43,6 +44,8 @@ def rank(
         out_json(result.as_dict())
         return
     scope = f" for '{result.list}'" if result.list else ""
+    if result.in_scope is not None:
+        scope += f" ({result.in_scope} from its sources)"
     say(
         f"{result.considered} stories in the window{scope}, {result.clusters} events among the {result.pool}"
         f" compared; {len(result.picked)} picked"

@@ -178,7 +178,8 @@ class RankDoc(TypedDict):
     considered: int
     pool: int
     clusters: int
-    advice: NotRequired[str]  # what to change when the window holds nothing
+    in_scope: NotRequired[int]  # stories of the window from the list's sources (a list with --source/--tag only)
+    advice: NotRequired[str]  # what to change when the window (or the list's scope) holds nothing
     stories: list[RankedStory]
     runners_up: list[RankedStory]
 

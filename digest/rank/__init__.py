@@ -9,6 +9,11 @@
    blocked ones, ones that went out in an earlier edition of the list (any member counts), ones below
    ``min_score`` and ones whose source already has ``per_source`` stories; each runner-up says why.
 
+A list restricted to some sources (``lists add/edit --source/--tag``) ranks the same window, clustered over
+every source, so that coverage still counts every outlet that ran the event and "also covered by" may name
+outlets outside the list. Only events with a story from the list's sources enter its edition (others are not
+even runners-up), each led by its best such story: an edition never leads with a story from elsewhere.
+
 The same store and the same ``now`` always give the same result.
 """
 
@@ -35,6 +40,7 @@ class RankResult:
     considered: int = 0  # stories in the window (with pinned and already-sent ones)
     pool: int = 0  # stories compared for near-duplicates
     clusters: int = 0  # events the pool made
+    in_scope: int | None = None  # stories of the window from the list's sources (None: the list takes every source)
     list: str | None = None
     now: str | None = None
     advice: str | None = None  # what to change when the window holds nothing (set only then)
@@ -62,6 +68,7 @@ class RankResult:
             "considered": self.considered,
             "pool": self.pool,
             "clusters": self.clusters,
+            **({"in_scope": self.in_scope} if self.in_scope is not None else {}),
             "stories": [one(r, i) for i, r in enumerate(self.picked, 1)],
             "runners_up": [one(r, None) for r in self.runners_up],
             **({"advice": self.advice} if self.advice else {}),
@@ -98,6 +105,21 @@ def empty_window_advice(store: Store, settings: RankSettings, now: datetime) -> 
     )
 
 
+def scope_advice(list_row: MailingList, source_ids: frozenset[int]) -> str:
+    """Why a list restricted to some sources has nothing in the window, and what to change."""
+    said = [f"--source {n}" for n in list_row.sources] + [f"--tag {t}" for t in list_row.tags]
+    what = " ".join(said)
+    if not source_ids:
+        return (
+            f"no source matches the list's scope ({what}): tag a source ('digest sources edit NAME --tag TAG'),"
+            f" or widen the list ('digest lists edit {list_row.name} --source '' --tag ''' for every source)"
+        )
+    return (
+        f"no story in the window comes from the list's {len(source_ids)} source(s) ({what}): collect them,"
+        f" or widen the list's scope ('digest lists edit {list_row.name} --tag TAG' or --source NAME)"
+    )
+
+
 def _one_per_outlet(event: _Event) -> list[int]:
     """The best version from each other outlet (members are in score order): an outlet is never listed twice,
     and the story's own outlet is not "also" covering it."""
@@ -118,8 +140,14 @@ def rank(
     list_row: MailingList | None = None,
     limit: int | None = None,
     date: str | None = None,
+    source_ids: frozenset[int] | None = None,
 ) -> RankResult:
-    """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``."""
+    """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``.
+
+    ``source_ids``: the sources the list draws from, when the caller has worked them out already (several lists
+    ranked over one window); by default they come from ``list_row``'s scope, and a list without one (or no list)
+    draws from every source.
+    """
     max_n = limit or settings.max_stories
     day = date or now.date().isoformat()
     boost = Keywords(list(list_row.boost if list_row else ()) or settings.boost)
@@ -135,11 +163,27 @@ def rank(
     if not len(w):
         result.advice = empty_window_advice(store, settings, now)
         return result
+    if source_ids is None and list_row is not None:
+        source_ids = store.scope_source_ids(list_row.sources, list_row.tags)
+    in_scope = np.ones(len(w), dtype=bool)
+    if source_ids is not None:
+        in_scope = np.isin(w.source_id, np.fromiter(source_ids, dtype=np.int64, count=len(source_ids)))
+        result.in_scope = int(in_scope.sum())
+        if not result.in_scope:
+            result.advice = (
+                scope_advice(list_row, source_ids)
+                if list_row
+                else "no story in the window comes from the given sources"
+            )
+            return result
     p = parts(w, settings)
     base = p.base()
 
     in_pool = np.zeros(len(w), dtype=bool)
     in_pool[np.lexsort((w.id, -base))[: max(settings.cluster_pool, 1)]] = True
+    if source_ids is not None:  # the list's own best stories are compared even when the others outscore them
+        scoped = np.flatnonzero(in_scope)
+        in_pool[scoped[np.lexsort((w.id[scoped], -base[scoped]))[: max(settings.cluster_pool, 1)]]] = True
     in_pool |= w.pinned | w.hint | np.isin(w.id, np.fromiter(history, dtype=np.int64, count=len(history)))
     pool = np.flatnonzero(in_pool)
     pool = pool[np.argsort(w.id[pool], kind="stable")].tolist()
@@ -187,8 +231,11 @@ def rank(
         cover = coverage(outlets, settings)
         scores = {i: score(i, cover) for i in members}
         members.sort(key=lambda i: (-scores[i], -texts[i][5], int(w.id[i])))
-        allowed = [i for i in members if not blocked.get(i)]
-        rep = allowed[0] if allowed else members[0]
+        mine = [i for i in members if in_scope[i]]
+        if not mine:
+            continue  # no story from the list's sources: not its news
+        allowed = [i for i in mine if not blocked.get(i)]
+        rep = allowed[0] if allowed else mine[0]
         event = _Event(members, rep, scores[rep], outlets, outlet_of=outlet_of)
         if not allowed:
             event.reason = "blocked by " + ", ".join(repr(t) for t in blocked[rep])

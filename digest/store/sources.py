@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -102,11 +103,19 @@ class SourceQueries(QueryBase):
             "name": rename,
         }
         sets = {k: v for k, v in changes.items() if v is not None}
-        if sets:
-            self.conn.execute(
-                f"UPDATE sources SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                (*sets.values(), source.id),
-            )
+        with self.transaction():
+            if sets:
+                self.conn.execute(
+                    f"UPDATE sources SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                    (*sets.values(), source.id),
+                )
+            if rename is not None and rename != name:
+                # lists name the sources they draw from: they follow the rename
+                for list_id, names in self.conn.execute("SELECT id, sources FROM lists").fetchall():
+                    kept = loads(names, [])
+                    if name in kept:
+                        renamed = [rename if n == name else n for n in kept]
+                        self.conn.execute("UPDATE lists SET sources = ? WHERE id = ?", (dumps(renamed), list_id))
         return self.source(rename or name)
 
     def source(self, name: str) -> Source:
@@ -122,6 +131,18 @@ class SourceQueries(QueryBase):
     def source_sites(self) -> dict[int, str]:
         """``source id -> outlet``: the site's host when known (one publication in several formats shares it)."""
         return {int(r[0]): r[1] or f"source:{r[0]}" for r in self.conn.execute("SELECT id, site FROM sources")}
+
+    def scope_source_ids(self, names: Iterable[str] = (), tags: Iterable[str] = ()) -> frozenset[int] | None:
+        """Ids of the sources a list draws from: those named in ``names`` and those carrying any of ``tags``
+        (tags compared case-insensitively). ``None`` when both are empty: the list draws from every source."""
+        wanted_names, wanted_tags = set(names), {t.casefold() for t in tags}
+        if not wanted_names and not wanted_tags:
+            return None
+        return frozenset(
+            int(r[0])
+            for r in self.conn.execute("SELECT id, name, tags FROM sources")
+            if r[1] in wanted_names or wanted_tags & {str(t).casefold() for t in loads(r[2], [])}
+        )
 
     def sources(self) -> list[Source]:
         return [_source(r) for r in self.rows("SELECT * FROM sources ORDER BY name")]
