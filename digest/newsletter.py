@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import threading
 
     from digest.collect import CollectReport
+    from digest.health import SourceHealth
     from digest.home import InitReport
     from digest.models import MailingList, Rendered, Source
     from digest.pipeline import BuildReport, RunReport
@@ -416,6 +417,13 @@ class Newsletter:
         from digest.subscribers import import_csv
 
         return import_csv(self.store, Path(path), self.list_name(list_name), kind=kind)
+
+    def source_health(self, *, now: datetime | None = None) -> SourceHealth:
+        """Failing sources (last error, failing since their last success) and stale ones (nothing new lately)."""
+        from digest import clock
+        from digest.health import source_health
+
+        return source_health(self.store, now or clock.now())
 
     def unsubscribe(self, email: str, list_name: str | None = None) -> list[str]:
         """Take the reader off one list (or every list); the lists they left."""

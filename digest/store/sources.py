@@ -156,6 +156,13 @@ class SourceQueries(QueryBase):
             self.conn.execute("DELETE FROM sources WHERE id = ?", (source.id,))
         return source
 
+    def newest_collected(self) -> dict[int, str]:
+        """``source id -> when its newest story was first stored`` (ISO), for sources that brought any."""
+        rows = self.conn.execute(
+            "SELECT source_id, MAX(collected_at) FROM stories WHERE source_id IS NOT NULL GROUP BY source_id"
+        )
+        return {int(r[0]): str(r[1]) for r in rows}
+
     def source_story_count(self, source_id: int) -> int:
         """Stories one source holds (an indexed count: costs the source's size, not the store's)."""
         return int(self.scalar("SELECT count(*) FROM stories WHERE source_id = ?", (source_id,)))
