@@ -292,6 +292,14 @@ class Edition:
     preheader: str
     now: str
     built_at: str
+    subject_edit: str | None = None  # the editor's subject (None: the template's)
+    preheader_edit: str | None = None  # the editor's preheader (None: the template's)
+    approved_at: str | None = None  # when the editor approved it (None: not approved, or a change since)
+    approved_by: str | None = None
+
+    @property
+    def approval(self) -> Approval | None:
+        return Approval(self.approved_at, self.approved_by or "") if self.approved_at else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,3 +473,92 @@ class RunRecord:
     finished_at: str | None = None
     exit_code: int | None = None
     summary: RunSummary | None = None
+
+
+# -- the editor's desk ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Who approved an edition for sending, and when (ISO)."""
+
+    at: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditionChange:
+    """One change the editor made to an edition, as recorded (replayed after every rebuild until reset)."""
+
+    id: int
+    at: str  # ISO
+    action: str  # drop | swap | move | pin | edit | edit_edition | approve
+    args: dict[str, Any]
+    what: str = ""  # the change in words ("dropped story 12", "moved story 4 to 1")
+
+
+# The parts of a score, as the ranker computes them: score = source × (recency + engagement + coverage + keywords) + pin
+SCORE_PARTS = ("recency", "engagement", "coverage", "keywords", "pin", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftStory:
+    """A story on the desk: one of the edition's picks (``rank`` set) or a runner-up (``why_lost`` set)."""
+
+    story_id: int
+    rank: int | None  # 1-based position in the edition; None for a runner-up
+    title: str  # as shown (the editor's if edited)
+    blurb: str  # the summary as shown (the editor's if edited)
+    url: str | None
+    source: str | None  # the source's display name
+    score: float
+    parts: dict[str, float]  # SCORE_PARTS; source is a factor, the others add up (see SCORE_PARTS)
+    also: tuple[str, ...] = ()  # the other outlets that covered it (display names)
+    pinned: bool = False  # pinned on the desk: stays in on a rebuild
+    original_title: str | None = None  # the ranked title, when the editor changed it
+    original_blurb: str | None = None  # the ranked summary, when the editor changed it
+    why_lost: str | None = None  # a runner-up's reason ("score 0.41 below the last pick's 0.52", ...)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"also": list(self.also)}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An edition as the editor's desk shows it: picks with their score parts, runners-up, changes, approval."""
+
+    edition: int
+    list: str
+    date: str
+    subject: str  # as it will be sent
+    preheader: str
+    original_subject: str  # what the templates make of the picks
+    original_preheader: str
+    approved: Approval | None
+    require_approval: bool  # the list's `digest run` sends only once approved
+    frozen: bool  # sending has started: no more changes
+    stories: tuple[DraftStory, ...]
+    runners_up: tuple[DraftStory, ...]
+    changes: tuple[EditionChange, ...]
+    notes: tuple[str, ...] = ()  # what the last action did besides ("the approval of ... is cleared")
+
+    def story(self, story_id: int) -> DraftStory | None:
+        return next((s for s in self.stories if s.story_id == story_id), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "edition": self.edition,
+            "list": self.list,
+            "date": self.date,
+            "subject": self.subject,
+            "preheader": self.preheader,
+            "original_subject": self.original_subject,
+            "original_preheader": self.original_preheader,
+            "approved": asdict(self.approved) if self.approved else None,
+            "require_approval": self.require_approval,
+            "frozen": self.frozen,
+            "stories": [s.as_dict() for s in self.stories],
+            "runners_up": [s.as_dict() for s in self.runners_up],
+            "changes": [asdict(c) for c in self.changes],
+            "notes": list(self.notes),
+        }

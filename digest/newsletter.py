@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from digest.collect import CollectReport
     from digest.health import SourceHealth
     from digest.home import InitReport
-    from digest.models import MailingList, Rendered, Source
+    from digest.models import Draft, MailingList, Rendered, Source
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
     from digest.render.archive import ArchiveReport
@@ -163,6 +163,68 @@ class Newsletter:
             build = "digest build" if list_row.name == self.list_name() else f"digest build --list {list_row.name}"
             raise NotFoundError(f"no edition of '{list_row.name}'{when}: run '{build}'{hint}")
         return found.id
+
+    # -- the editor's desk (digest/desk.py): each change is recorded, survives a rebuild, and returns the new Draft
+    def draft(self, edition_id: int) -> Draft:
+        """The edition as the editor's desk shows it: its stories with their score parts, the runners-up and why
+        each lost, the subject and preheader (as sent and as the templates made them), changes, approval."""
+        from digest import desk
+
+        return desk.draft(self.store, self.config, edition_id)
+
+    def drop_story(self, edition_id: int, story_id: int) -> Draft:
+        """Take a story out of the edition (it stays out when the edition is rebuilt)."""
+        return self._desk(edition_id, "drop", story_id=story_id)
+
+    def swap_story(self, edition_id: int, story_id: int, runner_up_id: int) -> Draft:
+        """Put a runner-up (or any stored story) in a story's place."""
+        return self._desk(edition_id, "swap", story_id=story_id, **{"with": runner_up_id})
+
+    def move_story(self, edition_id: int, story_id: int, *, up: bool | None = None, to: int | None = None) -> Draft:
+        """Move a story one place up (``up=True``) or down (``up=False``), or to position ``to`` (1 is the lead)."""
+        from digest import desk
+
+        if (up is None) == (to is None):
+            raise ConfigError("move a story either up or down (up=True/False) or to a position (to=N), not both")
+        if to is None:
+            current = desk.draft(self.store, self.config, edition_id).story(story_id)
+            if current is None or current.rank is None:
+                return self._desk(edition_id, "move", story_id=story_id, to=0)  # refused, naming the edition's ids
+            to = current.rank - 1 if up else current.rank + 1
+        return self._desk(edition_id, "move", story_id=story_id, to=to)
+
+    def pin_story(self, edition_id: int, story_id: int) -> Draft:
+        """Pin a story in this edition: it stays in (at its place) when the edition is rebuilt; a runner-up is
+        brought in."""
+        now = self.draft(edition_id)
+        current = now.story(story_id)
+        return self._desk(edition_id, "pin", story_id=story_id, rank=current.rank if current else len(now.stories) + 1)
+
+    def edit_story(
+        self, edition_id: int, story_id: int, *, title: str | None = None, blurb: str | None = None
+    ) -> Draft:
+        """Change a story's title or blurb (its summary) in this edition only; the ranked ones are kept beside."""
+        return self._desk(edition_id, "edit", story_id=story_id, title=title, blurb=blurb)
+
+    def edit_edition(self, edition_id: int, *, subject: str | None = None, preheader: str | None = None) -> Draft:
+        """Write the edition's subject or preheader yourself (``""`` goes back to the templates')."""
+        return self._desk(edition_id, "edit_edition", subject=subject, preheader=preheader)
+
+    def approve_edition(self, edition_id: int, by: str = "cli") -> Draft:
+        """Approve the edition: a list with ``require_approval`` sends it at the next ``digest run``. Any later
+        change clears the approval."""
+        return self._desk(edition_id, "approve", by=by)
+
+    def reset_edition(self, edition_id: int) -> Draft:
+        """Forget every change made on the desk (and the approval): the edition as ranked."""
+        from digest import desk
+
+        return desk.reset(self.store, self.config, edition_id)
+
+    def _desk(self, edition_id: int, action: str, **args: Any) -> Draft:
+        from digest import desk
+
+        return desk.change(self.store, self.config, edition_id, action, args)
 
     def render(self, edition_id: int) -> Rendered:
         """The edition's rendered artefact (subject, preheader, HTML and text with per-reader placeholders): the one

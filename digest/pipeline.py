@@ -13,13 +13,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date as date_type
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from digest import clock
+from digest import clock, desk
 from digest.collect import CollectReport, collect
 from digest.config import Config
 from digest.errors import ConfigError, DigestError, LockedError, NothingToSendError, TemplateError
@@ -49,7 +49,8 @@ class BuildReport:
     date: str
     subject: str
     stories: Stories  # (an alias: the field ``list`` shadows the builtin inside the class)
-    frozen: bool = False  # True when the edition had started sending and was kept as it was
+    frozen: bool = False  # True when the edition had started sending, or was approved, and was kept as it was
+    approved: str | None = None  # when the editor approved it (None: not approved)
     warnings: Notes = field(default_factory=Notes)  # stories left out because they would not render
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +91,9 @@ def build_edition(
     existing = store.find_edition(list_row.id, day)
     if existing and store.send_counts(existing.id).total:
         return _report(store, existing.id, frozen=True)
+    if existing and existing.approved_at:
+        # what the editor approved is what goes: a new ranking would change it behind their back
+        return _report(store, existing.id, frozen=True)
     latest = store.latest_sent_date(list_row.id)
     if date is None and latest is not None and latest > day:
         # the clock (or the timezone) moved back: "today" is a day the list is past; a new edition for it would
@@ -99,7 +103,9 @@ def build_edition(
             f" timezone {config.settings.timezone}): the clock or the timezone moved back; nothing built. Pass"
             " --date to build an earlier edition on purpose"
         )
-    result: RankResult = rank(store, config.settings.rank, now, list_row, date=day)
+    # the desk shows more runners-up than `rank --explain` keeps by default: they are what a story is swapped for
+    settings = replace(config.settings.rank, runners_up=max(config.settings.rank.runners_up, desk.RUNNERS_UP))
+    result: RankResult = rank(store, settings, now, list_row, date=day)
     wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
     if len(result.picked) < wanted:
         if result.advice:  # the window is empty: the bar is not what to change
@@ -113,11 +119,14 @@ def build_edition(
         for r in result.picked
     ]
     picked = result.picked
+    runners = [(r, store.story(r.story_id).as_dict()) for r in result.runners_up]
     warnings: list[str] = []
     # the subject a rebuild starts from is the kept one; rendering (once) writes the subject of what it renders
     subject, preheader = (existing.subject, existing.preheader) if existing else ("", "")
     try:
-        edition_id, _ = _freeze_and_render(store, config, list_row.id, day, subject, preheader, now, picked, stories)
+        edition_id, _ = _freeze_and_render(
+            store, config, list_row.id, day, subject, preheader, now, picked, stories, runners
+        )
     except TemplateError:
         # one story's text must not stop the edition: find the stories that cannot render on their own
         bad = [i for i, s in enumerate(stories) if not _renders(config, list_row, day, s)]
@@ -127,7 +136,9 @@ def build_edition(
             warnings.append(f"story {stories[i]['id']} ({stories[i]['title'][:60]!r}) left out: it does not render")
         stories = [s for i, s in enumerate(stories) if i not in bad]
         picked = [r for i, r in enumerate(picked) if i not in bad]
-        edition_id, _ = _freeze_and_render(store, config, list_row.id, day, subject, preheader, now, picked, stories)
+        edition_id, _ = _freeze_and_render(
+            store, config, list_row.id, day, subject, preheader, now, picked, stories, runners
+        )
     report = _report(store, edition_id)
     report.warnings = warnings
     return report
@@ -157,11 +168,16 @@ def _freeze_and_render(
     now: datetime,
     picked: list[Ranked],
     stories: Rows,
+    runners: list[tuple[Ranked, dict[str, Any]]] | None = None,
 ) -> tuple[int, Rendered]:
-    """Freeze the edition and render it once (the artefact send and the web copy reuse), in one transaction:
-    an edition that does not render is not left behind half-built."""
+    """Freeze the edition, replay the editor's changes on it, and render it once (the artefact send and the web
+    copy reuse), in one transaction: an edition that does not render is not left behind half-built."""
     with store.transaction(immediate=True):
         edition_id = store.freeze_edition(list_id, day, subject, preheader, iso(now) or "", picked, stories)
+        if not store.send_counts(edition_id).total:  # (one that started sending in the meantime is kept as it is)
+            store.keep_ranking(edition_id, desk.ranking_of(picked, stories, runners or []))
+            if store.edition_changes(edition_id):
+                desk.replay(store, edition_id)
         return edition_id, render_edition(store, config, edition_id)
 
 
@@ -176,8 +192,28 @@ def _renders(config: Config, list_row: MailingList, day: str, story: dict[str, A
 def _report(store: Store, edition_id: int, frozen: bool = False) -> BuildReport:
     edition = store.edition(edition_id)
     return BuildReport(
-        edition_id, edition.list, edition.date, edition.subject, store.edition_stories(edition_id), frozen
+        edition_id,
+        edition.list,
+        edition.date,
+        edition.subject,
+        store.edition_stories(edition_id),
+        frozen,
+        approved=edition.approved_at,
     )
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """An edition built and held for the editor's approval: the commands that look at it and approve it."""
+
+    approve: str  # the command that approves it (the next run sends it)
+    show: str  # the command that shows it, with why each story is in
+    desk: str  # the command that opens the desk in a browser
+
+    @classmethod
+    def of(cls, name: str, day: str) -> Awaiting:
+        where = f"--list {name} --date {day}"
+        return cls(f"digest edition approve {where}", f"digest edition show {where}", f"digest preview {where}")
 
 
 @dataclass
@@ -192,6 +228,7 @@ class ListRun:
     skipped: str | None = None  # why nothing was built
     error: str | None = None  # why it was not built or not sent
     halted: bool = False  # the run was asked to stop before this list began
+    awaiting: Awaiting | None = None  # built and held: the list sends only an edition the editor approved
 
     @property
     def outcome(self) -> str:
@@ -201,6 +238,8 @@ class ListRun:
             return "stopped before it began"
         if self.skipped is not None:
             return "nothing new"
+        if self.awaiting is not None:
+            return f"edition {self.edition}: waiting for approval, nothing sent"
         if self.error is not None or sent is None:
             return f"error: {self.error}"
         if sent.dry_run:
@@ -223,6 +262,9 @@ class ListRun:
             return out | {"skipped": self.skipped}
         if self.edition is not None:
             out |= {"edition": self.edition, "date": self.date}
+        if self.awaiting is not None:
+            web_copy = {"web_copy": str(self.web_copy)} if self.web_copy else {}
+            return out | {"awaiting_approval": asdict(self.awaiting)} | web_copy
         if self.error is not None or self.sent is None:
             return out | {"error": self.error}
         return out | self.sent.as_dict() | {"web_copy": str(self.web_copy) if self.web_copy else None}
@@ -272,7 +314,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 done, 1 a list could not be sent (an error to fix), 3 partly done."""
+        """0 done (an edition held for approval is not an error), 1 a list could not be sent (an error to fix),
+        3 partly done."""
         if any(item.error for item in self.lists):
             return 1
         return 3 if self.collect.failed or any(item.partial for item in self.lists) else 0
@@ -364,6 +407,21 @@ def run(
                 continue
             for warning in built.warnings:
                 say(f"{name}: warning: {warning}")
+            if list_row.require_approval and not built.approved and not store.send_counts(built.edition).total:
+                # held until the editor approves it: built (and re-ranked each run, their changes kept), never sent
+                held = Awaiting.of(name, built.date)
+                try:
+                    web_copy = write_web_copy(store, config, built.edition)
+                except DigestError as exc:
+                    report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
+                    say(f"{name}: edition {built.edition} not rendered: {exc}")
+                    continue
+                report.lists.append(ListRun(name, built.edition, built.date, web_copy=web_copy, awaiting=held))
+                say(
+                    f"{name}: edition {built.edition} of {built.date} is waiting for approval, nothing sent:"
+                    f" approve it with '{held.approve}' (look first: '{held.show}', or the desk: '{held.desk}')"
+                )
+                continue
             try:
                 rendered = render_edition(store, config, built.edition)  # kept at build: no compile here
                 sent: SendReport = send_edition(

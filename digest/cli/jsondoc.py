@@ -31,7 +31,11 @@ def documents() -> dict[str, tuple[Any, str]]:
     return {
         "--version": (s.VersionDoc, "`digest --version --json`."),
         "init": (s.InitDoc, ""),
-        "run": (s.RunDoc, "`lists` has one entry per list: what was sent, or `skipped` (why), or `error`."),
+        "run": (
+            s.RunDoc,
+            "`lists` has one entry per list: what was sent, or `skipped` (why), or `error`, or"
+            " `awaiting_approval` (a list with `require_approval` holds its edition until approved; exit code 0).",
+        ),
         "schedule": (s.ScheduleDoc, ""),
         "sources add": (s.SourceAdded, "`check` says what one look found (`ok` false: added, but not readable yet)."),
         "sources list": (list[s.SourceRow], ""),

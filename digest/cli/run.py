@@ -40,6 +40,9 @@ def run(
 
     Exit codes: 0 done (or nothing new to send); 1 an error to fix (e.g. a refused API key).
 
+    A list set to --require-approval is built and held: nothing goes until 'digest edition approve' (exit 0, the
+    line says which edition waits and how to approve it).
+
     Exit code 3: partly done (some sources or recipients failed, some are unknown, or SIGTERM stopped it early).
 
     Each run appends one JSON line to digest.log in the home.

@@ -358,6 +358,12 @@ class SyncDoc(ImportDoc):
     lists: list[SyncFile]
 
 
+class AwaitingApproval(TypedDict):
+    approve: str  # the command that approves the edition (the next run sends it)
+    show: str  # the command that shows it, with why each story is in
+    desk: str  # the command that opens the desk in a browser
+
+
 class RunList(TypedDict):
     list: str
     edition: NotRequired[int]
@@ -376,6 +382,7 @@ class RunList(TypedDict):
     errors: NotRequired[list[str]]
     web_copy: NotRequired[str]
     error: NotRequired[str]
+    awaiting_approval: NotRequired[AwaitingApproval]  # built and held: the list sends only approved editions
 
 
 class Unfinished(TypedDict):

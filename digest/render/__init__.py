@@ -51,6 +51,7 @@ __all__ = [
     "render_edition",
     "render_sources",
     "stamp",
+    "template_texts",
 ]
 
 
@@ -97,14 +98,28 @@ def edition_context(store: Store, config: Config, edition_id: int) -> dict[str, 
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition.list_id)
     stories = [s.as_dict() for s in store.edition_stories(edition_id)]
-    return make_context(config, list_row, edition_id, edition.date, stories)
+    context = make_context(config, list_row, edition_id, edition.date, stories)
+    if edition.subject_edit is not None or edition.preheader_edit is not None:
+        # the editor's words replace the templates' (and so change the stamp: the edition renders once more)
+        context["edits"] = {"subject": edition.subject_edit, "preheader": edition.preheader_edit}
+    return context
+
+
+def template_texts(config: Config, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, preheader) as the templates make them from ``context``, whatever the editor wrote instead."""
+    env = environment(config)
+    subject = " ".join(render_template(env, "subject.txt.j2", context).split())
+    preheader = " ".join(render_template(env, "preheader.txt.j2", context).split())
+    return subject, preheader
 
 
 def render_sources(config: Config, context: dict[str, Any]) -> tuple[str, str, str, str]:
     """The Jinja half of rendering: (subject, preheader, MJML source, plain text)."""
     env = environment(config)
-    subject = " ".join(render_template(env, "subject.txt.j2", context).split())
-    preheader = " ".join(render_template(env, "preheader.txt.j2", context).split())
+    subject, preheader = template_texts(config, context)
+    edits: dict[str, str | None] = context.get("edits") or {}
+    subject = edits.get("subject") or subject
+    preheader = edits.get("preheader") or preheader
     context = {**context, "subject": subject, "preheader": preheader}
     mjml_source = render_template(env, "digest.mjml.j2", context)
     text = render_template(env, "digest.txt.j2", context).strip() + "\n"

@@ -8,7 +8,7 @@ from typing import Any
 
 from digest import clock
 from digest.errors import LockedError, NotFoundError
-from digest.models import Edition, EditionStory, LockHolder, PublishedEdition, Ranked, iso
+from digest.models import Edition, EditionChange, EditionStory, LockHolder, PublishedEdition, Ranked, iso
 from digest.store.base import QueryBase, dumps, loads
 from digest.store.sources import READER_NAME
 
@@ -166,9 +166,87 @@ class EditionQueries(QueryBase):
             out.append(EditionStory(**r | {"why": loads(r["why"], {}), "also": loads(r["also"], [])}))
         return out
 
+    # -- the editor's desk ------------------------------------------------------------------------------------
+    def keep_ranking(self, edition_id: int, ranking: dict[str, Any]) -> None:
+        """The ranking the edition was (re)built from: its picks and runners-up, each with its snapshot."""
+        self.conn.execute("UPDATE editions SET ranked = ? WHERE id = ?", (dumps(ranking), edition_id))
+
+    def ranking(self, edition_id: int) -> dict[str, Any] | None:
+        """What :meth:`keep_ranking` kept (None for an edition built before the desk existed)."""
+        kept = self.scalar("SELECT ranked FROM editions WHERE id = ?", (edition_id,))
+        return loads(kept, None) if kept else None
+
+    def edition_picks(self, edition_id: int) -> list[dict[str, Any]]:
+        """The edition's stories as stored, for the desk: story_id, score, why, also, snapshot, pinned, original."""
+        rows = self.rows(
+            "SELECT story_id, score, why, also, snapshot, pinned, original FROM edition_stories"
+            " WHERE edition_id = ? ORDER BY rank",
+            (edition_id,),
+        )
+        return [
+            r
+            | {
+                "why": loads(r["why"], {}),
+                "also": loads(r["also"], []),
+                "snapshot": loads(r["snapshot"], {}),
+                "pinned": bool(r["pinned"]),
+                "original": loads(r["original"], {}),
+            }
+            for r in rows
+        ]
+
+    def write_picks(self, edition_id: int, picks: list[dict[str, Any]]) -> None:
+        """Replace the edition's stories with ``picks`` (in rank order, as :meth:`edition_picks` returns them)."""
+        self.conn.execute("DELETE FROM edition_stories WHERE edition_id = ?", (edition_id,))
+        self.conn.executemany(
+            "INSERT INTO edition_stories(edition_id, rank, story_id, score, why, also, snapshot, pinned, original)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    edition_id,
+                    i,
+                    p["story_id"],
+                    p["score"],
+                    dumps(p["why"]),
+                    dumps(p["also"]),
+                    dumps({k: p["snapshot"].get(k) for k in SNAPSHOT_FIELDS}),
+                    int(bool(p.get("pinned"))),
+                    dumps(p.get("original") or {}),
+                )
+                for i, p in enumerate(picks, 1)
+            ],
+        )
+
+    def set_edition_texts(self, edition_id: int, subject: str | None, preheader: str | None) -> None:
+        """The editor's subject and preheader (None: the templates')."""
+        self.conn.execute(
+            "UPDATE editions SET subject_edit = ?, preheader_edit = ? WHERE id = ?", (subject, preheader, edition_id)
+        )
+
+    def set_approval(self, edition_id: int, at: str | None, by: str | None) -> None:
+        self.conn.execute("UPDATE editions SET approved_at = ?, approved_by = ? WHERE id = ?", (at, by, edition_id))
+
+    def record_change(self, edition_id: int, at: str, action: str, args: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO edition_changes(edition_id, at, action, args) VALUES (?, ?, ?, ?)",
+            (edition_id, at, action, dumps(args)),
+        )
+
+    def edition_changes(self, edition_id: int) -> list[EditionChange]:
+        """The editor's changes to the edition, oldest first."""
+        rows = self.rows(
+            "SELECT id, at, action, args FROM edition_changes WHERE edition_id = ? ORDER BY id", (edition_id,)
+        )
+        return [EditionChange(**r | {"args": loads(r["args"], {})}) for r in rows]
+
+    def clear_changes(self, edition_id: int) -> int:
+        """Forget the editor's changes (reset); how many there were."""
+        return self.conn.execute("DELETE FROM edition_changes WHERE edition_id = ?", (edition_id,)).rowcount
+
 
 _EDITION = (
     "SELECT editions.id, editions.list_id, lists.name AS list, editions.date, editions.subject, editions.preheader,"
-    " editions.now, editions.built_at FROM editions JOIN lists ON lists.id = editions.list_id"
+    " editions.now, editions.built_at, editions.subject_edit, editions.preheader_edit, editions.approved_at,"
+    " editions.approved_by FROM editions JOIN lists ON lists.id = editions.list_id"
 )
 _STORY_FIELDS = frozenset(f.name for f in fields(EditionStory))

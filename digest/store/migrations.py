@@ -324,3 +324,29 @@ def m011_lists_scope_rhythm_and_approval(db: Database) -> None:
         ALTER TABLE lists ADD COLUMN public INTEGER NOT NULL DEFAULT 1;
         """
     )
+
+
+@migrations(name="012_edition_desk")
+def m012_edition_desk(db: Database) -> None:
+    # the editor's desk: every change to an edition (drop, swap, move, pin, edit...), replayed after each
+    # rebuild until reset; the ranking an edition was built from (its picks and runners-up, JSON) so a change
+    # can be replayed on it; each frozen story's desk marks; the editor's subject/preheader and the approval
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS edition_changes (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            args TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX IF NOT EXISTS edition_changes_edition ON edition_changes(edition_id, id);
+        ALTER TABLE editions ADD COLUMN ranked TEXT NOT NULL DEFAULT '';
+        ALTER TABLE editions ADD COLUMN subject_edit TEXT;
+        ALTER TABLE editions ADD COLUMN preheader_edit TEXT;
+        ALTER TABLE editions ADD COLUMN approved_at TEXT;
+        ALTER TABLE editions ADD COLUMN approved_by TEXT;
+        ALTER TABLE edition_stories ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE edition_stories ADD COLUMN original TEXT NOT NULL DEFAULT '{}';
+        """
+    )

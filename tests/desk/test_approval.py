@@ -1,0 +1,106 @@
+"""What the desk changes is what readers get, and a list that wants approval sends nothing before it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+import digest.render.mjml as mjml_module
+from digest import Newsletter
+from tests.conftest import Cli
+
+
+def mails(home: Path) -> list[EmailMessage]:
+    found = sorted((home / "outbox").rglob("*.eml"))
+    return [message_from_bytes(p.read_bytes(), policy=default) for p in found]  # type: ignore[misc]
+
+
+def parts(mail: EmailMessage) -> tuple[str, str]:
+    html = mail.get_body(("html",))
+    text = mail.get_body(("plain",))
+    assert html is not None and text is not None
+    return unescape(html.get_content()), text.get_content()
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    count = [0]
+    real = mjml_module.mjml2html
+
+    def counting(*args: object, **kwargs: object) -> str:
+        count[0] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mjml_module, "mjml2html", counting)
+    yield count
+
+
+def test_the_sent_email_holds_exactly_the_edits_rendered_once(
+    news: Newsletter, eid: int, home: Path, compiles: list[int]
+) -> None:
+    start = news.draft(eid)
+    dropped, edited, runner = start.stories[1], start.stories[2], start.runners_up[0]
+    news.drop_story(eid, dropped.story_id)
+    news.swap_story(eid, start.stories[3].story_id, runner.story_id)
+    news.edit_story(eid, edited.story_id, title="Comet named after the backyard", blurb="Two hobbyists, one comet.")
+    news.edit_edition(eid, subject="The comet issue", preheader="Also: the rest of the news")
+    compiles[0] = 0
+    report = news.send(eid, provider="outbox")
+    assert report.sent == 5 and compiles[0] == 1  # the edited edition rendered once, not per reader
+    got = mails(home)
+    assert len(got) == 5
+    for mail in got:
+        assert mail["Subject"] == "The comet issue"
+        html, text = parts(mail)
+        for body in (html, text):
+            assert "Comet named after the backyard" in body and "Two hobbyists, one comet." in body
+            assert edited.title not in body and dropped.title not in body and start.stories[3].title not in body
+            assert runner.title in body
+        assert "Also: the rest of the news" in html
+    news.render(eid)
+    assert compiles[0] == 1  # kept: a later use compiles nothing
+
+
+def test_run_holds_an_edition_until_it_is_approved_and_sends_it_once(home: Path, cli: Cli) -> None:
+    cli("init", "--example")
+    cli("lists", "edit", "main", "--require-approval")
+    held = json.loads(cli("run", "--json").stdout)
+    (entry,) = held["lists"]
+    assert held["exit_code"] == 0 and "sent" not in entry
+    assert entry["awaiting_approval"]["approve"] == f"digest edition approve --list main --date {entry['date']}"
+    assert entry["awaiting_approval"]["desk"] == f"digest preview --list main --date {entry['date']}"
+    assert not mails(home)
+    line = cli("run").stderr
+    assert "waiting for approval, nothing sent" in line and "digest edition approve --list main" in line
+    assert not mails(home)
+
+    with Newsletter.open(home) as news:
+        edition = news.edition(date=entry["date"])
+        lead = news.draft(edition).stories[0]
+        news.edit_story(edition, lead.story_id, title="Approved headline")
+        news.approve_edition(edition, by="ada")
+    sent = json.loads(cli("run", "--json").stdout)
+    assert sent["lists"][0]["sent"] == 5 and "awaiting_approval" not in sent["lists"][0]
+    got = mails(home)
+    assert len(got) == 5 and all("Approved headline" in parts(m)[0] for m in got)
+    again = json.loads(cli("run", "--json").stdout)
+    assert again["lists"][0].get("sent", 0) == 0 and len(mails(home)) == 5  # never twice
+
+
+def test_a_change_after_approval_holds_the_edition_again(home: Path, cli: Cli) -> None:
+    cli("init", "--example")
+    cli("lists", "edit", "main", "--require-approval")
+    day = json.loads(cli("run", "--json").stdout)["lists"][0]["date"]
+    with Newsletter.open(home) as news:
+        edition = news.edition(date=day)
+        news.approve_edition(edition)
+        news.drop_story(edition, news.draft(edition).stories[0].story_id)
+    assert "awaiting_approval" in json.loads(cli("run", "--json").stdout)["lists"][0]
+    assert not mails(home)
