@@ -165,4 +165,13 @@ def test_the_public_api_is_pinned() -> None:
         "subscribe",
         "import_subscribers",
         "unsubscribe",
+        "draft",
+        "drop_story",
+        "swap_story",
+        "move_story",
+        "pin_story",
+        "edit_story",
+        "edit_edition",
+        "approve_edition",
+        "reset_edition",
     }
