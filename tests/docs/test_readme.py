@@ -174,4 +174,5 @@ def test_the_public_api_is_pinned() -> None:
         "edit_edition",
         "approve_edition",
         "reset_edition",
+        "source_health",
     }
