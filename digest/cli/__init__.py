@@ -1,151 +1,87 @@
-"""The command line: the only module that imports typer.
+"""The command line's entry point (``digest = "digest.cli:main"``): small on purpose.
 
-Each command parses its options, calls the library, and prints. A :class:`DigestError` becomes
-one line on stderr and exit code 1 (see :class:`DigestGroup`); anything else is a bug and keeps
-its traceback.
-
-Fast path, on purpose: command modules import the library inside each command function, so
-`digest --version` and `digest --help` load no stage (tests/cli/test_fast_start.py keeps it so).
+``digest --version`` and ``digest --help`` are answered here without importing typer or rich (~100 ms at
+start-up): the version from :mod:`digest`, the help from the text typer renders, generated into
+:mod:`digest.cli.tophelp` by ``python -m digest.cli.reference --write README.md`` (tests/cli/test_fast_start.py
+fails when it is stale). Everything else goes to the typer application in :mod:`digest.cli.root`, built with
+only the command asked for. ``from digest.cli import app`` still gives the whole application.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any, NoReturn
+import os
+import sys
+from typing import Any
 
-import typer
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
+# In the order --help lists them (the root registers them in this order).
+COMMANDS = (
+    "init", "run", "schedule", "sources", "collect", "stories", "rank", "build", "render",
+    "preview", "templates", "serve", "doctor", "lists", "subscribers", "send", "stats",
+)  # fmt: skip
 
-from digest import __version__
-from digest.cli import (
-    build,
-    collect,
-    doctor,
-    init,
-    lists,
-    preview,
-    rank,
-    render,
-    run,
-    schedule,
-    send,
-    serve,
-    sources,
-    stats,
-    stories,
-    subscribers,
-    templates,
-)
-from digest.cli.common import JSON_META, State, err, error_document, out_json, stamp_lines
-from digest.cli.helptext import humanize
-from digest.errors import DigestError, machine_fault, split_hint
+HELP_WIDTH = 80  # help is drawn at most this wide (click's own default), so the stored text fits every wide terminal
+
+# Any of these changes how rich would draw the help (width, colour, terminal or not): typer draws it then.
+_RICH_ENV = (
+    "TERMINAL_WIDTH", "COLUMNS", "FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "_TYPER_FORCE_DISABLE_TERMINAL",
+    "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "JUPYTER_COLUMNS", "JUPYTER_LINES",
+)  # fmt: skip
 
 
-class DigestGroup(TyperGroup):
-    """Turns user errors into one line on stderr (one JSON document under --json) and their exit code.
-
-    Help reads as written (see :mod:`digest.cli.helptext`).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        humanize(self)  # the whole tree is built by now: sub-commands are in self.commands
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        # the root sees every token: whether --json was asked for is known before any error can happen
-        ctx.meta[JSON_META] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
-        stamp_lines(False)  # a fresh invocation (tests run many in one process): plain lines until a command asks
+def help_width() -> int:
+    """The width rich finds (the first of stdin, stdout, stderr that is a terminal, else 80), at most HELP_WIDTH."""
+    for fd in (0, 1, 2):
         try:
-            return super().parse_args(ctx, args)
-        except TyperException as exc:  # the root's own usage errors (an unknown option before the command)
-            if not ctx.meta[JSON_META]:
-                raise
-            self._fail(ctx, exc.format_message(), f"see '{ctx.command_path} --help'", exc.exit_code)
-            raise  # unreachable: _fail exits
-
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except DigestError as exc:
-            self._fail(ctx, str(exc), exc.hint, exc.exit_code)
-        except (OSError, sqlite3.DatabaseError) as exc:  # a full disk, a read-only home, a locked store
-            message = machine_fault(exc)
-            if message is None:
-                raise
-            self._fail(ctx, message, split_hint(message)[1], 1)
-        except TyperException as exc:  # a usage error (exit 2) of a sub-command, under --json only
-            if not ctx.meta.get(JSON_META):
-                raise
-            where = getattr(exc, "ctx", None) or ctx
-            self._fail(ctx, exc.format_message(), f"see '{where.command_path} --help'", exc.exit_code)
-
-    @staticmethod
-    def _fail(ctx: typer.Context, message: str, hint: str, code: int) -> NoReturn:
-        if ctx.meta.get(JSON_META):
-            out_json(error_document(message, hint, code))
-        else:
-            err(f"Error: {message}")
-        raise typer.Exit(code) from None
+            return min(os.get_terminal_size(fd).columns, HELP_WIDTH)
+        except (OSError, ValueError):
+            continue
+    return HELP_WIDTH
 
 
-app = typer.Typer(
-    cls=DigestGroup,
-    help="Collect stories, rank a Top Stories digest, render it through MJML and send it to your lists.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-)
+def _stored_help() -> str | None:
+    """The root's --help exactly as typer would draw it here and now, or None when only typer can tell."""
+    if os.path.basename(sys.argv[0]) != "digest" or sys.platform == "win32":  # the usage line names the program
+        return None
+    if any(name in os.environ for name in _RICH_ENV) or os.environ.get("TERM", "") in ("dumb", "unknown"):
+        return None
+    if not (sys.stdout.encoding or "").lower().startswith("utf") or help_width() != HELP_WIDTH:
+        return None
+    from digest.cli import tophelp
+
+    return tophelp.COLOUR if sys.stdout.isatty() else tophelp.PLAIN
 
 
-def _version(ctx: typer.Context, value: bool) -> None:
-    if value:
-        if ctx.meta.get(JSON_META):
-            out_json({"version": __version__})
-        else:
-            typer.echo(f"digest {__version__}")
-        raise typer.Exit()
+def _answer_at_once(args: list[str]) -> bool:
+    """``--version`` (with or without ``--json``) and the root's ``--help``, before typer is imported."""
+    if args in (["--version"], ["--version", "--json"], ["--json", "--version"]):
+        from digest import __version__
 
-
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    home: str = typer.Option(
-        None,
-        "--home",
-        envvar="DIGEST_HOME",
-        show_default="current directory",
-        help="The newsletter's home: holds digest.toml, digest.db, outbox/ and optional templates/.",
-    ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
-    json_out: bool = typer.Option(
-        False, "--json", help='With --version: print {"version": ...}. Every command has its own --json.'
-    ),
-) -> None:
-    ctx.obj = State(home)
-
-
-# One module per command (group), registered in the order --help lists them.
-init.register(app)
-run.register(app)
-schedule.register(app)
-sources.register(app)
-collect.register(app)
-stories.register(app)
-rank.register(app)
-build.register(app)
-render.register(app)
-preview.register(app)
-templates.register(app)
-serve.register(app)
-doctor.register(app)
-lists.register(app)
-subscribers.register(app)
-send.register(app)
-stats.register(app)
+        text = f'{{\n  "version": "{__version__}"\n}}' if "--json" in args else f"digest {__version__}"
+        sys.stdout.write(text + "\n")
+        return True
+    if args == ["--help"] and (stored := _stored_help()) is not None:
+        sys.stdout.write(stored)
+        return True
+    return False
 
 
 def main() -> None:
-    app()
+    args = sys.argv[1:]
+    if _answer_at_once(args):
+        return
+    from digest.cli import root
+
+    root.build(only=args[0] if args and args[0] in COMMANDS else None)()
 
 
-__all__ = ["app", "main"]
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole application, for tests and tools (main() builds only what it needs)
+        from digest.cli import root
+
+        app = root.build()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module 'digest.cli' has no attribute {name!r}")
+
+
+__all__ = ["COMMANDS", "app", "main"]

@@ -11,35 +11,33 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
-from rich.cells import cell_len
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
-from digest import clock
-from digest import config as config_mod
 from digest.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from digest import config as config_mod
     from digest.newsletter import Newsletter
     from digest.store import Store
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# rich, the config and the clock are imported where they are used: every command's --help imports this module,
+# and rich alone costs ~40 ms at start-up (benchmarks/bench_startup.py).
+
+
+@cache
+def stderr() -> Console:
+    """The console on stderr (made on first use)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
 
 JSON_HELP = "Print one JSON document on stdout and nothing else there."
 JSON_META = "digest.json"  # ctx.meta key: --json was given somewhere on the command line
@@ -52,6 +50,8 @@ class State:
 
     @cached_property
     def config(self) -> config_mod.Config:
+        from digest import config as config_mod
+
         return config_mod.load(self.home)
 
     @property
@@ -88,18 +88,20 @@ def stamp_lines(on: bool = True) -> None:
 def _stamp(message: str) -> str:
     if not _stamped:
         return message
+    from digest import clock
+
     at = clock.wall().strftime("%Y-%m-%dT%H:%M:%SZ")
     return "\n".join(f"{at} {line}" for line in message.splitlines() or [""])
 
 
 def err(message: str) -> None:
     """One line on stderr (no markup interpretation)."""
-    stderr.print(_stamp(message), markup=False)
+    stderr().print(_stamp(message), markup=False)
 
 
 def say(message: str) -> None:
     """A progress or log line on stderr, so stdout stays clean for --json."""
-    stderr.print(_stamp(message), markup=False)
+    stderr().print(_stamp(message), markup=False)
 
 
 def out_json(data: Any) -> None:
@@ -150,7 +152,7 @@ class LineProgress:
     def add_task(self, description: str, total: float | None = None, **_: Any) -> TaskID:
         now = time.monotonic()
         self.tasks.append({"description": description, "total": total, "done": 0, "start": now, "said": now})
-        return TaskID(len(self.tasks) - 1)
+        return cast("TaskID", len(self.tasks) - 1)  # rich's TaskID is an int (NewType)
 
     def advance(self, task_id: TaskID, advance: float = 1) -> None:
         self.update(task_id, completed=self.tasks[task_id]["done"] + advance)
@@ -178,8 +180,18 @@ def progress_line(what: str, done: int, total: float | None, elapsed: float) -> 
 
 def progress() -> Progress | LineProgress:
     """A live bar on a terminal; timestamped progress lines in a log (cron, a pipe)."""
-    if not stderr.is_terminal:
+    if not stderr().is_terminal:
         return LineProgress()
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -187,14 +199,18 @@ def progress() -> Progress | LineProgress:
         TaskProgressColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=stderr,
+        console=stderr(),
         transient=True,
     )
 
 
 def parse_now(value: str | None, option: str = "--now") -> datetime | None:
     """An ISO date or time from ``option``; naive times are UTC."""
-    return None if value is None else clock.parse(value, option)
+    if value is None:
+        return None
+    from digest import clock
+
+    return clock.parse(value, option)
 
 
 CELL = 60  # longest cell a table shows; --json has every value whole
@@ -228,6 +244,11 @@ def table(rows: list[dict[str, Any]], columns: list[str], *, wrap: tuple[str, ..
     if not rows:
         typer.echo("(none)")
         return
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     body = [[_whole(r.get(c)) if c in wrap else _cell(r.get(c)) for c in columns] for r in rows]
     natural = [max(cell_len(c), *(cell_len(row[i]) for row in body)) for i, c in enumerate(columns)]
     console = Console(highlight=False)
@@ -245,6 +266,9 @@ def table(rows: list[dict[str, Any]], columns: list[str], *, wrap: tuple[str, ..
 
 def echo(message: str, style: str = "") -> None:
     """A line on stdout, in ``style`` on a terminal (never with NO_COLOR); the text itself is unchanged."""
+    from rich.console import Console
+    from rich.text import Text
+
     Console(highlight=False, soft_wrap=True).print(Text(message, style=style))
 
 

@@ -9,6 +9,7 @@ the command tree once, when the root group is built, and fixes both in place; it
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,29 @@ def humanize(command: Any) -> None:
         _humanize_param(param)
     get_params = command.get_params
     command.get_params = lambda ctx: _switches(get_params(ctx))
+    format_help = command.format_help
+
+    def capped_help(ctx: Any, formatter: Any) -> None:
+        cap_width()
+        format_help(ctx, formatter)
+
+    command.format_help = capped_help
     for sub in getattr(command, "commands", {}).values():
         humanize(sub)
+
+
+def cap_width() -> None:
+    """Help is drawn at most HELP_WIDTH columns wide (narrower on a narrow terminal), as the stored root help is.
+
+    COLUMNS or TERMINAL_WIDTH, when set, decide instead (rich and typer read them).
+    """
+    if "TERMINAL_WIDTH" in os.environ or "COLUMNS" in os.environ:
+        return
+    import typer.rich_utils
+
+    from digest.cli import help_width
+
+    typer.rich_utils.MAX_WIDTH = help_width()
 
 
 _ESCAPED = re.compile(r"\\(\[)")

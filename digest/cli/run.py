@@ -55,7 +55,7 @@ def run(
     from digest import pipeline
 
     st = state(ctx)
-    if not stderr.is_terminal:
+    if not stderr().is_terminal:
         stamp_lines()  # cron appends this to cron.log: each line says when it happened
     with graceful_stop() as halt, progress() as bar:
         tasks: dict[str, TaskID] = {}
