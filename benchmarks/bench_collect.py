@@ -170,6 +170,9 @@ def serve(files: list[Path], port_out: multiprocessing.connection.Connection) ->
             self.end_headers()
             self.wfile.write(bodies[i])
 
+    # a listen backlog for every client connection at once: with the default (5), a connect that overflows it
+    # waits for the kernel's SYN retry (1 s) whenever the accepting thread is slow, as on a loaded machine
+    ThreadingHTTPServer.request_queue_size = 128
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     port_out.send(httpd.server_address[1])
