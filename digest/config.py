@@ -116,6 +116,7 @@ class SmtpSettings:
     username: str = ""
     security: str = "starttls"  # starttls | ssl | none
     timeout: float = 30.0
+    connections: int = 4  # connections in flight at once, each reused for the whole send
 
 
 @dataclass
@@ -166,6 +167,7 @@ MINIMA: dict[str, float] = {
     "web.per_ip": 1,
     "web.per_address": 1,
     "send.concurrency": 1,
+    "smtp.connections": 1,
     "collect.concurrency": 1,
 }
 

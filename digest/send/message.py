@@ -8,6 +8,7 @@ import os
 import random
 import re
 import secrets
+import threading
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -93,8 +94,6 @@ def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> Email
 # address: the library would write them exactly as they are. Anything else goes through the library.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 _PLAIN_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+\Z")
-# What bytes.splitlines() breaks at (the library splits the encoded body): a value holding one changes the lines.
-_LINE_BREAKS = re.compile("[\r\n]")
 _FOLD_AT = 78  # the policy's max_line_length: longer header lines are folded by the library
 
 
@@ -116,15 +115,24 @@ class MessageTemplate:
     headers every reader shares and the literal parts of the text and HTML bodies are encoded once, and a
     reader's message is their To, Date, Message-ID and unsubscribe headers, their few placeholder values
     encoded, and one ``join``. The chunks each end on a (soft) line break, so the quoted-printable stays valid
-    and decodes to the same text as the library's. Anything unusual (a name needing quotes or RFC 2047, an
-    internationalised address, a value with a line break) takes :func:`build_message`, so the bytes always
-    mean the same.
+    and decodes to the same text as the library's. A reader whose To needs the library (quotes, RFC 2047, an
+    internationalised address, folding) has that header alone written by it; a value with a line break (it would
+    change the body's lines) takes :func:`build_message` whole, so the bytes always mean the same.
+
+    One template per edition (or per variant: it is keyed by the :class:`EditionMail`, which holds the
+    ``Rendered``), line ending and ``utf8`` (headers as smtplib writes them for an SMTPUTF8 envelope).
     """
 
-    def __init__(self, mail: EditionMail, domain: str, linesep: str = "\n") -> None:
-        self.mail, self.domain, self.linesep = mail, domain, linesep
+    def __init__(
+        self, mail: EditionMail, domain: str, linesep: str = "\n", *, utf8: bool = False, stuffed: bool = False
+    ) -> None:
+        self.mail, self.domain, self.linesep, self.utf8, self.stuffed = mail, domain, linesep, utf8, stuffed
         self._crlf = linesep == "\r\n"
-        self._policy = POLICY if linesep == POLICY.linesep else POLICY.clone(linesep=linesep)
+        self._memo: dict[tuple[str, bool], tuple[str, bytes]] = {}  # per slot: the last value and its encoding
+        # utf8: headers in raw UTF-8, as smtplib writes a message whose envelope needs SMTPUTF8
+        self._policy = (
+            POLICY if (linesep, utf8) == (POLICY.linesep, False) else POLICY.clone(linesep=linesep, utf8=utf8)
+        )
         html, text = mail.rendered.html, mail.rendered.text
         self.fast = domain.isascii() and "\r" not in text and "\r" not in html
         self._boundary = "=" * 15 + secrets.token_hex(10) + "=="  # '=' never appears in quoted-printable data
@@ -156,6 +164,8 @@ class MessageTemplate:
         # the literals already encoded, the placeholder names between them.
         self._text = self._split(_normal(text))
         self._html = self._split(_normal(html))
+        self._text_slots = list(zip(self._text[1], self._text[0][1:], strict=True))
+        self._html_slots = list(zip(self._html[1], self._html[0][1:], strict=True))
         self._text_head, self._html_head, self._end = text_head, html_head, end
         self.fast = self.fast and self._boundary not in text and self._boundary not in html
 
@@ -174,59 +184,120 @@ class MessageTemplate:
 
     def _encoded(self, text: str) -> bytes:
         data = _qp_chunk(text)
-        return data.replace(b"\n", b"\r\n") if self._crlf else data
+        if self._crlf:
+            data = data.replace(b"\n", b"\r\n")
+        if self.stuffed:  # SMTP's dot-stuffing (RFC 5321 4.5.2), done once: every chunk starts a line
+            data = (b"." if data.startswith(b".") else b"") + data.replace(b"\n.", b"\n..")
+        return data
 
-    def _value(self, value: str) -> bytes:
-        return self._encoded(value) if value else b""
+    def _value(self, slot: str, value: str, html: bool) -> bytes:
+        """A reader's value encoded; the last one per slot is kept (the web version's link is everyone's)."""
+        if not value:
+            return b""
+        key = (slot, html)
+        last = self._memo.get(key)
+        if last is not None and last[0] == value:
+            return last[1]
+        data = self._encoded(html_module.escape(value, quote=True) if html else value)
+        self._memo[key] = (value, data)
+        return data
 
     def plain(self, recipient: Recipient) -> bool:
-        """Whether the fast path writes this reader's message (else the email library does)."""
+        """Whether this reader's headers are written without the email library (else their To, and a long or
+        non-ASCII List-Unsubscribe, go through it; the bodies are joined from the encoded chunks either way)."""
         name, email = recipient.name, recipient.email
-        unsubscribe = self.mail.list_unsubscribe(recipient.unsubscribe_url) if self.mail.list_headers else ""
         return bool(
-            self.fast
-            and _PLAIN_EMAIL.match(email)
+            _PLAIN_EMAIL.match(email)
             and (not name or _PLAIN_NAME.match(name))
             and len(name) + len(email) + 7 <= _FOLD_AT
-            and unsubscribe.isascii()
-            and len(unsubscribe) + 20 <= MAX_LINE
-            and not any(_LINE_BREAKS.search(v) for v in recipient.values.values())
+            and self._raw_unsubscribe(recipient)
         )
+
+    def joinable(self, recipient: Recipient) -> bool:
+        """Whether this reader's message is joined from the encoded chunks (else the email library builds it all):
+        a value holding a line break would change the body's lines, so such a reader takes the library."""
+        joined = "".join(recipient.values.values())  # the library splits the body at \r and \n (bytes.splitlines)
+        return self.fast and "\n" not in joined and "\r" not in joined
+
+    def _unsubscribe(self, recipient: Recipient) -> str:
+        return self.mail.list_unsubscribe(recipient.unsubscribe_url) if self.mail.list_headers else ""
+
+    def _raw_unsubscribe(self, recipient: Recipient) -> bool:
+        unsubscribe = self._unsubscribe(recipient)
+        return unsubscribe.isascii() and len(unsubscribe) + 20 <= MAX_LINE
 
     def render(self, recipient: Recipient, date: str, stamp: str) -> bytes:
         """One reader's message as bytes (lines end with ``linesep``); ``date`` and ``stamp`` are per batch."""
         mail, values, sep = self.mail, recipient.values, self.linesep
+        if not self.joinable(recipient):
+            data = build_message(mail, recipient, self.domain).as_bytes(policy=self._policy)
+            return data.replace(b"\n.", b"\n..") if self.stuffed else data  # no header line starts with a dot
         name, email = recipient.name, recipient.email
-        unsubscribe = mail.list_unsubscribe(recipient.unsubscribe_url) if mail.list_headers else ""
-        if not self.plain(recipient):
-            return build_message(mail, recipient, self.domain).as_bytes(policy=self._policy)
-        to = f"{name} <{email}>" if name else email
+        unsubscribe = self._unsubscribe(recipient)
         # make_msgid's shape: time, pid, 64 random bits, the edition and reader, the sender's domain
         message_id = f"<{stamp}.{random.getrandbits(64)}.e{mail.edition_id}.s{recipient.subscriber_id}@{self.domain}>"
-        personal = f"To: {to}{sep}"
         per_reader = f"Date: {date}{sep}Message-ID: {message_id}{sep}"
-        if unsubscribe:
-            per_reader += f"List-Unsubscribe: {unsubscribe}{sep}"
-        parts = [self._first, personal.encode("ascii"), self._second, per_reader.encode("ascii"), self._third]
-        parts.append(self._text_head)
-        literals, names = self._text
-        parts.append(literals[0])
-        for slot, literal in zip(names, literals[1:], strict=True):
-            parts += (self._value(values.get(slot, "")), literal)
-        parts.append(self._html_head)
-        literals, names = self._html
-        parts.append(literals[0])
-        for slot, literal in zip(names, literals[1:], strict=True):
-            parts += (self._value(html_module.escape(values.get(slot, ""), quote=True)), literal)
+        if (
+            _PLAIN_EMAIL.match(email)
+            and (not name or _PLAIN_NAME.match(name))
+            and len(name) + len(email) + 7 <= _FOLD_AT
+            and unsubscribe.isascii()
+            and len(unsubscribe) + 20 <= MAX_LINE
+        ):  # as :meth:`plain` says: the library would write these as they are
+            personal = f"To: {name} <{email}>{sep}" if name else f"To: {email}{sep}"
+            if unsubscribe:
+                per_reader += f"List-Unsubscribe: {unsubscribe}{sep}"
+            to, tail = personal.encode("ascii"), per_reader.encode("ascii")
+        else:  # quoting, RFC 2047 words, an IDN address, folding: the library writes these headers, alone
+            to = self._headers([("To", Address(name, addr_spec=email) if name else email)])
+            tail = per_reader.encode("ascii")
+            if unsubscribe:
+                tail += self._headers([("List-Unsubscribe", unsubscribe)])
+        get, value = values.get, self._value
+        parts = [self._first, to, self._second, tail, self._third, self._text_head, self._text[0][0]]
+        for slot, literal in self._text_slots:
+            parts += (value(slot, get(slot, ""), False), literal)
+        parts += (self._html_head, self._html[0][0])
+        for slot, literal in self._html_slots:
+            parts += (value(slot, get(slot, ""), True), literal)
         parts.append(self._end)
         return b"".join(parts)
 
+    @staticmethod
+    def stamps() -> tuple[str, str]:
+        """The Date and the Message-ID's time part, taken once for a batch."""
+        now = clock.now()
+        return format_datetime(now), f"{int(now.timestamp() * 100)}.{os.getpid()}"
+
     def render_batch(self, recipients: list[Recipient]) -> list[bytes]:
         """Every message of one batch: the Date and the Message-ID's time part are taken once for the batch."""
-        now = clock.now()
-        date = format_datetime(now)
-        stamp = f"{int(now.timestamp() * 100)}.{os.getpid()}"
+        date, stamp = self.stamps()
         return [self.render(r, date, stamp) for r in recipients]
+
+
+class Templates:
+    """A provider's templates, one per edition and variant (each ``Rendered``) and form, built on first use and
+    shared by its worker threads; the few most recent are kept (a send walks one edition, a few variants)."""
+
+    def __init__(self, domain: str, linesep: str = "\n", *, stuffed: bool = False, keep: int = 8) -> None:
+        self.domain, self.linesep, self.stuffed, self.keep = domain, linesep, stuffed, keep
+        self._lock = threading.Lock()
+        self._found: dict[tuple[int, bool, bool], MessageTemplate] = {}
+
+    def get(self, mail: EditionMail, utf8: bool = False) -> MessageTemplate:
+        key = (id(mail.rendered), mail.test, utf8)  # the template holds its Rendered: the id is not reused meanwhile
+        with self._lock:
+            found = self._found.get(key)
+            if found is None or found.mail != mail:
+                if len(self._found) >= self.keep:
+                    self._found.pop(next(iter(self._found)))
+                found = MessageTemplate(mail, self.domain, self.linesep, utf8=utf8, stuffed=self.stuffed)
+                self._found[key] = found
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found = {}
 
 
 def _normal(body: str) -> str:

@@ -220,7 +220,7 @@ def test_idn_domains_go_in_idna_form_and_a_unicode_local_part_fails_alone(
     assert (report.sent, report.failed, report.unknown) == (3, 1, 0)
     assert status["user@bücher.de"][0] == "sent" and status["c@example.org"][0] == "sent"
     assert status["jürgen@bücher.de"][0] == "failed" and "SMTPUTF8" in (status["jürgen@bücher.de"][1] or "")
-    assert provider.connections == 1  # nothing was mistaken for a lost connection
+    assert provider.opened == 1  # nothing was mistaken for a lost connection
     rcpts = sorted(r for rs, _ in sink.messages for r in rs)
     assert rcpts == sorted([email_of(1), "c@example.org", "user@xn--bcher-kva.de"])
     (idn,) = [m for rs, m in sink.messages if rs == ["user@xn--bcher-kva.de"]]

@@ -148,8 +148,9 @@ def smtp(request: pytest.FixtureRequest, cert: tuple[Path, Path], monkeypatch: p
 
 
 def test_one_multipart_alternative_message_per_recipient_over_one_connection(
-    cli, initialised: Path, smtp: Sink
+    cli, initialised: Path, smtp: Sink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_CONNECTIONS", "1")
     with open_store(initialised) as store:
         edition = make_edition(store, 150)
         list_id = store.list_("main").id

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from digest.send.message import MessageTemplate
+from digest.send.message import MessageTemplate, Templates
 from digest.send.providers.base import BatchResult, EditionMail, Recipient
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
@@ -19,7 +19,7 @@ class OutboxProvider:
     def __init__(self, directory: Path, batch_size: int = 1000) -> None:
         self.directory = directory
         self.batch_size = batch_size
-        self._template: MessageTemplate | None = None
+        self._templates = Templates("digest.local")
 
     def folder(self, mail: EditionMail) -> Path:
         if mail.kind != "edition":  # one-off mails (confirmation, welcome): one folder each, newest per reader
@@ -28,9 +28,7 @@ class OutboxProvider:
 
     def template(self, mail: EditionMail) -> MessageTemplate:
         """The edition's shared parts, encoded once for all its batches."""
-        if self._template is None or self._template.mail is not mail:
-            self._template = MessageTemplate(mail, "digest.local")
-        return self._template
+        return self._templates.get(mail)
 
     def prepare(self, mail: EditionMail, recipients: list[Recipient]) -> list[bytes]:
         return self.template(mail).render_batch(recipients)
@@ -38,13 +36,26 @@ class OutboxProvider:
     def send_batch(self, mail: EditionMail, recipients: list[Recipient]) -> BatchResult:
         folder = self.folder(mail)
         folder.mkdir(parents=True, exist_ok=True)
-        for r, data in zip(recipients, self.prepare(mail, recipients), strict=True):
+        template = self.template(mail)
+        date, stamp = template.stamps()
+        for r in recipients:  # one message at a time: memory holds one, not the batch
+            data = template.render(r, date, stamp)
             path = os.path.join(folder, f"{r.subscriber_id:08d}-{_UNSAFE.sub('_', r.email)}.eml")
             tmp = path + ".tmp"  # written whole, then renamed: a reader of the folder never sees half a message
-            with open(tmp, "wb") as fh:
-                fh.write(data)
+            write_file(tmp, data)
             os.replace(tmp, path)
         return BatchResult("sent", message_id=f"outbox:{folder.name}")
 
     def close(self) -> None:
-        self._template = None
+        self._templates.clear()
+
+
+def write_file(path: str, data: bytes) -> None:
+    """``data`` as the whole of the file at ``path``: no buffered file object around one write."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
