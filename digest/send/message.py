@@ -63,12 +63,24 @@ def list_headers(mail: EditionMail, recipient: Recipient) -> dict[str, str]:
     }
 
 
+def mailbox(name: str, email: str) -> Address | str:
+    """An address header's value: the library's ``Address``, or for an address it refuses to hold (a Unicode local
+    part, which only an SMTPUTF8 server takes) the display name quoted by hand: that reader is not left out."""
+    if not name:
+        return email
+    try:
+        return Address(name, addr_spec=email)
+    except ValueError:  # email.errors.NonASCIILocalPartDefect, or a line break in the name
+        quoted = " ".join(name.split()).replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{email}>'
+
+
 def build_message(mail: EditionMail, recipient: Recipient, domain: str) -> EmailMessage:
     html, text = mail.rendered.fill(recipient.values)
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = ("[TEST] " if mail.test else "") + mail.subject
-    msg["From"] = Address(mail.from_name, addr_spec=mail.from_email) if mail.from_name else mail.from_email
-    msg["To"] = Address(recipient.name, addr_spec=recipient.email) if recipient.name else recipient.email
+    msg["From"] = mailbox(mail.from_name, mail.from_email)
+    msg["To"] = mailbox(recipient.name, recipient.email)
     if mail.reply_to:
         msg["Reply-To"] = mail.reply_to
     msg["Date"] = format_datetime(clock.now())
@@ -139,7 +151,7 @@ class MessageTemplate:
         first = self._headers(
             [
                 ("Subject", ("[TEST] " if mail.test else "") + mail.subject),
-                ("From", Address(mail.from_name, addr_spec=mail.from_email) if mail.from_name else mail.from_email),
+                ("From", mailbox(mail.from_name, mail.from_email)),
             ]
         )
         second = self._headers([("Reply-To", mail.reply_to)] if mail.reply_to else [])
@@ -249,7 +261,7 @@ class MessageTemplate:
                 per_reader += f"List-Unsubscribe: {unsubscribe}{sep}"
             to, tail = personal.encode("ascii"), per_reader.encode("ascii")
         else:  # quoting, RFC 2047 words, an IDN address, folding: the library writes these headers, alone
-            to = self._headers([("To", Address(name, addr_spec=email) if name else email)])
+            to = self._headers([("To", mailbox(name, email))])
             tail = per_reader.encode("ascii")
             if unsubscribe:
                 tail += self._headers([("List-Unsubscribe", unsubscribe)])

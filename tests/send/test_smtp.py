@@ -219,3 +219,18 @@ def test_test_copy_over_smtp_is_marked(cli, initialised: Path, smtp: Sink) -> No
     assert msg["X-Digest-Test"] and msg["List-Unsubscribe"] is None
     with open_store(initialised) as store:
         assert ledger(store, edition) == []
+
+
+@pytest.mark.parametrize("smtp", ["starttls"], indirect=True)
+def test_several_connections_in_flight_each_reused_for_later_batches(
+    cli, initialised: Path, smtp: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_CONNECTIONS", "2")
+    with open_store(initialised) as store:
+        edition = make_edition(store, 450)  # five batches of at most 100
+    report = json.loads(cli("send", "--json").stdout)
+    assert (report["sent"], report["failed"], report["unknown"]) == (450, 0, 0)
+    assert 1 <= smtp.sessions <= 2  # at most one connection per batch in flight, each reused
+    assert sorted(rcpt for rcpts, _ in smtp.messages for rcpt in rcpts) == [email_of(i) for i in range(1, 451)]
+    with open_store(initialised) as store:
+        assert {r["status"] for r in ledger(store, edition)} == {"sent"}
