@@ -51,6 +51,7 @@ class CollectSettings:
     parallel_parse_bytes: int = 1_000_000  # parse in a process pool only when a run fetched at least this much
     parse_timeout: float = 30.0  # seconds to read one document before it is given up (0: no limit)
     sponsored: str = "skip"  # items labelled sponsored/advertorial: "skip" them, or "keep" them as stories
+    stale_days: float = 3.0  # a working source that brought nothing new for this long is stale (doctor, desk)
 
 
 @dataclass

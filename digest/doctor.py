@@ -1,4 +1,4 @@
-"""``digest doctor``: is this newsletter ready to send? Configuration, secrets, provider, DNS.
+"""``digest doctor``: is this newsletter ready to send? Configuration, secrets, provider, DNS, sources' health.
 
 Each check says ok, warn or fail, and what to do about it. Secrets are reported as set or not
 set, never shown.
@@ -10,15 +10,18 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import dns.exception
 import dns.resolver
 import httpx
 
-from digest import consent
+from digest import clock, consent
 from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
+from digest.health import SourceHealth, SourceState, source_health
+from digest.models import RunRecord
 from digest.send.compliance import LOCAL_PROVIDERS, address_fix, address_problem
 from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
@@ -76,9 +79,16 @@ class Check:
     name: str
     status: str  # ok | warn | fail
     detail: str
+    source: SourceState | None = None  # a failing or stale source's check: its record
+    last_run: RunRecord | None = None  # the last run's check, once there was one
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status, "detail": self.detail}
+        if self.source is not None:
+            out["source"] = asdict(self.source)
+        if self.last_run is not None:
+            out["last_run"] = asdict(self.last_run)
+        return out
 
 
 def dns_txt(name: str) -> list[str]:
@@ -104,6 +114,8 @@ def run_checks(
         Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied"),
         _last_run_check(store),
     ]
+    stale_hours = config.settings.collect.stale_days * 24
+    checks += source_checks(source_health(store, clock.now(), stale_hours), stale_hours)
     checks.append(_secret_check(config, chosen))
     checks.append(_provider_check(config, chosen))
     checks.append(_public_url_check(config, chosen))
@@ -126,6 +138,17 @@ def run_checks(
     return checks
 
 
+def source_checks(health: SourceHealth, stale_hours: float) -> list[Check]:
+    """One line for the sources, then one per source failing or stale (warnings: the others still send)."""
+    if not health.sources:
+        return [Check("sources", "warn", "no sources yet: add one with 'digest sources add URL'")]
+    bad = [*health.failing, *health.stale]
+    said = f"{health.sources} source(s): {len(health.failing)} failing, {len(health.stale)} stale"
+    out = [Check("sources", "warn" if bad else "ok", said)]
+    out += [Check(f"source {h.source}", "warn", h.detail(stale_hours), source=h) for h in bad]
+    return out
+
+
 def _last_run_check(store: Store) -> Check:
     """How the last ``digest run`` went (cron's runs are otherwise seen only in ``digest.log`` and ``cron.log``)."""
     last = store.last_run()
@@ -137,6 +160,7 @@ def _last_run_check(store: Store) -> Check:
             "warn",
             f"started {last.started_at} and has not finished: still running, or stopped (killed) before it could"
             " record how it went",
+            last_run=last,
         )
     parts = [f"{name}: {outcome}" for name, outcome in last.summary.lists.items()]
     if last.summary.error:
@@ -144,7 +168,7 @@ def _last_run_check(store: Store) -> Check:
     if last.summary.failed_sources:
         parts.append(f"{last.summary.failed_sources} source(s) failed")
     detail = f"exit code {last.exit_code} at {last.finished_at}" + (f"; {'; '.join(parts)}" if parts else "")
-    return Check("last run", "ok" if last.exit_code == 0 else "warn", detail)
+    return Check("last run", "ok" if last.exit_code == 0 else "warn", detail, last_run=last)
 
 
 def _secret_check(config: Config, provider: str) -> Check:

@@ -134,6 +134,7 @@ class Source:
     title: str = ""  # the editor's display name ('' : the feed's own)
     feed_title: str = ""  # the feed's title (or the page's site name) at the last collect
     site: str = ""  # the host of the site the feed belongs to
+    failing_since: str | None = None  # the first failure of its current run of failures (None: it works)
 
     @property
     def display_name(self) -> str:

@@ -485,7 +485,7 @@ class Newsletter:
         from digest import clock
         from digest.health import source_health
 
-        return source_health(self.store, now or clock.now())
+        return source_health(self.store, now or clock.now(), self.config.settings.collect.stale_days * 24)
 
     def unsubscribe(self, email: str, list_name: str | None = None) -> list[str]:
         """Take the reader off one list (or every list); the lists they left."""

@@ -24,7 +24,6 @@ OUT = Path("docs/json.md")
 
 def documents() -> dict[str, tuple[Any, str]]:
     """Each command (as typed after ``digest``) and the type of the document it prints, with a note."""
-    from digest.doctor import Check
     from digest.send import SendReport
 
     s = shapes
@@ -57,7 +56,7 @@ def documents() -> dict[str, tuple[Any, str]]:
         "serve": (s.ServingDoc, "Printed once the server answers; the command then keeps serving."),
         "templates init": (s.TemplatesInitDoc, ""),
         "templates list": (list[s.TemplateRow], ""),
-        "doctor": (list[Check], "Exit code 1 when a check fails; the document is printed."),
+        "doctor": (list[s.CheckDoc], "Exit code 1 when a check fails; the document is printed."),
         "lists add": (s.ListDoc, ""),
         "lists edit": (s.ListDoc, ""),
         "lists keywords": (s.KeywordsDoc, ""),
@@ -82,9 +81,18 @@ def documents() -> dict[str, tuple[Any, str]]:
 def _library_types() -> dict[str, Any]:
     """The library's types that shapes.py names only for type checkers (it must not import them at start-up)."""
     from digest.collect import Probe, SourceResult
+    from digest.health import SourceState
+    from digest.models import RunRecord, RunSummary
     from digest.pipeline import FailingSource
 
-    return {"Probe": Probe, "SourceResult": SourceResult, "FailingSource": FailingSource}
+    return {
+        "Probe": Probe,
+        "SourceResult": SourceResult,
+        "FailingSource": FailingSource,
+        "RunRecord": RunRecord,
+        "RunSummary": RunSummary,
+        "SourceState": SourceState,
+    }
 
 
 def _fields(tp: Any) -> tuple[dict[str, Any], set[str]]:

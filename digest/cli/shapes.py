@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:  # library types named in the documents; jsondoc resolves them, start-up never loads them
     from digest.collect import Probe, SourceResult
+    from digest.health import SourceState
+    from digest.models import RunRecord
     from digest.pipeline import FailingSource
 
 
@@ -422,3 +424,11 @@ def with_aliases(row: dict[str, Any], **canonical: str) -> dict[str, Any]:
     """``row`` with each ``canonical=old`` key added beside its old name (kept as an alias for one release)."""
     out = {new: row[old] for new, old in canonical.items()}
     return out | row
+
+
+class CheckDoc(TypedDict):
+    name: str  # "config", "store", "last run", "sources", "source NAME", "provider", "list NAME", "SPF DOMAIN"...
+    status: str  # ok | warn | fail
+    detail: str  # what was found, and the fix
+    source: NotRequired[SourceState]  # a failing or stale source's check: its record
+    last_run: NotRequired[RunRecord]  # the "last run" check, once there was one: exit_code, started_at, finished_at

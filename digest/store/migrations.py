@@ -350,3 +350,17 @@ def m012_edition_desk(db: Database) -> None:
         ALTER TABLE edition_stories ADD COLUMN original TEXT NOT NULL DEFAULT '{}';
         """
     )
+
+
+@migrations(name="013_sources_failing_since")
+def m013_sources_failing_since(db: Database) -> None:
+    # source health: when a source's current run of failures began (NULL while it works); a source already
+    # failing at the upgrade gets its latest failure, the earliest one known. The index finds when each source
+    # last brought a new story (is it stale?) without reading its stories.
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN failing_since TEXT;
+        UPDATE sources SET failing_since = last_attempt_at WHERE consecutive_failures > 0;
+        CREATE INDEX IF NOT EXISTS stories_source_collected ON stories(source_id, collected_at);
+        """
+    )

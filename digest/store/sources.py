@@ -42,6 +42,7 @@ def _source(row: dict[str, Any]) -> Source:
         title=row["title"],
         feed_title=row["feed_title"],
         site=row["site"],
+        failing_since=row["failing_since"],
     )
 
 
@@ -194,21 +195,22 @@ class SourceQueries(QueryBase):
         when = iso(now or clock.now())
         if error is not None:
             self.conn.execute(
-                "UPDATE sources SET last_attempt_at = ?, last_error = ?,"
+                "UPDATE sources SET last_attempt_at = ?, last_error = ?, failing_since = coalesce(failing_since, ?),"
                 " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
-                (when, error, source_id),
+                (when, error, when, source_id),
             )
         elif not_modified:
             self.conn.execute(
                 "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
-                " consecutive_failures = 0, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified)"
+                " failing_since = NULL, consecutive_failures = 0, etag = coalesce(?, etag),"
+                " last_modified = coalesce(?, last_modified)"
                 " WHERE id = ?",
                 (when, when, etag, last_modified, source_id),
             )
         else:
             self.conn.execute(
                 "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, last_error = NULL,"
-                " consecutive_failures = 0, etag = ?, last_modified = ?, content_hash = ?,"
+                " failing_since = NULL, consecutive_failures = 0, etag = ?, last_modified = ?, content_hash = ?,"
                 " kind = coalesce(?, kind), last_warning = ?, feed_title = coalesce(?, feed_title),"
                 " site = coalesce(?, site) WHERE id = ?",
                 (when, when, etag, last_modified, content_hash, kind, warning, feed_title, site, source_id),

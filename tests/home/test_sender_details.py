@@ -126,7 +126,8 @@ def test_doctor_fails_on_a_missing_address_http_url_and_a_free_mail_sender(
     assert "s2._domainkey.harbor.example" in unsigned["DKIM harbor.example"]["detail"]
     no_dns["s1._domainkey.harbor.example"] = ["k=rsa; t=s; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"]
     ready = checks(cli("doctor", "--provider", "sendgrid", "--json"))
-    assert ready.pop("list main")["detail"].startswith("0 receiving")  # the one warning left: nobody to send to
+    assert ready.pop("list main")["detail"].startswith("0 receiving")  # the warnings left: nobody to send to,
+    assert "digest sources add" in ready.pop("sources")["detail"]  # and nothing to send yet
     assert {c["status"] for c in ready.values()} == {"ok"}, ready
     assert "s1" in ready["DKIM harbor.example"]["detail"]
 
