@@ -18,8 +18,10 @@ def doctor(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Check configuration, secrets (set or not, never shown), the provider, postal address, public_url,
-    the From domain's SPF, DMARC and DKIM records, how the last run went, and the sources' health: failing
-    ones (last error, since when) and stale ones (newest story older than the collect section's stale_days).
+    and the From domain's SPF, DMARC and DKIM records.
+
+    Also how the last run went (exit code, when) and the sources' health: failing ones (last error, since when)
+    and stale ones (nothing new for the collect section's stale_days).
 
     Exit code 1 when a check fails; warnings do not fail.
 
