@@ -137,6 +137,15 @@ class WebSettings:
 
 
 @dataclass
+class TrackSettings:
+    """What digest itself counts (SendGrid's own tracking is under [sendgrid])."""
+
+    # each story's links go through a signed redirect on 'digest serve' (/c/TOKEN), counted per story and
+    # edition, never per reader; off by default
+    clicks: bool = False
+
+
+@dataclass
 class Settings:
     name: str = "My Digest"
     public_url: str = "http://127.0.0.1:8000"
@@ -150,6 +159,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    track: TrackSettings = field(default_factory=TrackSettings)
 
 
 CHOICES: dict[str, tuple[str, ...]] = {

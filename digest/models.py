@@ -449,6 +449,20 @@ class EditionStats:
     clicked: int
     unsubscribed: int
     complained: int
+    link_clicks: int = 0  # clicks on its stories' tracked links ([track] clicks), all readers together
+
+
+@dataclass(frozen=True, slots=True)
+class StoryClicks:
+    """Clicks on one story's tracked link in one edition; ``rate``: clicks per message sent (0 when none went)."""
+
+    edition: int
+    rank: int
+    story_id: int
+    title: str
+    url: str | None
+    clicks: int
+    rate: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from digest.collect import CollectReport
     from digest.health import SourceHealth
     from digest.home import InitReport
-    from digest.models import Draft, MailingList, Rendered, Source
+    from digest.models import Draft, EditionStats, MailingList, Rendered, Source, StoryClicks
     from digest.pipeline import BuildReport, RunReport
     from digest.rank import RankResult
     from digest.render.archive import ArchiveReport
@@ -334,6 +334,15 @@ class Newsletter:
             dry_run=dry_run,
             retry_unknown=retry_unknown,
         )
+
+    # -- figures ---------------------------------------------------------------------------
+    def edition_stats(self, edition_id: int | None = None) -> list[EditionStats]:
+        """Per edition (or one): the ledger's counts, people per delivery event and tracked link clicks."""
+        return self.store.edition_stats(edition_id)
+
+    def story_clicks(self, edition_id: int) -> list[StoryClicks]:
+        """Each story of the edition with its tracked clicks and rate (``[track] clicks``)."""
+        return self.store.story_clicks(edition_id)
 
     # -- people ----------------------------------------------------------------------------
     def add_list(

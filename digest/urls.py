@@ -10,6 +10,8 @@ Two kinds of link:
 - **Signed** (:func:`unsubscribe`, :func:`confirm`, :func:`preferences`): ``{public_url}/{purpose}/{token}``,
   one per reader and list; the token is made and checked by :mod:`digest.tokens`, which stays the one
   home of signing.
+- **Tracked** (:func:`click`, only with ``[track] clicks``): ``{public_url}/c/{token}``, one per story and
+  edition, the same for every reader; ``digest serve`` counts the click and redirects to the story.
 - **Public** (:func:`edition`, :func:`archive`, :func:`list_page`, :func:`list_feed`, :func:`story`): the same
   for every reader. The archive's own pages link to each other with :func:`relative` hrefs (from the same
   paths), so they work under any sub-path and as static files.
@@ -56,6 +58,10 @@ def story_path(story_id: int) -> str:
     return f"stories/{int(story_id)}"
 
 
+def click_path(token: str) -> str:
+    return f"c/{token}"
+
+
 def token_path(purpose: str, token: str) -> str:
     return f"{purpose}/{token}"
 
@@ -71,6 +77,11 @@ def sub_path(public_url: str) -> str:
 def join(public_url: str, path: str = "") -> str:
     """``path`` under ``public_url``, keeping its sub-path: the base is a folder, never replaced."""
     return f"{public_url.rstrip('/')}/{path}" if path else public_url.rstrip("/")
+
+
+def click(public_url: str, key: bytes, edition_id: int, story_id: int) -> str:
+    """A story's tracked link in one edition: ``{public_url}/c/{token}`` (see :func:`digest.tokens.sign_click`)."""
+    return join(public_url, click_path(tokens.sign_click(key, edition_id, story_id)))
 
 
 def signed(

@@ -418,6 +418,18 @@ class StatsRow(TypedDict):
     clicked: int
     unsubscribed: int
     complained: int
+    link_clicks: int  # clicks on its stories' tracked links ([track] clicks)
+    stories: NotRequired[list[StoryClicksRow]]  # with --edition: each story's tracked clicks
+
+
+class StoryClicksRow(TypedDict):
+    edition: int
+    rank: int
+    story_id: int
+    title: str
+    url: str | None
+    clicks: int
+    rate: float  # clicks per message sent
 
 
 def with_aliases(row: dict[str, Any], **canonical: str) -> dict[str, Any]:

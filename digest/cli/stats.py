@@ -26,6 +26,8 @@ def stats(
     """Per edition: sent, failed, unknown (the ledger) and people delivered, bounced, opened, clicked, unsubscribed.
 
     Delivery figures come from SendGrid's Event Webhook, received by 'digest serve' at /webhooks/sendgrid.
+    ``link_clicks`` counts clicks on the stories' own tracked links ([track] clicks = true), and --edition
+    shows them per story with their rate (clicks per message sent).
 
     Examples:
 
@@ -34,9 +36,12 @@ def stats(
         digest stats --chart stats.png
     """
     st = state(ctx)
-    rows = [asdict(r) for r in st.store.edition_stats(edition)]
+    rows = [asdict(r) for r in st.news.edition_stats(edition)]
     if edition is not None and not rows:
         raise NotFoundError(f"no edition with id {edition}: see 'digest stats' for the editions")
+    per_story = [asdict(c) for c in st.news.story_clicks(edition)] if edition is not None else []
+    if edition is not None:
+        rows[0]["stories"] = per_story
     if chart is not None:
         from digest.charts import stats_chart
 
@@ -59,8 +64,14 @@ def stats(
             "clicked",
             "unsubscribed",
             "complained",
+            "link_clicks",
         ],
     )
+    if per_story:
+        typer.echo("")
+        table(per_story, ["rank", "story_id", "title", "clicks", "rate"])
+        if not st.config.settings.track.clicks and not any(c["clicks"] for c in per_story):
+            say("Clicks per story are counted with [track] clicks = true in digest.toml (links via digest serve)")
     _draw(rows)
 
 

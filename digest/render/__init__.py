@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 
 import digest
-from digest import clock, i18n, placeholders, urls
+from digest import clock, i18n, placeholders, tokens, urls
 from digest.config import Config
 from digest.errors import ConfigError
 from digest.models import MailingList, Rendered
@@ -56,9 +56,18 @@ __all__ = [
 
 
 def make_context(
-    config: Config, list_row: MailingList, edition_id: int, day: str, stories: list[dict[str, Any]]
+    config: Config,
+    list_row: MailingList,
+    edition_id: int,
+    day: str,
+    stories: list[dict[str, Any]],
+    *,
+    click_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """What the templates see; per-subscriber values are placeholders filled after compiling."""
+    """What the templates see; per-subscriber values are placeholders filled after compiling.
+
+    With ``click_key`` (``[track] clicks``) each story's ``url`` is its signed redirect (``/c/TOKEN``, the same
+    for every reader) and ``target_url`` where it leads."""
     if len(stories) > MAX_STORIES:
         raise ConfigError(
             f"an edition holds at most {MAX_STORIES} stories (more and Gmail clips the email at"
@@ -69,6 +78,13 @@ def make_context(
         {**s, "url": urls.story(config.public_url, s["story_id"])} if not s.get("url") and s.get("story_id") else s
         for s in stories
     ]
+    if click_key is not None:
+        stories = [
+            {**s, "target_url": s["url"], "url": urls.click(config.public_url, click_key, edition_id, s["story_id"])}
+            if s.get("url") and s.get("story_id")
+            else s
+            for s in stories
+        ]
     words = i18n.messages(list_row.language)
     return {
         "newsletter": {"name": config.settings.name, "public_url": config.public_url},
@@ -98,7 +114,8 @@ def edition_context(store: Store, config: Config, edition_id: int) -> dict[str, 
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition.list_id)
     stories = [s.as_dict() for s in store.edition_stories(edition_id)]
-    context = make_context(config, list_row, edition_id, edition.date, stories)
+    click_key = tokens.signing_key(store) if config.settings.track.clicks else None
+    context = make_context(config, list_row, edition_id, edition.date, stories, click_key=click_key)
     if edition.subject_edit is not None or edition.preheader_edit is not None:
         # the editor's words replace the templates' (and so change the stamp: the edition renders once more)
         context["edits"] = {"subject": edition.subject_edit, "preheader": edition.preheader_edit}

@@ -8,7 +8,7 @@ from typing import Any
 
 from digest import clock
 from digest.errors import LockedError, NotFoundError
-from digest.models import Edition, EditionChange, EditionStory, LockHolder, PublishedEdition, Ranked, iso
+from digest.models import Edition, EditionChange, EditionStory, LockHolder, PublishedEdition, Ranked, StoryClicks, iso
 from digest.store.base import QueryBase, dumps, loads
 from digest.store.sources import READER_NAME
 
@@ -242,6 +242,19 @@ class EditionQueries(QueryBase):
     def clear_changes(self, edition_id: int) -> int:
         """Forget the editor's changes (reset); how many there were."""
         return self.conn.execute("DELETE FROM edition_changes WHERE edition_id = ?", (edition_id,)).rowcount
+
+    def story_clicks(self, edition_id: int) -> list[StoryClicks]:
+        """Each story of the edition in rank order with its tracked clicks and clicks per message sent."""
+        sent = self.scalar("SELECT count(*) FROM sends WHERE edition_id = ? AND status = 'sent'", (edition_id,))
+        counts = dict(
+            self.conn.execute("SELECT story_id, clicks FROM story_clicks WHERE edition_id = ?", (edition_id,))
+        )
+        out = []
+        for s in self.edition_stories(edition_id):
+            clicks = int(counts.get(s.story_id, 0))
+            rate = round(clicks / sent, 4) if sent else 0.0
+            out.append(StoryClicks(edition_id, s.rank, s.story_id, s.title, s.url, clicks, rate))
+        return out
 
 
 _EDITION = (

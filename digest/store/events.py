@@ -99,7 +99,8 @@ class EventQueries(QueryBase):
             f" {ledger('sent')} AS sent, {ledger('failed')} AS failed, {ledger('unknown')} AS unknown,"
             f" {people('delivered')} AS delivered, {people('bounce')} AS bounced, {people('dropped')} AS dropped,"
             f" {people('open')} AS opened, {people('click')} AS clicked,"
-            f" {people('unsubscribe', 'group_unsubscribe')} AS unsubscribed, {people('spamreport')} AS complained"
+            f" {people('unsubscribe', 'group_unsubscribe')} AS unsubscribed, {people('spamreport')} AS complained,"
+            " (SELECT coalesce(sum(c.clicks), 0) FROM story_clicks c WHERE c.edition_id = e.id) AS link_clicks"
             " FROM editions e JOIN lists l ON l.id = e.list_id"
         )
         if edition_id is not None:
@@ -107,3 +108,12 @@ class EventQueries(QueryBase):
         else:
             rows = self.rows(sql + " ORDER BY e.date, l.name")
         return [EditionStats(**r) for r in rows]
+
+    def count_click(self, edition_id: int, story_id: int, at: str) -> None:
+        """One more click on the story's tracked link in the edition (committed at once)."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO story_clicks(edition_id, story_id, clicks, first_at, last_at) VALUES (?, ?, 1, ?, ?)"
+                " ON CONFLICT(edition_id, story_id) DO UPDATE SET clicks = clicks + 1, last_at = excluded.last_at",
+                (edition_id, story_id, at, at),
+            )

@@ -364,3 +364,20 @@ def m013_sources_failing_since(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS stories_source_collected ON stories(source_id, collected_at);
         """
     )
+
+
+@migrations(name="014_track_story_clicks")
+def m014_track_story_clicks(db: Database) -> None:
+    # clicks on each story's tracked link (/c/TOKEN) per edition: counts only, no reader, no address
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS story_clicks (
+            edition_id INTEGER NOT NULL REFERENCES editions(id),
+            story_id INTEGER NOT NULL,
+            clicks INTEGER NOT NULL DEFAULT 0,
+            first_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            PRIMARY KEY (edition_id, story_id)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from digest import tokens, urls
 from digest.config import Config, secret
 from digest.errors import ConfigError
-from digest.web import archive, guard, preferences, signup, stories, unsubscribe, webhooks
+from digest.web import archive, clicks, guard, preferences, signup, stories, unsubscribe, webhooks
 from digest.web import preview as preview_routes
 from digest.web.common import open_store
 
@@ -96,6 +96,7 @@ def create_app(
         *webhooks.routes(config),
         *archive.routes(config),
         *stories.routes(config, preview=preview),
+        *clicks.routes(config),
     ]
     # preview has its own page at /
     routes = [*preview_routes.routes(config), *routes] if preview else [*signup.routes(config), *routes]

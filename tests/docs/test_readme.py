@@ -175,4 +175,6 @@ def test_the_public_api_is_pinned() -> None:
         "approve_edition",
         "reset_edition",
         "source_health",
+        "edition_stats",
+        "story_clicks",
     }

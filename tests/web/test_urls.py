@@ -11,7 +11,7 @@ from starlette.routing import Match
 
 from digest import tokens, urls
 from digest.config import load
-from digest.web import archive, stories, unsubscribe
+from digest.web import archive, clicks, stories, unsubscribe
 
 KEY = b"k" * 32
 BASES = {
@@ -81,7 +81,7 @@ def test_relative_hrefs_between_archive_pages(page: str, target: str, suffix: st
 def test_every_built_link_is_answered_by_a_route_of_digest_serve(initialised: Path) -> None:
     """A link in sent mail that no route answers is a dead link for good: each builder meets its route."""
     config = load(initialised)
-    routes = [*unsubscribe.routes(config), *archive.routes(config), *stories.routes(config)]
+    routes = [*unsubscribe.routes(config), *archive.routes(config), *stories.routes(config), *clicks.routes(config)]
     base = "https://example.org/news/"
     built = {
         "unsubscribe": (urls.unsubscribe(base, KEY, 1, 1), ("GET", "POST")),
@@ -92,6 +92,7 @@ def test_every_built_link_is_answered_by_a_route_of_digest_serve(initialised: Pa
         "list": (urls.list_page(base, "main"), ("GET",)),
         "feed": (urls.list_feed(base, "main"), ("GET",)),
         "story": (urls.story(base, 42), ("GET",)),
+        "tracked story link": (urls.click(base, KEY, 3, 42), ("GET", "HEAD")),
         # preferences (issue 12) has a builder; its route is still to come
     }
     for name, (link, methods) in built.items():
