@@ -15,7 +15,7 @@ from typing import Any
 
 # In the order --help lists them (the root registers them in this order).
 COMMANDS = (
-    "init", "run", "schedule", "sources", "collect", "stories", "rank", "build", "render",
+    "init", "run", "schedule", "sources", "collect", "stories", "rank", "build", "edition", "render",
     "preview", "templates", "serve", "doctor", "lists", "subscribers", "send", "stats",
 )  # fmt: skip
 

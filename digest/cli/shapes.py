@@ -195,6 +195,61 @@ class BuildDoc(TypedDict):
     warnings: list[str]
 
 
+class ScoreParts(TypedDict):
+    recency: float
+    engagement: float
+    coverage: float
+    keywords: float
+    pin: float
+    source: float  # a factor: score = source × (recency + engagement + coverage + keywords) + pin
+
+
+class DraftStoryDoc(TypedDict):
+    story_id: int
+    rank: int | None  # 1 is the lead; null for a runner-up
+    title: str  # as shown (the editor's if edited)
+    blurb: str
+    url: str | None
+    source: str | None  # the source's display name
+    score: float
+    parts: ScoreParts
+    also: list[str]  # the other outlets that covered it
+    pinned: bool  # pinned on the desk: stays in on a rebuild
+    original_title: str | None  # the ranked title when the editor changed it
+    original_blurb: str | None
+    why_lost: str | None  # a runner-up's reason
+
+
+class ApprovalDoc(TypedDict):
+    at: str
+    by: str
+
+
+class ChangeDoc(TypedDict):
+    id: int
+    at: str
+    action: str  # drop | swap | move | pin | edit | edit_edition | approve
+    args: dict[str, Any]
+    what: str  # the change in words
+
+
+class DraftDoc(TypedDict):
+    edition: int
+    list: str
+    date: str
+    subject: str  # as it will be sent
+    preheader: str
+    original_subject: str  # what the templates make of the stories
+    original_preheader: str
+    approved: ApprovalDoc | None
+    require_approval: bool  # the list's `digest run` sends only approved editions
+    frozen: bool  # sending started: it can no longer change
+    stories: list[DraftStoryDoc]
+    runners_up: list[DraftStoryDoc]
+    changes: list[ChangeDoc]  # oldest first; replayed after every rebuild until reset
+    notes: list[str]  # what the command did besides (an approval cleared, changes forgotten)
+
+
 class ArchiveDoc(TypedDict):
     out: str
     index: str

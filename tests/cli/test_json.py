@@ -62,6 +62,8 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
+DESK = [["lists", "add", "desk", "--from-email", "desk@example.com"], ["build", "--list", "desk"]]
+
 # command -> (steps run first, the command's own arguments, expected exit codes)
 CASES: dict[str, tuple[list[list[str]], list[str], set[int]]] = {
     "--version": ([], ["--version"], {0}),
@@ -84,6 +86,15 @@ CASES: dict[str, tuple[list[list[str]], list[str], set[int]]] = {
     "stories pin": ([], ["stories", "pin", "1", "--off"], {0}),
     "rank": ([], ["rank", "--explain"], {0}),
     "build": ([], ["build"], {0}),
+    # a list of its own, built and never sent (main's edition went out): the desk can change it
+    "edition show": (DESK, ["edition", "show", "--list", "desk"], {0}),
+    "edition drop": (DESK, ["edition", "drop", "28", "--list", "desk"], {0}),
+    "edition swap": (DESK, ["edition", "swap", "31", "29", "--list", "desk"], {0}),
+    "edition move": (DESK, ["edition", "move", "19", "--to", "1", "--list", "desk"], {0}),
+    "edition pin": (DESK, ["edition", "pin", "20", "--list", "desk"], {0}),
+    "edition edit": (DESK, ["edition", "edit", "20", "--title", "Edited", "--subject", "Mine", "--list", "desk"], {0}),
+    "edition approve": (DESK, ["edition", "approve", "--list", "desk"], {0}),
+    "edition reset": (DESK, ["edition", "reset", "--list", "desk"], {0}),
     "render": ([], ["render", "--archive", "{home}/site"], {0}),
     "templates init": ([], ["templates", "init"], {0}),
     "templates list": ([], ["templates", "list"], {0}),

@@ -85,7 +85,10 @@ def test_run_holds_an_edition_until_it_is_approved_and_sends_it_once(home: Path,
         edition = news.edition(date=entry["date"])
         lead = news.draft(edition).stories[0]
         news.edit_story(edition, lead.story_id, title="Approved headline")
-        news.approve_edition(edition, by="ada")
+    approved = json.loads(
+        cli("edition", "approve", "--list", "main", "--date", entry["date"], "--by", "ada", "--json").stdout
+    )
+    assert approved["approved"]["by"] == "ada"
     sent = json.loads(cli("run", "--json").stdout)
     assert sent["lists"][0]["sent"] == 5 and "awaiting_approval" not in sent["lists"][0]
     got = mails(home)
