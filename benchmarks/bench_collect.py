@@ -207,10 +207,19 @@ async def _floor(port: int, n: int, tags: dict[int, str] | None, parse: bool) ->
     return got
 
 
+def readable(files: list[Path]) -> list[Path]:
+    """The corpus feeds digest reads: a broken one (about one in eight, on purpose) is fetched whole and read
+    again on every run until it changes or is fixed, which the re-poll's floor (all 304s) does not do."""
+    from digest.collect import parse_safely
+
+    return [f for f in files if parse_safely(f.read_bytes(), None, expect_feed=True)[0] is not None]
+
+
 def http_rows(tmp: Path, files: list[Path], n: int, rounds: int) -> list[tuple[str, float, float]]:
     from digest.collect import collect
 
-    feeds = [files[i % len(files)] for i in range(n)]
+    good = readable(files)
+    feeds = [good[i % len(good)] for i in range(n)]
     ctx = multiprocessing.get_context("spawn")
     ours_end, theirs_end = ctx.Pipe()
     server = ctx.Process(target=serve, args=(feeds, theirs_end), daemon=True)
@@ -227,7 +236,7 @@ def http_rows(tmp: Path, files: list[Path], n: int, rounds: int) -> list[tuple[s
                 started = time.perf_counter()
                 report = collect(store, config, now=NOW)
                 fresh_ours.append(time.perf_counter() - started)
-                assert report.failed == 0 or report.new > 0, report.as_dict()
+                assert report.failed == 0, report.as_dict()
                 started = time.perf_counter()
                 tags = asyncio.run(_floor(port, n, None, parse=True))
                 fresh_floor.append(time.perf_counter() - started)
@@ -266,6 +275,8 @@ def main() -> None:
         tmp = Path(tmpdir)
         print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; best of {rounds}")
         print()
+        good = len(readable(files))
+        print(f"{good} of the {len(files)} corpus feeds are readable: {args.feeds} URLs cycle through them")
         print(f"| {'over HTTP (local server, own process)':40} | {'floor s':>8} | {'digest s':>8} | {'ratio':>5} |")
         print(f"|{'-' * 42}|{'-' * 10}|{'-' * 10}|{'-' * 7}|")
         for label, floor, ours in http_rows(tmp, files, args.feeds, rounds):

@@ -199,8 +199,24 @@ def test_one_run_fetches_every_feed_over_one_client(
     monkeypatch.setenv("DIGEST_COLLECT_CONCURRENCY", "1")
     with feed_server(keep_alive=True) as server:
         for i in range(6):
-            server.routes[f"/f{i}.xml"] = Route(feed(2, prefix=f"F{i}"))
+            server.routes[f"/f{i}.xml"] = Route(feed(2, prefix=f"F{i}"), etag=f'"f{i}"')
             store.add_source(f"f{i}", server.url(f"/f{i}.xml"))
         report = collect(store, load(initialised), now=NOW)
         assert (report.new, report.failed) == (12, 0)
         assert len(server.hits) == 6 and len({h.port for h in server.hits}) == 1
+
+
+def test_a_repoll_of_unchanged_feeds_keeps_one_connection(
+    store: Store, initialised: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 304 is read to its (empty) end, so its connection serves the next feed instead of being closed."""
+    monkeypatch.setenv("DIGEST_COLLECT_CONCURRENCY", "1")
+    with feed_server(keep_alive=True) as server:
+        for i in range(6):
+            server.routes[f"/f{i}.xml"] = Route(feed(2, prefix=f"F{i}"), etag=f'"f{i}"')
+            store.add_source(f"f{i}", server.url(f"/f{i}.xml"))
+        collect(store, load(initialised), now=NOW)
+        server.hits.clear()
+        again = collect(store, load(initialised), now=NOW)
+        assert (again.new, again.unchanged, again.failed) == (0, 12, 0)
+        assert [h.status for h in server.hits] == [304] * 6 and len({h.port for h in server.hits}) == 1
