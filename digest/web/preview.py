@@ -1,103 +1,45 @@
-"""``digest preview``: the edition as subscribers will see it, for an editor's browser.
+"""``digest preview``: the editor's desk, for an editor's browser.
 
-One page shows the subject and preheader, the HTML in a desktop (600 px) and a mobile (375 px)
-frame, the plain-text part, and why the ranking picked each story. The page polls
-``/preview/state`` (a hash of the template files' and the store's modification stamps) and reloads
-itself when a template or the store changes; a template error is shown in place of the edition.
+One page (``templates/web/desk.html.j2``) shows the subject and preheader, each picked story with its score as
+a bar in parts, its source and who else covered it, the runners-up and why they lost, source health, the
+HTML in a desktop (600 px) and a mobile (375 px) frame and the plain-text part. Its forms act on the edition
+through :class:`digest.Newsletter` (drop, swap, move, pin, edit, subject and preheader, test copy, approve,
+reset): each is a POST to ``/preview/act`` with a CSRF token (a double-submit cookie, as the reader's pages);
+``desk.js`` sends it by fetch and puts the answered fragment in place, and without the script the answer is a
+redirect back to the story. The page polls ``/preview/state`` (a hash of the template files' and the store's
+modification stamps) and reloads itself when a template or the store changes from elsewhere; a template error
+is shown in place of the edition.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
-import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from digest import tokens
 from digest.config import Config
 from digest.errors import DigestError
-from digest.models import Edition, EditionStory, Rendered
+from digest.models import Draft, Edition, Rendered
 from digest.newsletter import Newsletter
 from digest.render import render_edition
-from digest.render.templates import default_templates_dir
+from digest.render.templates import default_templates_dir, environment, render_template
 from digest.send import web_values
-from digest.web.common import open_store
+from digest.store import Store
+from digest.web import scorebar
+from digest.web.common import csrf_ok, csrf_pair, open_store, set_csrf_cookie
 
 POLL_MS = 800
-
-PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Preview · {{ title }}</title>
-<style>
-  body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-         margin: 0; background: #e5e7eb; color: #111827; }
-  header { background: #111827; color: #f9fafb; padding: 14px 24px; }
-  header h1 { font-size: 16px; margin: 0 0 6px; font-weight: 600; color: #9ca3af; }
-  .subject { font-size: 20px; font-weight: 700; }
-  .preheader { color: #d1d5db; margin-top: 4px; }
-  main { padding: 20px 24px; }
-  .frames { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
-  figure { margin: 0; }
-  figcaption { font-size: 13px; color: #4b5563; margin-bottom: 6px; }
-  iframe { border: 1px solid #d1d5db; background: #fff; display: block; height: 900px; }
-  #desktop { width: 600px; }
-  #mobile { width: 375px; }
-  section { margin-top: 28px; }
-  h2 { font-size: 16px; margin: 0 0 8px; }
-  pre { background: #fff; border: 1px solid #d1d5db; padding: 16px; white-space: pre-wrap; max-width: 80ch;
-        font-size: 13px; }
-  table { border-collapse: collapse; background: #fff; font-size: 14px; }
-  th, td { border: 1px solid #d1d5db; padding: 6px 10px; text-align: left; vertical-align: top; }
-  code { font-size: 12px; }
-  .error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; padding: 16px; white-space: pre-wrap; }
-</style>
-</head>
-<body data-version="{{ version }}" data-poll-ms="{{ poll_ms }}">
-<header>
-  <h1>digest preview · {{ title }} · reloads when a template or the store changes</h1>
-  {% if rendered %}
-  <div class="subject" id="subject">{{ rendered.subject }}</div>
-  <div class="preheader" id="preheader">{{ rendered.preheader }}</div>
-  {% endif %}
-</header>
-<main>
-{% if error %}
-  <div class="error" id="error">{{ error }}</div>
-{% else %}
-  <div class="frames">
-    <figure><figcaption>Desktop · 600 px</figcaption>
-      <iframe id="desktop" title="The edition at 600 px" src="{{ email_src }}"></iframe></figure>
-    <figure><figcaption>Mobile · 375 px</figcaption>
-      <iframe id="mobile" title="The edition at 375 px" src="{{ email_src }}"></iframe></figure>
-  </div>
-  <section>
-    <h2>Why these stories</h2>
-    <table id="why">
-      <tr><th>#</th><th>Story</th><th>Score</th><th>Why</th></tr>
-      {% for s in stories %}
-      <tr><td>{{ s.rank }}</td><td>{{ s.title }}<br><code>{{ s.source or "" }}</code></td>
-        <td>{{ "%.3f"|format(s.score or 0) }}</td>
-        <td>{% for k, v in s.why.items() %}<code>{{ k }}</code> {{ v }}
-          {%- if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>
-      {% endfor %}
-    </table>
-  </section>
-  <section>
-    <h2>Plain text</h2>
-    <pre id="text">{{ text }}</pre>
-  </section>
-{% endif %}
-</main>
-<script src="/preview/desk.js" defer></script>
-</body>
-</html>
-""")
+MAX_BODY = 16_384
+FRAGMENT_HEADER = "x-desk-fragment"  # desk.js asks for the desk's working part alone
+ACTIONS = frozenset({"drop", "swap", "move", "pin", "edit", "edit_edition", "test", "approve", "reset"})
 
 
 def version(config: Config) -> str:
@@ -120,70 +62,226 @@ def _stamp(path: Path) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def _edition(config: Config, request: Request) -> tuple[Edition | None, list[EditionStory], Rendered | None, str]:
-    """(edition, stories, rendered, error) for the request's ?list= and ?date=."""
+@dataclass
+class Shown:
+    """What the desk shows of one edition (or the error that stands in for it)."""
 
+    edition: Edition | None = None
+    draft: Draft | None = None
+    rendered: Rendered | None = None
+    error: str = ""
+
+
+def _find(store: Store, config: Config, request: Request) -> int:
+    query = request.query_params
+    return Newsletter(store, config).edition(query.get("list"), query.get("date") or None, latest=True)
+
+
+def _show(store: Store, config: Config, edition_id: int | None, request: Request) -> Shown:
+    shown = Shown()
     try:
-        with open_store(config) as store:
-            query = request.query_params
-            edition_id = Newsletter(store, config).edition(query.get("list"), query.get("date") or None, latest=True)
-            edition = store.edition(edition_id)
-            return edition, store.edition_stories(edition_id), render_edition(store, config, edition_id), ""
+        if edition_id is None:
+            edition_id = _find(store, config, request)
+        shown.edition = store.edition(edition_id)
+        shown.draft = Newsletter(store, config).draft(edition_id)
+        shown.rendered = render_edition(store, config, edition_id)
     except DigestError as exc:
-        return None, [], None, str(exc)
+        shown.error = str(exc)
+    return shown
+
+
+def _context(
+    store: Store, config: Config, request: Request, shown: Shown, csrf: str, notice: str = "", bad: bool = False
+) -> dict[str, Any]:
+    draft, edition = shown.draft, shown.edition
+    text = ""
+    if shown.rendered is not None and edition is not None:
+        _, text = shown.rendered.fill(web_values(config, edition.id))
+    bars: dict[int, scorebar.Bar] = {}
+    test_to, lst = "", None
+    if draft is not None:
+        everyone = [*draft.stories, *draft.runners_up]
+        top = scorebar.widest(s.score for s in everyone)
+        bars = {s.story_id: scorebar.bar(s.parts, s.score, top) for s in everyone}
+        lst = store.find_list(draft.list)
+        test_to = (lst.reply_to or lst.from_email) if lst else ""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return {
+        "title": f"{edition.list} · {edition.date}" if edition else config.settings.name,
+        "draft": draft,
+        "rendered": shown.rendered,
+        "error": shown.error,
+        "text": text,
+        "bars": bars,
+        "parts": scorebar.PARTS,
+        "health": Newsletter(store, config).source_health() if draft is not None else None,
+        "csrf": csrf,
+        "act": f"/preview/act{query}",
+        "email_src": f"/preview/email.html{query}",
+        "version": "",  # set once the store is closed (closing it may checkpoint the WAL: see _finish)
+        "poll_ms": POLL_MS,
+        "test_to": test_to,
+        "editor": _editor(request),
+        "notice": notice,
+        "notice_kind": "bad" if bad else "ok",
+    }
+
+
+def _editor(request: Request) -> str:
+    """Who approves: the basic-auth user name when the desk asks for a password, else 'desk'."""
+    import base64
+    import binascii
+
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode("utf-8", "replace").partition(":")[0]
+        except (binascii.Error, ValueError):
+            user = ""
+        if user.strip():
+            return user.strip()[:100]
+    return "desk"
+
+
+def _render(config: Config, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """The page or fragment; call it after the request's store is closed, as the version it carries must be
+    the one ``/preview/state`` answers next (the last connection's close checkpoints the WAL, a change of stamp)."""
+    page = render_template(environment(config), template, context | {"version": version(config)})
+    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _act(nl: Newsletter, edition_id: int, action: str, one: Any) -> str:
+    """Do one desk action; the line the desk shows after it."""
+
+    def story() -> int:
+        return _int(one("story"), "story")
+
+    if action == "drop":
+        nl.drop_story(edition_id, story())
+        return "Dropped the story."
+    if action == "swap":
+        nl.swap_story(edition_id, story(), _int(one("runner_up"), "runner-up"))
+        return "Swapped in the runner-up."
+    if action == "move":
+        direction = one("direction")
+        if direction in ("up", "down"):
+            nl.move_story(edition_id, story(), up=direction == "up")
+        else:
+            nl.move_story(edition_id, story(), to=_int(one("to"), "position"))
+        return "Moved the story."
+    if action == "pin":
+        nl.pin_story(edition_id, story())
+        return "Pinned the story: it stays in when the edition is rebuilt."
+    if action == "edit":
+        nl.edit_story(edition_id, story(), title=one("title"), blurb=one("blurb"))
+        return "Saved the headline and blurb."
+    if action == "edit_edition":
+        nl.edit_edition(edition_id, subject=one("subject"), preheader=one("preheader"))
+        return "Saved the subject and preheader."
+    if action == "approve":
+        nl.approve_edition(edition_id, by=one("by") or "desk")
+        return "Approved."
+    if action == "reset":
+        nl.reset_edition(edition_id)
+        return "Every change is undone: the edition is as ranked."
+    # test
+    to = one("to")
+    report = nl.send_test(edition_id, to)
+    if report.sent:
+        return f"Sent a test copy to {to}."
+    raise DeskActionError("the test copy did not go: " + ("; ".join(report.errors) or "the provider refused it"))
+
+
+class DeskActionError(DigestError):
+    """A desk form that cannot be acted on as sent."""
+
+
+def _int(value: str, what: str) -> int:
+    if not value.isdigit():
+        raise DeskActionError(f"no {what} was chosen; pick one on the desk")
+    return int(value)
 
 
 def routes(config: Config) -> list[BaseRoute]:
     def page(request: Request) -> Response:
-        edition, stories, rendered, error = _edition(config, request)
-        text = ""
-        if rendered is not None and edition is not None:
-            _, text = rendered.fill(web_values(config, edition.id))
-        title = f"{edition.list} · {edition.date}" if edition else config.settings.name
-        query = f"?{request.url.query}" if request.url.query else ""
-        return HTMLResponse(
-            PAGE.render(
-                title=title,
-                rendered=rendered,
-                error=error,
-                stories=stories,
-                text=text,
-                email_src=f"/preview/email.html{query}",
-                version=version(config),
-                poll_ms=POLL_MS,
-            ),
-            headers={"Cache-Control": "no-store"},
-        )
+        with open_store(config) as store:
+            token, cookie = csrf_pair(request, tokens.signing_key(store))
+            shown = _show(store, config, None, request)
+            context = _context(store, config, request, shown, token)
+        response = _render(config, "web/desk.html.j2", context)
+        return set_csrf_cookie(response, cookie, request.url.scheme == "https")
+
+    async def act(request: Request) -> Response:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return Response("the form is too large\n", status_code=413, media_type="text/plain")
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+        def one(name: str) -> str:
+            return (form.get(name) or [""])[0].strip()
+
+        fragment = request.headers.get(FRAGMENT_HEADER) == "1"
+        with open_store(config) as store:
+            token, cookie = csrf_pair(request, tokens.signing_key(store))
+            edition_id = int(one("edition")) if one("edition").isdigit() else None
+            status, notice, bad = 200, "", False
+            if not csrf_ok(request, tokens.signing_key(store), one("csrf")):
+                status, notice, bad = 403, "This page had expired; it is fresh now: do that again.", True
+            elif one("action") not in ACTIONS:
+                status, notice, bad = 400, f"unknown action {one('action')!r}", True
+            elif edition_id is None:
+                status, notice, bad = 400, "the form named no edition; reload the desk", True
+            else:
+                try:
+                    notice = _act(Newsletter(store, config), edition_id, one("action"), one)
+                except DigestError as exc:
+                    status, notice, bad = 400, str(exc), True
+            if not fragment and status == 200:
+                story = one("story")
+                anchor = f"#story-{story}" if story.isdigit() and one("action") != "drop" else ""
+                query = f"?{request.url.query}" if request.url.query else ""
+                return RedirectResponse(f"/{query}{anchor}", status_code=303)
+            shown = _show(store, config, edition_id, request)
+            context = _context(store, config, request, shown, token, notice, bad)
+        template = "web/desk_panel.html.j2" if fragment else "web/desk.html.j2"
+        response = _render(config, template, context, status)
+        return set_csrf_cookie(response, cookie, request.url.scheme == "https")
 
     def email(request: Request) -> Response:
-        edition, _, rendered, error = _edition(config, request)
-        if rendered is None or edition is None:
-            return HTMLResponse(f"<!doctype html><meta charset='utf-8'><pre>{_escape(error)}</pre>", status_code=404)
-        html, _ = rendered.fill(web_values(config, edition.id))
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        with open_store(config) as store:
+            try:
+                edition_id = _find(store, config, request)
+                rendered = render_edition(store, config, edition_id)
+            except DigestError as exc:
+                return HTMLResponse(f"<!doctype html><meta charset='utf-8'><pre>{html.escape(str(exc))}</pre>", 404)
+            page, _ = rendered.fill(web_values(config, edition_id))
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     def state(request: Request) -> Response:
         return JSONResponse({"version": version(config)}, headers={"Cache-Control": "no-store"})
 
-    def script(request: Request) -> Response:
-        return Response(_asset("desk.js"), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+    def asset(name: str, media_type: str) -> Route:
+        def serve(request: Request) -> Response:
+            return Response(_asset(name), media_type=media_type, headers={"Cache-Control": "no-cache"})
+
+        return Route(f"/preview/{name}", serve, methods=["GET"])
 
     return [
         Route("/", page, methods=["GET"]),
-        Route("/preview/desk.js", script, methods=["GET"]),
         Route("/preview", page, methods=["GET"]),
+        Route("/preview/act", act, methods=["POST"]),
         Route("/preview/email.html", email, methods=["GET"]),
         Route("/preview/state", state, methods=["GET"]),
+        asset("desk.js", "text/javascript"),
+        asset("desk.css", "text/css"),
     ]
 
 
 def _asset(name: str) -> bytes:
     """A file of the desk's own (script, style), shipped beside its templates; not overridable by a home."""
     return (default_templates_dir() / "web" / name).read_bytes()
-
-
-def _escape(text: str) -> str:
-    return html.escape(text)
 
 
 __all__ = ["routes", "version"]

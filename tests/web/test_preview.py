@@ -34,8 +34,10 @@ def test_the_preview_page_shows_subject_preheader_frames_text_and_why(edition: E
         assert doc.xpath("//iframe[@id='desktop']/@src") == ["/preview/email.html"]
         assert doc.xpath("//iframe[@id='mobile']/@src") == ["/preview/email.html"]
         assert "Unsubscribe: https://news.example/unsubscribe" in doc.get_element_by_id("text").text_content()
-        why = doc.get_element_by_id("why").text_content()
-        assert "recency" in why and "source_weight" in why and STORIES[3]["title"] in why
+        stories = doc.get_element_by_id("stories")
+        assert STORIES[3]["title"] in stories.text_content()
+        bar = stories.xpath(".//div[@class='bar']")[0]
+        assert bar.get("aria-label").startswith("score 2.00: recency 1.00")
         email = c.get("/preview/email.html")
         assert email.status_code == 200 and "<mjml" not in email.text and "%%digest" not in email.text
         assert c.get("/preview").text == page.text
