@@ -151,45 +151,57 @@ def _render(config: Config, template: str, context: dict[str, Any], status: int 
 
 
 def _act(nl: Newsletter, edition_id: int, action: str, one: Any) -> str:
-    """Do one desk action; the line the desk shows after it."""
+    """Do one desk action; the line the desk shows after it (with what the library says it did besides)."""
 
     def story() -> int:
         return _int(one("story"), "story")
 
+    def changed(given: str, now: str) -> str | None:  # a field the form sends back as it was is no edit
+        return None if given == now else given
+
+    said: str
+    done: Draft | None = None
     if action == "drop":
-        nl.drop_story(edition_id, story())
-        return "Dropped the story."
-    if action == "swap":
-        nl.swap_story(edition_id, story(), _int(one("runner_up"), "runner-up"))
-        return "Swapped in the runner-up."
-    if action == "move":
+        done, said = nl.drop_story(edition_id, story()), "Dropped the story."
+    elif action == "swap":
+        done = nl.swap_story(edition_id, story(), _int(one("runner_up"), "runner-up"))
+        said = "Swapped in the runner-up."
+    elif action == "move":
         direction = one("direction")
         if direction in ("up", "down"):
-            nl.move_story(edition_id, story(), up=direction == "up")
+            done = nl.move_story(edition_id, story(), up=direction == "up")
         else:
-            nl.move_story(edition_id, story(), to=_int(one("to"), "position"))
-        return "Moved the story."
-    if action == "pin":
-        nl.pin_story(edition_id, story())
-        return "Pinned the story: it stays in when the edition is rebuilt."
-    if action == "edit":
-        nl.edit_story(edition_id, story(), title=one("title"), blurb=one("blurb"))
-        return "Saved the headline and blurb."
-    if action == "edit_edition":
-        nl.edit_edition(edition_id, subject=one("subject"), preheader=one("preheader"))
-        return "Saved the subject and preheader."
-    if action == "approve":
-        nl.approve_edition(edition_id, by=one("by") or "desk")
-        return "Approved."
-    if action == "reset":
-        nl.reset_edition(edition_id)
-        return "Every change is undone: the edition is as ranked."
-    # test
-    to = one("to")
-    report = nl.send_test(edition_id, to)
-    if report.sent:
-        return f"Sent a test copy to {to}."
-    raise DeskActionError("the test copy did not go: " + ("; ".join(report.errors) or "the provider refused it"))
+            done = nl.move_story(edition_id, story(), to=_int(one("to"), "position"))
+        said = "Moved the story."
+    elif action == "pin":
+        done, said = nl.pin_story(edition_id, story()), "Pinned the story: it stays in when the edition is rebuilt."
+    elif action == "edit":
+        current = nl.draft(edition_id).story(story())
+        if current is None:
+            raise DeskActionError("that story is no longer in the edition; reload the desk")
+        title, blurb = changed(one("title"), current.title), changed(one("blurb"), current.blurb)
+        if title is None and blurb is None:
+            return "Nothing to save: the headline and blurb are as they were."
+        done, said = nl.edit_story(edition_id, current.story_id, title=title, blurb=blurb), "Saved."
+    elif action == "edit_edition":
+        now = nl.draft(edition_id)
+        subject, preheader = changed(one("subject"), now.subject), changed(one("preheader"), now.preheader)
+        if subject is None and preheader is None:
+            return "Nothing to save: the subject and preheader are as they were."
+        done = nl.edit_edition(edition_id, subject=subject, preheader=preheader)
+        said = "Saved the subject and preheader."
+    elif action == "approve":
+        done, said = nl.approve_edition(edition_id, by=one("by") or "desk"), "Approved."
+    elif action == "reset":
+        done, said = nl.reset_edition(edition_id), "Every change is undone."
+    else:  # test
+        to = one("to")
+        report = nl.send_test(edition_id, to)
+        if not report.sent:
+            raise DeskActionError("the test copy did not go: " + ("; ".join(report.errors) or "the provider refused"))
+        said = f"Sent a test copy to {to}."
+    notes = [n[:1].upper() + n[1:] for n in (done.notes if done else ())]
+    return " ".join([said, *(n if n.endswith(".") else n + "." for n in notes)])
 
 
 class DeskActionError(DigestError):

@@ -203,3 +203,20 @@ def test_source_health_names_failing_sources_since_when_with_their_error(desk: T
     news.store.record_fetch(broken.id, error="HTTP 503 from the feed")
     health = page(desk).get_element_by_id("health").text_content()
     assert broken.display_name in health and "HTTP 503 from the feed" in health and "failing since" in health
+
+
+def test_a_field_sent_back_unchanged_is_no_edit_and_a_change_after_approval_says_it_clears_it(
+    desk: TestClient, news: Newsletter, eid: int
+) -> None:
+    post(desk, page(desk), "f-edition", subject="Only the subject")
+    last = news.draft(eid)
+    assert last.subject == "Only the subject" and last.preheader == last.original_preheader
+    assert last.changes[-1].args.get("preheader") is None  # the template's preheader still follows the stories
+    same = post(desk, page(desk), "f-edition")
+    assert "Nothing to save" in same.text and len(news.draft(eid).changes) == len(last.changes)
+
+    post(desk, page(desk), "f-approve", by="Ada")
+    a = news.draft(eid).stories[0].story_id
+    notice = lxml.html.fromstring(post(desk, page(desk), f"f-drop-{a}").text).get_element_by_id("notice")
+    assert "Dropped the story." in notice.text_content() and "is cleared" in notice.text_content()
+    assert news.draft(eid).approved is None

@@ -91,3 +91,16 @@ def test_preview_off_loopback_with_a_password_serves_with_basic_auth_and_never_p
     monkeypatch.delenv("DIGEST_DESK_PASSWORD")
     cli("preview", "--port", "0", code=None)
     assert made[-1] == {"preview": True, "password": None, "loopback_only": True}
+
+
+def test_with_a_password_an_action_needs_it_as_well_as_the_csrf_token(edition: Edition) -> None:
+    with TestClient(create_app(edition.config, preview=True, password=SECRET)) as c:
+        page = c.get("/", headers=basic(SECRET))
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        form = {"csrf": token, "edition": str(edition.edition_id), "action": "approve", "by": "x"}
+        assert c.post("/preview/act", data=form).status_code == 401  # the cookie alone does not do
+        assert c.post("/preview/act", data=form | {"csrf": "0" * 32}, headers=basic(SECRET)).status_code == 403
+        done = c.post("/preview/act", data=form, headers=basic(SECRET, user="Ada"), follow_redirects=False)
+        assert done.status_code == 303
+        approved = c.get("/", headers=basic(SECRET, user="Ada")).text
+        assert "Approved by x" in approved and 'name="by" value="Ada"' in approved  # the user name approves
