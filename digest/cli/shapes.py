@@ -385,12 +385,21 @@ class Rejected(TypedDict):
     file: NotRequired[str]
 
 
+class ImportWarningDoc(TypedDict):
+    line: int
+    email: str
+    warning: str
+    file: NotRequired[str]
+
+
 class ImportDoc(TypedDict):
     added: int
     updated: int
     unchanged: int
-    rejected: list[Rejected]
-    warnings: list[dict[str, Any]]  # imported, with something left out or folded
+    rejected: list[Rejected]  # the first 100; every one goes to --rejects FILE
+    rejected_count: int  # all the rejected rows
+    warnings: list[ImportWarningDoc]  # imported, with something left out or folded (the first 100)
+    warnings_count: int
     suppressed: int  # people the file marks as gone: kept from all mail
     format: str  # the export format the file was read as
     unused_columns: list[str]

@@ -237,19 +237,24 @@ def subs_import(
             on_bytes=lambda n: bar.update(task, completed=n),
             kind=source,
         )
-    _print_import(report.as_dict(), json_out, str(file))
-    if report.rejected:
+    _print_import(report.as_dict(), json_out, str(file), rejects)
+    if report.rejected_count:
         raise typer.Exit(3)
 
 
-def _print_import(data: dict[str, Any], json_out: bool, source: str) -> None:
+def _print_import(data: dict[str, Any], json_out: bool, source: str, rejects: Path | None = None) -> None:
     if json_out:
         out_json(data)
         return
     for r in data["rejected"]:
         err(f"{r.get('file', source)}:{r['line']}: {r['reason']}")
+    if data["rejected_count"] > len(data["rejected"]):
+        where = f"all of them are in {rejects}" if rejects else "add --rejects FILE to get every one to fix"
+        err(f"... and {data['rejected_count'] - len(data['rejected'])} more rejected rows: {where}")
     for w in data.get("warnings", []):
         err(f"{w.get('file', source)}:{w['line']}: warning: {w['warning']}")
+    if data.get("warnings_count", 0) > len(data.get("warnings", [])):
+        err(f"... and {data['warnings_count'] - len(data['warnings'])} more warnings")
     if data.get("format") and data["format"] != "digest":
         say(f"Read as a {data['format']} export.")
     if data.get("unused_columns"):
@@ -257,7 +262,7 @@ def _print_import(data: dict[str, Any], json_out: bool, source: str) -> None:
     suppressed = f", {data['suppressed']} kept from all mail (gone in the source)" if data.get("suppressed") else ""
     say(
         f"{data['added']} added, {data['updated']} updated, {data['unchanged']} unchanged,"
-        f" {len(data['rejected'])} rejected{suppressed}"
+        f" {data['rejected_count']} rejected{suppressed}"
     )
 
 
@@ -315,7 +320,7 @@ def subs_sync(
             if entry.error:
                 err(f"{entry.file}: {entry.error}")
         _print_import(report.total.as_dict(), False, "")
-    if report.failed or report.total.rejected:
+    if report.failed or report.total.rejected_count:
         raise typer.Exit(3)
 
 

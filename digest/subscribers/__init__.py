@@ -82,7 +82,7 @@ def add(
     importer.feed(0, email, name, dumps(attributes) if attributes else None)
     report = importer.finish()
     if report.rejected:
-        raise SubscriberError(report.rejected[0]["reason"])
+        raise SubscriberError(report.rejected[0].reason)
     found = store.subscriber(normalize_email(email))
     return found.id, store.subscription(found.id, importer.list.id) or ""
 
@@ -456,7 +456,8 @@ class SyncedFile:
         if self.report is None:
             return out | {"error": self.error}
         got = self.report
-        counts = {"added": got.added, "updated": got.updated, "unchanged": got.unchanged, "rejected": len(got.rejected)}
+        counts = {"added": got.added, "updated": got.updated, "unchanged": got.unchanged}
+        counts["rejected"] = got.rejected_count
         return out | counts | {"error": None}
 
 
@@ -492,8 +493,6 @@ def sync(store: Store, folder: Path, *, force: bool = False) -> SyncReport:
         except (NotFoundError, SubscriberError) as exc:
             report.lists.append(SyncedFile(path.stem, str(path), error=str(exc)))
             continue
-        for r in got.rejected:
-            r["file"] = str(path)
-        report.total.add(got)
+        report.total.add(got, str(path))
         report.lists.append(SyncedFile(path.stem, str(path), got))
     return report

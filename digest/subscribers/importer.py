@@ -25,7 +25,7 @@ import contextlib
 import csv
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,39 @@ from digest.subscribers.parallel import checked_records
 from digest.subscribers.validate import Checked, check_row
 
 BATCH = 10_000
+# A report keeps this many rejected rows and warnings (the first ones) and counts the rest: 500,000 rejects
+# must not cost memory; ``--rejects FILE`` receives every one.
+KEPT = 100
 
 RejectSink = Callable[[int, str, str, list[str]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record left out: its line in the file and why (``file`` when several files were read)."""
+
+    line: int
+    email: str
+    reason: str
+    file: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"line": self.line, "email": self.email, "reason": self.reason}
+        return out | ({"file": self.file} if self.file else {})
+
+
+@dataclass(frozen=True, slots=True)
+class ImportWarning:
+    """A record imported with something left out or folded (a control character in a name...)."""
+
+    line: int
+    email: str
+    warning: str
+    file: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"line": self.line, "email": self.email, "warning": self.warning}
+        return out | ({"file": self.file} if self.file else {})
 
 
 @dataclass
@@ -48,31 +79,51 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)  # imported, with something left out or folded
+    rejected: list[Rejection] = field(default_factory=list)  # the first KEPT; rejected_count counts them all
+    warnings: list[ImportWarning] = field(default_factory=list)  # the first KEPT; warnings_count counts all
     suppressed: int = 0  # people the file marks as gone (unsubscribed, cleaned, bounced...): kept from all mail
     format: str = ""  # the export format the file was read as
     unused_columns: list[str] = field(default_factory=list)
+    rejected_count: int = 0
+    warnings_count: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "added": self.added,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
+            "rejected": [r.as_dict() for r in self.rejected],
+            "rejected_count": self.rejected_count,
+            "warnings": [w.as_dict() for w in self.warnings],
+            "warnings_count": self.warnings_count,
             "suppressed": self.suppressed,
             "format": self.format,
             "unused_columns": self.unused_columns,
         }
 
-    def add(self, other: ImportReport) -> None:
+    def note_rejected(self, rejection: Rejection) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < KEPT:
+            self.rejected.append(rejection)
+
+    def note_warning(self, warning: ImportWarning) -> None:
+        self.warnings_count += 1
+        if len(self.warnings) < KEPT:
+            self.warnings.append(warning)
+
+    def add(self, other: ImportReport, file: str = "") -> None:
+        """Count ``other`` in (its rows named by ``file``, when several files are read)."""
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
-        self.rejected.extend(other.rejected)
-        self.warnings.extend(other.warnings)
         self.suppressed += other.suppressed
+        for r in other.rejected:
+            self.note_rejected(replace(r, file=file or r.file))
+        for w in other.warnings:
+            self.note_warning(replace(w, file=file or w.file))
+        # the ones other counted but did not keep
+        self.rejected_count += other.rejected_count - len(other.rejected)
+        self.warnings_count += other.warnings_count - len(other.warnings)
 
 
 @dataclass(slots=True)
@@ -117,7 +168,7 @@ class Importer:
         self._flushed = False  # whether a batch went to the store (and the store knows its addresses)
 
     def reject(self, line: int, email: str, reason: str, fields: list[str] | None = None) -> None:
-        self.report.rejected.append({"line": line, "email": email, "reason": reason})
+        self.report.note_rejected(Rejection(line, email, reason))
         if self.on_reject is not None:
             self.on_reject(line, email, reason, fields if fields is not None else [email])
 
@@ -141,7 +192,7 @@ class Importer:
             return
         address, clean, attrs, wanted, created, notes = checked
         for note in notes:
-            self.report.warnings.append({"line": line, "email": email, "warning": note})
+            self.report.note_warning(ImportWarning(line, email, note))
         key = address.lower()
         if (first := self._batch.get(key)) is not None:  # the same person twice: the first row counts
             self.reject(line, email, f"duplicate of line {first.line}", fields)

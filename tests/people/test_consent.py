@@ -125,8 +125,8 @@ def test_sync_suppressions_remembers_addresses_not_in_the_store(two_lists: Store
     roster = tmp_path / "people.csv"
     roster.write_text("email\ngone@example.org\nok@example.org\n", encoding="utf-8")
     report = subscribers.import_csv(store, roster, "weekly")
-    assert (report.added, [r["email"] for r in report.rejected]) == (1, ["gone@example.org"])
-    assert "suppressed (bounced)" in report.rejected[0]["reason"]
+    assert (report.added, [r.email for r in report.rejected]) == (1, ["gone@example.org"])
+    assert "suppressed (bounced)" in report.rejected[0].reason
     result = cli("subscribers", "add", "new@example.org", "--list", "main", code=None)
     assert result.exit_code != 0 and "--force-resubscribe" in result.stderr
     cli("subscribers", "add", "new@example.org", "--list", "main", "--force-resubscribe")

@@ -12,7 +12,7 @@ import pytest
 from digest import subscribers
 from digest.errors import NotFoundError, SubscriberError
 from digest.store import Store
-from digest.subscribers.importer import Importer
+from digest.subscribers.importer import KEPT, Importer
 
 
 @pytest.fixture
@@ -57,17 +57,17 @@ def test_bom_crlf_and_quoted_line_breaks_with_physical_line_numbers(
     )
     report = subscribers.import_csv(lists, path, "main")
     assert (report.added, report.updated, report.unchanged) == (3, 0, 0)
-    lines = [r["line"] for r in report.rejected]
+    lines = [r.line for r in report.rejected]
     # line 3: address with a line break; line 8 (after a blank line): bad address; line 9: attributes not
     # an object. Line numbers are where each record starts.
     assert lines == [3, 8, 9]
-    reasons = [r["reason"] for r in report.rejected]
+    reasons = [r.reason for r in report.rejected]
     assert "line break" in reasons[0] and "attributes" in reasons[2]
     assert lists.subscriber("ada@example.com").attributes == {"team": "engines"}
     assert lists.subscriber("kat@example.net").name == 'Katherine "KJ" Johnson'
     # line 5: a name with a line break is folded to one line (a header cannot carry it), with a warning
     assert lists.subscriber("grace@example.com").name == "Grace Hopper"
-    assert [(w["line"], "folded" in w["warning"]) for w in report.warnings] == [(5, True)]
+    assert [(w.line, "folded" in w.warning) for w in report.warnings] == [(5, True)]
 
 
 def test_reimport_changes_nothing_and_updates_are_counted(lists: Store, tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_duplicates_within_a_file_and_across_batches_count_once(lists: Store) ->
             imp.feed(i + 2, email, name)
         report = imp.finish()
         # the first row of an address counts; later ones (in the same batch or a later one) are rejected
-        assert [(r["line"], r["reason"]) for r in report.rejected] == [
+        assert [(r.line, r.reason) for r in report.rejected] == [
             (4, "duplicate of line 2"),
             (7, "duplicate of line 2"),
         ]
@@ -118,8 +118,8 @@ def test_people_who_left_are_not_resubscribed_without_force(lists: Store, tmp_pa
     path = write(tmp_path, "email,name\nada@example.com,Ada Again\n")
     report = subscribers.import_csv(lists, path, "main")
     assert report.added == report.updated == 0
-    assert report.rejected[0]["line"] == 2 and left in report.rejected[0]["reason"]
-    assert "--force-resubscribe" in report.rejected[0]["reason"]
+    assert report.rejected[0].line == 2 and left in report.rejected[0].reason
+    assert "--force-resubscribe" in report.rejected[0].reason
     assert status_of(lists, "ada@example.com") == left
     assert lists.subscriber("ada@example.com").name == "Ada"  # nothing about them changed
     with pytest.raises(SubscriberError, match=left):
@@ -138,7 +138,7 @@ def test_remove_erases_but_an_import_cannot_add_them_back(lists: Store, tmp_path
     assert "ada" not in everything.lower() and "London" not in everything
     path = write(tmp_path, "email,name\nADA@example.com,Ada\nbob@example.com,Bob\n")
     report = subscribers.import_csv(lists, path, "main")
-    assert report.added == 1 and report.rejected[0]["line"] == 2 and "erased" in report.rejected[0]["reason"]
+    assert report.added == 1 and report.rejected[0].line == 2 and "erased" in report.rejected[0].reason
     assert lists.find_subscriber("ada@example.com") is None
     with pytest.raises(SubscriberError, match="erased"):
         subscribers.add(lists, "ada@example.com", "main")
@@ -189,7 +189,7 @@ def test_double_opt_in_lists_start_unconfirmed_and_a_file_may_confirm_or_unsubsc
     )
     report = subscribers.import_csv(lists, path, "doi")
     assert (report.added, report.updated) == (2, 1)
-    assert report.rejected[0]["line"] == 5 and "status" in report.rejected[0]["reason"]
+    assert report.rejected[0].line == 5 and "status" in report.rejected[0].reason
     assert status_of(lists, "ada@example.com", "doi") == "confirmed"
     assert status_of(lists, "bob@example.com", "doi") == "unsubscribed"  # listmonk's blocklisted: kept out
     # A confirmed subscription is never downgraded by a file.
@@ -221,12 +221,31 @@ def test_rejects_file_holds_each_refused_row_ready_to_fix(lists: Store, tmp_path
     )
     out = tmp_path / "rejects.csv"
     report = subscribers.import_csv(lists, path, "main", rejects=out)
-    assert [r["line"] for r in report.rejected] == [3, 5]
+    assert [r.line for r in report.rejected] == [3, 5]
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["line", "reason", "email", "name", "attributes"]
     assert rows[1][0] == "3" and rows[1][2] == "two\nlines@example.com"
     assert rows[2][0] == "5" and rows[2][2].startswith("'=")  # formula neutralised in the file we write
+
+
+def test_a_report_keeps_the_first_rejects_and_counts_them_all_while_the_file_gets_every_one(
+    lists: Store,
+    tmp_path: Path,
+    cli,  # type: ignore[no-untyped-def]
+) -> None:
+    bad = [f"nobody{i}" for i in range(KEPT + 150)]
+    path = write(tmp_path, "email,name\nok@example.com,Ok\n" + "".join(f"{b},X\n" for b in bad))
+    out = tmp_path / "rejects.csv"
+    report = subscribers.import_csv(lists, path, "main", rejects=out)
+    assert report.added == 1 and report.rejected_count == len(bad)
+    assert [r.line for r in report.rejected] == list(range(3, 3 + KEPT))  # the first ones, in file order
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 1 + len(bad)  # the file holds every one
+    shown = cli("subscribers", "import", str(path), "--list", "main", code=3)
+    assert f"and {len(bad) - KEPT} more rejected rows: add --rejects FILE" in shown.stderr
+    assert f"{len(bad)} rejected" in shown.stderr + shown.stdout
+    data = json.loads(cli("subscribers", "import", str(path), "--list", "main", "--json", code=3).stdout)
+    assert data["rejected_count"] == len(bad) and len(data["rejected"]) == KEPT
 
 
 def test_export_is_formula_safe_and_round_trips(lists: Store, tmp_path: Path) -> None:
@@ -263,7 +282,7 @@ def test_sync_applies_each_list_file_with_the_same_rules(lists: Store, tmp_path:
     assert by_list["doi"]["added"] == 1 and status_of(lists, "bob@example.com", "doi") == "unconfirmed"
     assert "ghost" in by_list["ghost"]["error"] and report.failed == 1
     assert set(by_list["ghost"]) == {"list", "file", "error"}  # a file not applied: no counts
-    assert report.total.rejected[0]["file"].endswith("main.csv")
+    assert report.total.rejected[0].file.endswith("main.csv")
     subscribers.unsubscribe(lists, "ada@example.com")
     again = subscribers.sync(lists, folder)
     assert again.total.added == 0 and status_of(lists, "ada@example.com") == "unsubscribed"
@@ -306,7 +325,7 @@ def test_the_reader_process_gives_the_same_result_in_the_same_order(
         r for r in seq.as_dict()["rejected"] if "unsubscribed" not in r["reason"]
     ]
     assert (tmp_path / "par.csv").read_text() == (tmp_path / "seq.csv").read_text()
-    assert len(seq.rejected) > 10 and any("unsubscribed" in r["reason"] for r in seq.rejected)
+    assert len(seq.rejected) > 10 and any("unsubscribed" in r.reason for r in seq.rejected)
     assert lists.rows("SELECT subscriber_id, status FROM subscriptions WHERE list_id = 1 ORDER BY 1") == lists.rows(
         "SELECT subscriber_id, status FROM subscriptions WHERE list_id = 3 ORDER BY 1"
     )
@@ -321,7 +340,7 @@ def test_a_bad_byte_or_an_unclosed_quote_names_its_line_and_the_good_rows_land(
         "email,name\nada@example.com,Ada\nzoe@example.com,Zo\xeb\nbob@example.org,Bob\n".encode("latin-1")
     )
     report = subscribers.import_csv(lists, latin, "main", worker=worker)
-    assert [(r["line"], "not UTF-8 (byte 0xeb)" in r["reason"]) for r in report.rejected] == [(3, True)]
+    assert [(r.line, "not UTF-8 (byte 0xeb)" in r.reason) for r in report.rejected] == [(3, True)]
     assert report.added == 2 and lists.find_subscriber("bob@example.org") is not None
 
     # a quote that never closes: that line is refused, the lines after it are read as the records they are
@@ -329,7 +348,7 @@ def test_a_bad_byte_or_an_unclosed_quote_names_its_line_and_the_good_rows_land(
         tmp_path, 'email,name\ncyd@example.com,Cyd\ndee@example.com,"Dee\neve@example.com,Eve\n', "unclosed.csv"
     )
     report = subscribers.import_csv(lists, unclosed, "main", worker=worker)
-    assert [(r["line"], "never closed" in r["reason"]) for r in report.rejected] == [(3, True)]
+    assert [(r.line, "never closed" in r.reason) for r in report.rejected] == [(3, True)]
     assert report.added == 2 and lists.find_subscriber("eve@example.com") is not None
 
     # one that runs past the cell limit before the end of the file
@@ -339,7 +358,7 @@ def test_a_bad_byte_or_an_unclosed_quote_names_its_line_and_the_good_rows_land(
         "runaway.csv",
     )
     report = subscribers.import_csv(lists, runaway, "main", worker=worker)
-    assert [r["line"] for r in report.rejected][:1] == [2] and "never closed" in report.rejected[0]["reason"]
+    assert [r.line for r in report.rejected][:1] == [2] and "never closed" in report.rejected[0].reason
     assert lists.find_subscriber("gus@example.com") is not None
 
 
@@ -354,4 +373,4 @@ def test_a_quote_opened_on_the_last_line_is_named_as_such(lists: Store, tmp_path
     path = write(tmp_path, 'email,name\nada@example.com,Ada\n"unterminated@example.com,Oops,\n')
     report = subscribers.import_csv(lists, path, "main")
     assert report.added == 1
-    assert [(r["line"], "never closed" in r["reason"]) for r in report.rejected] == [(3, True)]
+    assert [(r.line, "never closed" in r.reason) for r in report.rejected] == [(3, True)]

@@ -59,7 +59,7 @@ def test_a_mailchimp_export_keeps_names_topics_timezone_dates_and_consent(lists:
     # a timezone nobody knows is left out with a warning; the person still lands
     assert lists.subscriber("cy@example.net").name == "Young"
     assert lists.subscriber("cy@example.net").attributes == {"topics": ["Tech"]}
-    assert [(w["line"], "Mars/Olympus" in w["warning"]) for w in report.warnings] == [(4, True)]
+    assert [(w.line, "Mars/Olympus" in w.warning) for w in report.warnings] == [(4, True)]
     assert status_of(lists, "ada@example.com") == "confirmed"
     # every column nothing reads is named once
     assert report.unused_columns[:3] == ["Address", "Phone Number", "MEMBER_RATING"]
