@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest import clock
 from digest.errors import SubscriberError
@@ -303,12 +304,14 @@ def set_preferences(
     topics: list[str] | None = None,
     frequency: str | None = None,
     pause_weeks: int | None = None,
+    timezone: str | None = None,
     via: str = "preferences",
 ) -> list[str]:
     """The reader's own choices from their preferences page; the names of what changed (recorded, with when).
 
     Topics must be among the list's (:func:`digest.newsletter` passes them checked); a pause of 1 to 8
-    weeks holds every edition of this list until it ends (0 ends it now). All apply from the next edition.
+    weeks holds every edition of this list until it ends (0 ends it now); ``timezone`` (IANA, ``""``: the
+    list's) is when their morning is for a list with a send time. All apply from the next edition.
     """
     attributes = dict(person.attributes)
     changed: list[str] = []
@@ -324,13 +327,23 @@ def set_preferences(
         if frequency != attributes.get("frequency", "daily"):
             attributes["frequency"] = frequency
             changed.append("frequency")
+    if timezone is not None and timezone != attributes.get("timezone", ""):
+        if timezone:
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise SubscriberError(f"'{timezone}' is not a timezone; choose one from the list") from None
+            attributes["timezone"] = timezone
+        else:
+            attributes.pop("timezone", None)
+        changed.append("timezone")
     paused_until: str | None = None
     if pause_weeks is not None:
         if not 0 <= pause_weeks <= MAX_PAUSE_WEEKS:
             raise SubscriberError(f"a pause lasts 1 to {MAX_PAUSE_WEEKS} weeks (0 ends it)")
         paused_until = (clock.now() + timedelta(weeks=pause_weeks)).date().isoformat() if pause_weeks else ""
     with store.transaction(immediate=True):
-        if "name" in changed or "topics" in changed or "frequency" in changed:
+        if {"name", "topics", "frequency", "timezone"} & set(changed):
             store.set_subscriber(person.id, name=new_name, attributes=attributes)
         if paused_until is not None and paused_until != (store.paused_until(person.id, lst.id) or ""):
             store.set_paused_until(person.id, lst.id, paused_until or None)
@@ -345,6 +358,7 @@ def set_preferences(
                 changed=changed,
                 topics=attributes.get("topics") or [],
                 frequency=attributes.get("frequency", "daily"),
+                timezone=attributes.get("timezone", ""),
                 paused_until=paused_until,
             )
     return changed

@@ -432,6 +432,22 @@ class UnfinishedEdition:
 
 
 @dataclass(frozen=True, slots=True)
+class Due:
+    """Which readers of a list with a send time are owed an edition now (``digest run``'s hourly rule).
+
+    A reader's zone is their ``timezone`` attribute, else ``zone`` (the list's). ``since`` holds, for each zone
+    whose local time has passed the list's ``send_at`` today, the UTC instant that zone's local day began: a
+    reader there is due unless a send row of one of the list's ``recent`` editions was written for them since
+    (one edition per local day). Readers of the other zones wait (``waiting`` of them).
+    """
+
+    zone: str
+    since: tuple[tuple[str, str], ...]  # (zone, ISO UTC start of its local day), due zones only
+    recent: tuple[int, ...]  # the list's editions whose sends could fall on a reader's local day
+    waiting: int = 0  # readers whose local send time has not come yet today
+
+
+@dataclass(frozen=True, slots=True)
 class EditionStats:
     """One edition's figures: the ledger's (sent, failed, unknown) and people per delivery event."""
 

@@ -125,29 +125,33 @@ class Newsletter:
         limit: int | None = None,
         date: str | None = None,
     ) -> RankResult:
-        """What the list's edition for ``date`` (default: ``now``'s date in the configured timezone) would hold
+        """What the list's edition for ``date`` (default: ``now``'s date in the list's timezone) would hold
         as of ``now``; writes nothing. Without ``list_name``, the default list if it exists, else no list."""
-        from digest.pipeline import local_date
+        from digest.pipeline import local_date, rank_settings
         from digest.rank import rank
+        from digest.send.rhythm import list_date
 
         when = now or clock.now()
         list_row = self.store.list_(list_name) if list_name else self.store.find_list(self.list_name())
-        day = date or local_date(self.config, when)
-        return rank(self.store, self.config.settings.rank, when, list_row, limit=limit, date=day)
+        if list_row is None:
+            day = date or local_date(self.config, when)
+            return rank(self.store, self.config.settings.rank, when, None, limit=limit, date=day)
+        day = date or list_date(self.config, list_row, when)
+        return rank(self.store, rank_settings(self.config, list_row), when, list_row, limit=limit, date=day)
 
     # -- editions --------------------------------------------------------------------------
     def build(
         self, list_name: str | None = None, *, date: str | None = None, now: datetime | None = None
     ) -> BuildReport:
-        """Rank and freeze the list's edition for ``date`` (default: today in the configured timezone)."""
+        """Rank and freeze the list's edition for ``date`` (default: today in the list's timezone)."""
         from digest.pipeline import build_edition
 
         return build_edition(self.store, self.config, self.list_name(list_name), date=date, now=now or clock.now())
 
     def edition(self, list_name: str | None = None, date: str | None = None, *, latest: bool = False) -> int:
-        """The id of the list's edition for ``date`` (default: today in the configured timezone, or with
+        """The id of the list's edition for ``date`` (default: today in the list's timezone, or with
         ``latest`` the newest one); :class:`NotFoundError` saying how to build it when there is none."""
-        from digest.pipeline import local_date
+        from digest.send.rhythm import list_date
 
         if date is not None:
             try:
@@ -155,7 +159,7 @@ class Newsletter:
             except ValueError:
                 raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
         list_row = self.store.list_(self.list_name(list_name))
-        day = date if date is not None or latest else local_date(self.config, clock.now())
+        day = date if date is not None or latest else list_date(self.config, list_row, clock.now())
         found = self.store.find_edition(list_row.id, day)
         if found is None:
             when = f" for {day}" if day else ""
@@ -456,10 +460,13 @@ class Newsletter:
         force: bool = False,
         check_deliverability: bool = False,
         send_confirmation: bool = False,
+        topics: list[str] | None = None,
+        timezone: str | None = None,
     ) -> Subscribed:
         """Add one reader to a list under the import's consent rules: their status on it and, on a double
         opt-in list, the link that confirms them (``send_confirmation`` mails it to them through the provider,
-        from ``templates/confirm.*``). ``force`` brings back someone who left (new consent only)."""
+        from ``templates/confirm.*``). ``force`` brings back someone who left (new consent only). ``topics``
+        and ``timezone`` (IANA: when their morning is, for a list with a send time) go in their attributes."""
         from dataclasses import replace
 
         from digest import signup, subscribers
@@ -474,6 +481,8 @@ class Newsletter:
             status=status,
             force=force,
             check_deliverability=check_deliverability,
+            topics=topics,
+            timezone=timezone,
         )
         person = self.store.subscriber_by_id(added.id)
         if not send_confirmation or added.status != "unconfirmed" or person is None:

@@ -21,13 +21,15 @@ from typing import Any
 
 from digest import clock, desk
 from digest.collect import CollectReport, collect
-from digest.config import Config
+from digest.config import Config, RankSettings
 from digest.errors import ConfigError, DigestError, LockedError, NothingToSendError, TemplateError
-from digest.models import EditionStory, MailingList, Ranked, Rendered, RunSummary, UnfinishedEdition, iso
+from digest.models import Due, EditionStory, MailingList, Ranked, Rendered, RunSummary, UnfinishedEdition, iso
 from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
-from digest.send import SendReport, send_edition, web_values
+from digest.send import SendReport, rhythm, send_edition, web_values
 from digest.store import Store
+
+WEEK_HOURS = 7 * 24.0
 
 
 def local_date(config: Config, now: datetime) -> str:
@@ -82,12 +84,13 @@ def build_edition(
 ) -> BuildReport:
     """Rank and freeze the edition of ``list_name`` for ``date``."""
     now = now or clock.now()
-    day = date or local_date(config, now)
-    try:
-        date_type.fromisoformat(day)
-    except ValueError:
-        raise ConfigError(f"--date {day!r} is not a date; use YYYY-MM-DD") from None
+    if date is not None:
+        try:
+            date_type.fromisoformat(date)
+        except ValueError:
+            raise ConfigError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     list_row = store.list_(list_name)
+    day = date or rhythm.list_date(config, list_row, now)
     existing = store.find_edition(list_row.id, day)
     if existing and store.send_counts(existing.id).total:
         return _report(store, existing.id, frozen=True)
@@ -100,11 +103,12 @@ def build_edition(
         # reach everyone a second time
         raise NothingToSendError(
             f"'{list_name}' already had its edition of {latest}, later than today's date by the clock ({day},"
-            f" timezone {config.settings.timezone}): the clock or the timezone moved back; nothing built. Pass"
-            " --date to build an earlier edition on purpose"
+            f" timezone {rhythm.list_zone(config, list_row)}): the clock or the timezone moved back; nothing built."
+            " Pass --date to build an earlier edition on purpose"
         )
     # the desk shows more runners-up than `rank --explain` keeps by default: they are what a story is swapped for
-    settings = replace(config.settings.rank, runners_up=max(config.settings.rank.runners_up, desk.RUNNERS_UP))
+    base = rank_settings(config, list_row)
+    settings = replace(base, runners_up=max(base.runners_up, desk.RUNNERS_UP))
     result: RankResult = rank(store, settings, now, list_row, date=day)
     wanted = max(config.settings.rank.min_stories, 1) if config.settings.rank.skip_when_nothing_new else 1
     if len(result.picked) < wanted:
@@ -142,6 +146,15 @@ def build_edition(
     report = _report(store, edition_id)
     report.warnings = warnings
     return report
+
+
+def rank_settings(config: Config, list_row: MailingList) -> RankSettings:
+    """``[rank]`` as the list's edition uses it: a weekly list ranks over the week (a window of at least 7 days);
+    what its earlier editions already sent stays out by the history rule, as for a daily list."""
+    settings = config.settings.rank
+    if list_row.weekday and settings.window_hours < WEEK_HOURS:
+        return replace(settings, window_hours=WEEK_HOURS)
+    return settings
 
 
 def _build_waiting(store: Store, config: Config, name: str, now: datetime, wait_s: float | None) -> BuildReport:
@@ -226,6 +239,7 @@ class ListRun:
     sent: SendReport | None = None  # set once the send ran (whatever it managed)
     web_copy: Path | None = None
     skipped: str | None = None  # why nothing was built
+    waiting: str | None = None  # a list with a send time or a weekday whose moment has not come: why
     error: str | None = None  # why it was not built or not sent
     halted: bool = False  # the run was asked to stop before this list began
     awaiting: Awaiting | None = None  # built and held: the list sends only an edition the editor approved
@@ -240,6 +254,8 @@ class ListRun:
             return "nothing new"
         if self.awaiting is not None:
             return f"edition {self.edition}: waiting for approval, nothing sent"
+        if self.waiting is not None:
+            return "not due yet"
         if self.error is not None or sent is None:
             return f"error: {self.error}"
         if sent.dry_run:
@@ -260,6 +276,8 @@ class ListRun:
             return out | {"halted": True}
         if self.skipped is not None:
             return out | {"skipped": self.skipped}
+        if self.waiting is not None:
+            return out | {"waiting": self.waiting}
         if self.edition is not None:
             out |= {"edition": self.edition, "date": self.date}
         if self.awaiting is not None:
@@ -380,10 +398,10 @@ def run(
     if (warning := config.local_links_warning(provider)) and not dry_run:
         tell_error(warning)
     try:
-        today = local_date(config, now)
-        week_ago = (date_type.fromisoformat(today) - timedelta(days=7)).isoformat()
         for list_row in store.lists():
             name = list_row.name
+            today = rhythm.list_date(config, list_row, now)
+            week_ago = (date_type.fromisoformat(today) - timedelta(days=7)).isoformat()
             # never silently: recipients an earlier edition still owes are said every run, for a week
             for left in store.unfinished_editions(list_row.id, today, week_ago):
                 report.unfinished.append(left)
@@ -396,7 +414,11 @@ def run(
                 report.lists.append(ListRun(name, halted=True))
                 continue
             try:
-                built = _build_waiting(store, config, name, now, wait_s)
+                editions = _editions_now(store, config, list_row, now, wait_s)
+            except NotDueError as exc:
+                report.lists.append(ListRun(name, waiting=str(exc)))
+                say(f"{name}: not yet, {exc}")
+                continue
             except NothingToSendError as exc:
                 report.lists.append(ListRun(name, skipped=str(exc)))
                 say(f"{name}: skipped, {exc}")
@@ -405,46 +427,49 @@ def run(
                 report.lists.append(ListRun(name, error=str(exc)))
                 say(f"{name}: not built: {exc}")
                 continue
-            for warning in built.warnings:
-                say(f"{name}: warning: {warning}")
-            if list_row.require_approval and not built.approved and not store.send_counts(built.edition).total:
-                # held until the editor approves it: built (and re-ranked each run, their changes kept), never sent
-                held = Awaiting.of(name, built.date)
+            for built, due in editions:
+                for warning in built.warnings:
+                    say(f"{name}: warning: {warning}")
+                if list_row.require_approval and not built.approved and not store.send_counts(built.edition).total:
+                    # held until the editor approves it: built (re-ranked each run, their changes kept), never sent
+                    held = Awaiting.of(name, built.date)
+                    try:
+                        web_copy = write_web_copy(store, config, built.edition)
+                    except DigestError as exc:
+                        report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
+                        say(f"{name}: edition {built.edition} not rendered: {exc}")
+                        continue
+                    report.lists.append(ListRun(name, built.edition, built.date, web_copy=web_copy, awaiting=held))
+                    say(
+                        f"{name}: edition {built.edition} of {built.date} is waiting for approval, nothing sent:"
+                        f" approve it with '{held.approve}' (look first: '{held.show}', or the desk: '{held.desk}')"
+                    )
+                    continue
                 try:
-                    web_copy = write_web_copy(store, config, built.edition)
+                    rendered = render_edition(store, config, built.edition)  # kept at build: no compile here
+                    sent: SendReport = send_edition(
+                        store,
+                        config,
+                        built.edition,
+                        rendered,
+                        provider=provider,
+                        dry_run=dry_run,
+                        retry_unknown=retry_unknown,
+                        wait_s=wait_s,
+                        halt=halt,
+                        progress=_sending(on_progress, name),
+                        due=due,
+                    )
                 except DigestError as exc:
                     report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
-                    say(f"{name}: edition {built.edition} not rendered: {exc}")
+                    say(f"{name}: edition {built.edition} not sent: {exc}")
                     continue
-                report.lists.append(ListRun(name, built.edition, built.date, web_copy=web_copy, awaiting=held))
-                say(
-                    f"{name}: edition {built.edition} of {built.date} is waiting for approval, nothing sent:"
-                    f" approve it with '{held.approve}' (look first: '{held.show}', or the desk: '{held.desk}')"
-                )
-                continue
-            try:
-                rendered = render_edition(store, config, built.edition)  # kept at build: no compile here
-                sent: SendReport = send_edition(
-                    store,
-                    config,
-                    built.edition,
-                    rendered,
-                    provider=provider,
-                    dry_run=dry_run,
-                    retry_unknown=retry_unknown,
-                    wait_s=wait_s,
-                    halt=halt,
-                    progress=_sending(on_progress, name),
-                )
-            except DigestError as exc:
-                report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
-                say(f"{name}: edition {built.edition} not sent: {exc}")
-                continue
-            web_copy = write_web_copy(store, config, built.edition, rendered)
-            report.lists.append(ListRun(name, built.edition, built.date, sent=sent, web_copy=web_copy))
-            for error in sent.errors[:10]:
-                tell_error(f"{name}: provider said: {error}")
-            say(send_summary(name, built.edition, built.date, sent, bool(list_row.double_opt_in)))
+                web_copy = write_web_copy(store, config, built.edition, rendered)
+                report.lists.append(ListRun(name, built.edition, built.date, sent=sent, web_copy=web_copy))
+                for error in sent.errors[:10]:
+                    tell_error(f"{name}: provider said: {error}")
+                double = bool(list_row.double_opt_in)
+                say(send_summary(name, built.edition, built.date, sent, double, list_row.send_at))
     except BaseException as exc:
         _log(config, now, report, error=str(exc) or type(exc).__name__)
         _record(store, run_id, now, report, str(exc) or type(exc).__name__)
@@ -454,14 +479,65 @@ def run(
     return report
 
 
+class NotDueError(NothingToSendError):
+    """A list with a send time or a weekday whose moment has not come: nothing to build or send yet."""
+
+
+def _editions_now(
+    store: Store, config: Config, list_row: MailingList, now: datetime, wait_s: float | None
+) -> list[tuple[BuildReport, Due | None]]:
+    """The editions ``digest run`` sends of the list at ``now``, each with the readers it goes to (None: all owed).
+
+    A list without a send time: today's (list's zone), built if need be, to everyone owed it; a weekly one only
+    on its weekday. A list with a send time (:func:`rhythm.plan`): today's edition is built once (never rebuilt
+    that day) when its first reader is due or its own send time comes; each due reader gets the edition of their
+    local day, usually today's, yesterday's for readers whose send time came before the list's day began.
+    """
+    zone = rhythm.list_zone(config, list_row)
+    weekly = NotDueError(f"a weekly list: its editions are built and sent on {list_row.weekday}s ({zone})")
+    plan = rhythm.plan(store, config, list_row, now)
+    if plan is None:
+        if not rhythm.is_its_day(config, list_row, now):
+            raise weekly
+        return [(_build_waiting(store, config, list_row.name, now, wait_s), None)]
+    nothing: NothingToSendError | None = None
+    if plan.build and store.find_edition(list_row.id, plan.today) is None:
+        try:
+            _build_waiting(store, config, list_row.name, now, wait_s)
+        except NothingToSendError as exc:
+            nothing = exc
+    out: list[tuple[BuildReport, Due | None]] = []
+    for day, due in sorted(plan.due.items()):
+        found = store.find_edition(list_row.id, day)
+        if found is not None:
+            out.append((_report(store, found.id, frozen=bool(store.send_counts(found.id).total)), due))
+    if out:
+        return out
+    if nothing is not None:
+        raise nothing
+    if not plan.due:
+        raise NotDueError(f"nobody's {list_row.send_at} has come yet ({plan.waiting} waiting; the list's zone: {zone})")
+    if not rhythm.is_its_day(config, list_row, now):
+        raise weekly
+    days = ", ".join(sorted(plan.due))
+    raise NotDueError(f"no edition of {days} ({zone}) for the readers due now; they get the next one")
+
+
 def _sending(on_progress: Callable[[str, int, int | None], None] | None, name: str) -> Callable[[int], None] | None:
     if on_progress is None:
         return None
     return lambda n: on_progress(f"sending {name}", n, None)
 
 
-def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool) -> str:
+def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool, send_at: str = "") -> str:
     """The one line ``digest run`` prints for a list's send: what really happened, never more."""
+    line = _send_line(name, edition, day, sent, double_opt_in)
+    if sent.waiting:
+        line += f"; {sent.waiting} wait for their local {send_at or 'send time'}"
+    return line
+
+
+def _send_line(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool) -> str:
     head = f"{name}: edition {edition} of {day}"
     if sent.dry_run:
         line = f"{head}: would send to {sent.sent} (dry run, nothing sent), skipped {sent.skipped} (already had it)"
@@ -477,6 +553,8 @@ def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt
         return line
     if sent.halted:
         return f"{head}: stopped before sending anyone; run again to send it"
+    if sent.waiting:
+        return f"{head}: nobody due now; sent to {sent.skipped} so far"
     if sent.skipped:
         return f"{head} already went to everyone; nothing sent"
     who = "no confirmed subscribers" if double_opt_in else "no subscribers"

@@ -7,10 +7,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from digest.config import Config, required_secrets
 from digest.errors import ConfigError
+from digest.models import MailingList
 
 MARK = "# digest run"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -57,14 +61,54 @@ def check_weekday(day: str) -> str:
     return found[0]
 
 
-def cron_line(config: Config, at: str) -> str:
+def cron_line(config: Config, at: str, hourly: bool = False) -> str:
+    """The crontab line: every day at ``at`` (machine time), or with ``hourly`` every hour at ``at``'s minute."""
     hour, minute = time_of_day(at)
     exe = shutil.which("digest") or str(Path(sys.executable).with_name("digest"))
     home = shlex.quote(str(config.home))
     log = shlex.quote(str(config.cron_log_path))
     command = f"cd {home} && DIGEST_HOME={home} {shlex.quote(exe)} run >> {log} 2>&1"
     # cron turns an unescaped % into a newline
-    return f"{minute} {hour} * * * {command.replace('%', chr(92) + '%')} {MARK} {config.home}"
+    return f"{minute} {'*' if hourly else hour} * * * {command.replace('%', chr(92) + '%')} {MARK} {config.home}"
+
+
+@dataclass(frozen=True)
+class ListRhythm:
+    """When one list goes out under the schedule: what ``digest schedule`` says of it."""
+
+    list: str
+    timezone: str  # the list's (its own, else [digest] timezone)
+    send_at: str  # "" : whenever the run runs
+    weekday: str  # "" : daily
+    runs_at: str  # the daily run's time in the list's timezone ("" with --hourly)
+    note: str  # the sentence said of it
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def rhythms(config: Config, lists: list[MailingList], at: str, hourly: bool, now: datetime) -> list[ListRhythm]:
+    """Each list's rhythm under a cron line running at ``at`` machine time (or every hour): its own send time and
+    timezone, which only an hourly run honours, and for a daily run what ``at`` is in the list's timezone
+    (taken on the date of ``now``: the machine's and the list's offsets differ by season)."""
+    hour, minute = time_of_day(at)
+    machine = now.astimezone()  # the machine's own zone, which cron's hours are in
+    run = machine.replace(hour=hour, minute=minute, second=0)
+    out = []
+    for lst in lists:
+        zone = lst.timezone or config.settings.timezone
+        day = f"{lst.weekday}s ({zone})" if lst.weekday else "daily"
+        if hourly:
+            runs_at = ""
+            when = f"at {lst.send_at} in each reader's timezone (else {zone})" if lst.send_at else "at each run"
+            note = f"{lst.name}: {day}, {when}"
+        else:
+            runs_at = run.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+            note = f"{lst.name}: {day}, at {runs_at} in {zone} (the run's {at} machine time)"
+            if lst.send_at:
+                note += f"; its send time {lst.send_at} and its readers' timezones need 'digest schedule --hourly'"
+        out.append(ListRhythm(lst.name, zone, lst.send_at, lst.weekday, runs_at, note))
+    return out
 
 
 def secrets_hint(config: Config) -> str | None:

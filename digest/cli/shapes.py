@@ -45,12 +45,23 @@ class InitDoc(TypedDict):
     next: str  # the command to run next
 
 
+class ScheduleList(TypedDict):
+    list: str
+    timezone: str  # the list's own, else [digest] timezone
+    send_at: str  # HH:MM in each reader's timezone ('' : whenever the run runs)
+    weekday: str  # monday..sunday for a weekly list ('' : daily)
+    runs_at: str  # the daily line's time in the list's timezone ('' with --hourly)
+    note: str  # what the human output says of it
+
+
 class ScheduleDoc(TypedDict):
     line: str
     installed: bool
+    hourly: bool
     home: str
     log: str
     run_log: str
+    lists: list[ScheduleList]
 
 
 class SourceDoc(TypedDict):
@@ -437,6 +448,7 @@ class RunList(TypedDict):
     provider: NotRequired[str]
     sent: NotRequired[int]
     skipped: NotRequired[int | str]  # a count, or why the list was skipped (nothing new)
+    waiting: NotRequired[int | str]  # readers whose local send time has not come, or why the list is not due yet
     paused: NotRequired[int]  # readers pausing the list: not sent, not owed
     failed: NotRequired[int]
     unknown: NotRequired[int]

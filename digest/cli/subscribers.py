@@ -59,11 +59,22 @@ def subs_add(
     no_email: bool = typer.Option(
         False, "--no-email", help="Do not send the confirmation mail; only print the link (for you to deliver)."
     ),
+    topic: list[str] = typer.Option([], "--topic", help="A topic they follow (a source tag); repeat."),
+    timezone: str = typer.Option(
+        None, "--timezone", help="Their timezone, e.g. America/Los_Angeles: a list's --send-at is their local time."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Subscribe one person to a list. On a double opt-in list, sends them the confirmation mail.
 
     It goes through [send] provider, from templates/confirm.*; with --no-email the link is only printed.
+
+    --topic and --timezone are kept in their attributes as an import keeps them; without --timezone a list
+    with a send time reaches them at its own timezone's hour.
+
+    Examples:
+
+        digest subscribers add ada@example.com --name Ada --timezone Europe/Paris --topic science
     """
     from digest import subscribers
 
@@ -71,11 +82,13 @@ def subs_add(
         email,
         list_name,
         name=name,
-        attributes=subscribers.parse_attributes(attributes),
+        attributes=subscribers.parse_attributes(attributes) if attributes is not None else None,
         status=status,
         force=force_resubscribe,
         check_deliverability=check_deliverability,
         send_confirmation=not no_email,
+        topics=topic,
+        timezone=timezone,
     )
     if json_out:
         out_json(with_aliases(added.as_dict(), subscriber_id="id"))

@@ -31,7 +31,7 @@ from typing import Any
 from digest import consent, tokens, urls
 from digest.config import Config, secret
 from digest.errors import ConfigError, LockedError, ProviderError
-from digest.models import MailingList, Rendered
+from digest.models import Due, MailingList, Rendered
 from digest.send.compliance import require_postal_address
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
@@ -46,6 +46,7 @@ class SendReport:
     sent: int = 0
     skipped: int = 0  # already had it before this run
     paused: int = 0  # readers pausing the list on the edition's date: not sent, not failed, not owed
+    waiting: int = 0  # readers of a list with a send time whose local send time has not come yet today
     failed: int = 0
     unknown: int = 0  # in the ledger as unknown at the end (this run's and earlier ones not retried)
     requests: int = 0
@@ -297,10 +298,13 @@ def send_edition(
     wait_s: float | None = None,
     progress: Callable[[int], None] | None = None,
     halt: threading.Event | None = None,
+    due: Due | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
 
     ``rendered`` is the edition's artefact (:func:`digest.render.render_edition`): sending never renders.
+    ``due`` (from :func:`digest.send.rhythm.plan`, for a list with a send time) narrows the new recipients to the
+    readers whose local send time has come and who had none of the list's editions on their local day yet.
 
     Setting ``halt`` (e.g. from a SIGTERM handler) stops starting batches; those in flight finish and
     are recorded, and the report says ``halted``. Whoever was not reached is owed it on the next run.
@@ -313,7 +317,9 @@ def send_edition(
         size = max(1, impl.batch_size)
         if dry_run:
             mail = edition_mail(store, config, edition_id, rendered)
-            return _dry_run(store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown)
+            return _dry_run(
+                store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown, due
+            )
         require_postal_address(list_row, impl.name)
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
         run_id = uuid.uuid4().hex  # pids repeat (pid 1 in every container run): batches name their run
@@ -330,10 +336,11 @@ def send_edition(
                         report.resolved = store.resolve_unknown(edition_id)
                 report.skipped = store.send_counts(edition_id).sent - report.resolved
                 report.paused = store.paused_count(list_row.id, edition.date, consent.receiving(list_row))
+                report.waiting = due.waiting if due else 0
                 mail = edition_mail(store, config, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(
-                        store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id, edition.date
+                        store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id, edition.date, due
                     )
                 )
                 report.unknown = store.send_counts(edition_id).unknown
@@ -354,6 +361,7 @@ def _ledger_batches(
     report: SendReport,
     run_id: str,
     day: str,
+    due: Due | None = None,
 ) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
     """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
     active = consent.receiving(list_row)
@@ -366,7 +374,9 @@ def _ledger_batches(
         yield restarted
     after = 0
     while True:
-        claimed = store.claim_new_batch(edition_id, provider, list_row.id, active, after, size, run_id, day=day)
+        claimed = store.claim_new_batch(
+            edition_id, provider, list_row.id, active, after, size, run_id, day=day, due=due
+        )
         if claimed is None:
             return
         yield claimed
@@ -389,12 +399,14 @@ def _dry_run(
     report: SendReport,
     progress: Callable[[int], None] | None,
     retry_unknown: bool = False,
+    due: Due | None = None,
 ) -> SendReport:
     """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
     it would leave (bodies, messages); send nothing, write nothing."""
     edition_id = mail.edition_id
     report.skipped = store.send_counts(edition_id).sent
     report.paused = store.paused_count(list_row.id, store.edition(edition_id).date, consent.receiving(list_row))
+    report.waiting = due.waiting if due else 0
     size, active = max(1, impl.batch_size), consent.receiving(list_row)
     again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
     retried = 0
@@ -404,7 +416,7 @@ def _dry_run(
         for kind, rows in again:
             retried += len(rows) if kind == "unknown" else 0
             yield rows
-        yield from store.owed_new(list_row.id, edition_id, active, size, day=store.edition(edition_id).date)
+        yield from store.owed_new(list_row.id, edition_id, active, size, day=store.edition(edition_id).date, due=due)
 
     for chunk in chunks():
         batch = [recipient(config, key, mail, sid, email, name) for sid, email, name in chunk]

@@ -8,6 +8,7 @@ asked. The ``(edition_id, subscriber_id)`` unique key is what makes a double sen
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from digest import clock
-from digest.models import Batch, LockHolder, SendCounts, SendRow, UnfinishedEdition, iso, parse_iso
+from digest.models import Batch, Due, LockHolder, SendCounts, SendRow, UnfinishedEdition, iso, parse_iso
 from digest.store.base import QueryBase
 
 # A lock held on another host (a container that was replaced, say) whose heartbeat is older than this is taken over:
@@ -192,21 +193,31 @@ class SendQueries(QueryBase):
                 )
 
     @staticmethod
-    def _owed_new_sql(active: Sequence[str]) -> str:
+    def _owed_new_sql(active: Sequence[str], due: Due | None = None) -> str:
         """People on the list (?), in an active status, id above ?, not pausing it on the edition's date (?), with
-        no send row for the edition (?); limit ?.
+        no send row for the edition (?); limit ?. With ``due`` (its parameters from :func:`_due_params` go
+        before the limit): only readers whose zone is due and who had none of its recent editions since their
+        local day began.
 
         Walks subscribers in id order (CROSS JOIN keeps SQLite from sorting the whole list for each
         chunk), so every chunk costs the same whatever the list size and memory stays flat.
         """
-        return (
+        sql = (
             "SELECT s.id, s.email, s.name FROM subscribers s CROSS JOIN subscriptions sub"
             " ON sub.subscriber_id = s.id AND sub.list_id = ?"
             f" WHERE s.id > ? AND sub.status IN ({', '.join('?' * len(active))})"
             " AND (sub.paused_until IS NULL OR sub.paused_until <= ?)"
             " AND NOT EXISTS (SELECT 1 FROM sends WHERE sends.edition_id = ? AND sends.subscriber_id = s.id)"
-            " ORDER BY s.id LIMIT ?"
         )
+        if due is not None:
+            # edition ids are integers from the store: inlined, so the (edition_id, subscriber_id) key is probed
+            recent = ", ".join(str(int(e)) for e in due.recent) or "NULL"
+            sql += (
+                f" AND EXISTS (SELECT 1 FROM json_each(?) d WHERE d.key = {READER_ZONE}"
+                " AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.subscriber_id = s.id"
+                f" AND x.edition_id IN ({recent}) AND x.created_at >= d.value))"
+            )
+        return sql + " ORDER BY s.id LIMIT ?"
 
     def claim_new_batch(
         self,
@@ -218,20 +229,26 @@ class SendQueries(QueryBase):
         size: int,
         run_id: str | None = None,
         day: str = "",
+        due: Due | None = None,
     ) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Write the next ``size`` people owed the edition (id above ``after``) as one batch in flight.
 
         One INSERT ... SELECT (the same walk as :meth:`owed_new`) in one transaction; returns the batch
         id and its (subscriber_id, email, name) rows, or None when nobody is left. ``day`` is the edition's
         date: readers pausing the list until after it are skipped (not failed: they are not owed it).
+        ``due``: only the readers whose local send time has come (a list with a send time, in ``digest run``).
         """
         now = iso(clock.now())
         with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
             batch_id = self._new_batch(edition_id, provider, 0, now, run_id)
             self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at)"
-                f" SELECT ?, id, email, ?, 'in_flight', ?, ? FROM ({self._owed_new_sql(active)})",
-                (edition_id, batch_id, now, now, list_id, after, *active, day or _NO_PAUSE, edition_id, size),
+                f" SELECT ?, id, email, ?, 'in_flight', ?, ? FROM ({self._owed_new_sql(active, due)})",
+                (
+                    *(edition_id, batch_id, now, now, list_id, after, *active, day or _NO_PAUSE, edition_id),
+                    *_due_params(due),
+                    size,
+                ),
             )
             rows = self.conn.execute(
                 "SELECT s.id, s.email, s.name FROM sends JOIN subscribers s ON s.id = sends.subscriber_id"
@@ -245,13 +262,21 @@ class SendQueries(QueryBase):
         return batch_id, rows
 
     def owed_new(
-        self, list_id: int, edition_id: int, active: Sequence[str], chunk: int = 1000, day: str = ""
+        self,
+        list_id: int,
+        edition_id: int,
+        active: Sequence[str],
+        chunk: int = 1000,
+        day: str = "",
+        due: Due | None = None,
     ) -> Iterator[list[tuple[int, str, str]]]:
-        """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet."""
-        sql = self._owed_new_sql(active)
+        """Chunks of (subscriber_id, email, name) on the list, in an ``active`` status, with no send row yet
+        (and, with ``due``, whose local send time has come)."""
+        sql = self._owed_new_sql(active, due)
         last = 0
         while True:
-            rows = self.conn.execute(sql, (list_id, last, *active, day or _NO_PAUSE, edition_id, chunk)).fetchall()
+            params = (list_id, last, *active, day or _NO_PAUSE, edition_id, *_due_params(due), chunk)
+            rows = self.conn.execute(sql, params).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -309,6 +334,26 @@ class SendQueries(QueryBase):
         for batch_id in batch_ids:
             self.finish_batch(batch_id, "unknown", error=why)
 
+    def reader_zones(self, list_id: int, active: Sequence[str], default: str) -> dict[str, int]:
+        """How many of the list's ``active`` readers live in each timezone (their ``timezone`` attribute, else
+        ``default``), as the send's ``due`` filter reads it."""
+        marks = ", ".join("?" * len(active))
+        return {
+            zone: int(n)
+            for zone, n in self.conn.execute(
+                f"SELECT {READER_ZONE} AS zone, count(*) FROM subscriptions sub JOIN subscribers s"
+                f" ON s.id = sub.subscriber_id WHERE sub.list_id = ? AND sub.status IN ({marks}) GROUP BY zone",
+                (default, list_id, *active),
+            )
+        }
+
+    def recent_editions(self, list_id: int, since: str) -> list[int]:
+        """The ids of the list's editions dated ``since`` or later."""
+        return [
+            int(r[0])
+            for r in self.conn.execute("SELECT id FROM editions WHERE list_id = ? AND date >= ?", (list_id, since))
+        ]
+
     def unfinished_editions(self, list_id: int, before: str, since: str) -> list[UnfinishedEdition]:
         """Earlier editions of a list (``since`` <= date < ``before``) that still have failed or unknown rows."""
         rows = self.rows(
@@ -338,6 +383,18 @@ class SendQueries(QueryBase):
             (subscriber_id,),
         )
         return [SendRow(**r) for r in rows]
+
+
+# A reader's timezone: their ``timezone`` attribute (import column, preferences page, ``subscribers add``), else
+# the list's (the one ``?`` parameter).
+READER_ZONE = "coalesce(nullif(trim(CAST(json_extract(s.attributes, '$.timezone') AS TEXT)), ''), ?)"
+
+
+def _due_params(due: Due | None) -> tuple[str, ...]:
+    """The parameters of :meth:`SendQueries._owed_new_sql`'s ``due`` clause: the zone map, the default zone."""
+    if due is None:
+        return ()
+    return (json.dumps(dict(due.since)), due.zone)
 
 
 _BATCH_COLUMNS = (

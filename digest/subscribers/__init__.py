@@ -113,8 +113,15 @@ def subscribe(
     status: str | None = None,
     force: bool = False,
     check_deliverability: bool = False,
+    topics: list[str] | None = None,
+    timezone: str | None = None,
 ) -> Subscribed:
-    """:func:`add`, with what the editor needs next: the stored address and, while unconfirmed, the confirm link."""
+    """:func:`add`, with what the editor needs next: the stored address and, while unconfirmed, the confirm link.
+
+    ``topics`` and ``timezone`` (IANA, checked) are kept in the attributes as an import keeps them (``topics``,
+    ``timezone``), over what the person already has there."""
+    if topics or timezone:
+        attributes = _with_topics_and_zone(store, email, attributes, topics, timezone)
     sid, got = add(
         store,
         email,
@@ -131,6 +138,25 @@ def subscribe(
     link = urls.confirm(config.public_url, key, sid, lst.id, issued) if got == "unconfirmed" else None
     person = store.subscriber_by_id(sid)
     return Subscribed(sid, person.email if person else email, lst.name, got, link)
+
+
+def _with_topics_and_zone(
+    store: Store, email: str, attributes: dict[str, Any] | None, topics: list[str] | None, timezone: str | None
+) -> dict[str, Any]:
+    from digest.subscribers.validate import check_timezone
+
+    if attributes is None:  # the person's own attributes stay: only the two keys change
+        try:
+            found = store.find_subscriber(normalize_email(email))
+        except SubscriberError:
+            found = None  # a bad address: add() says why
+        attributes = dict(found.attributes) if found else {}
+    values = dict(attributes)
+    if topics:
+        values["topics"] = keywords(topics)
+    if timezone and timezone.strip():
+        values["timezone"] = check_timezone(timezone.strip())
+    return values
 
 
 def add_list(

@@ -2,12 +2,15 @@
 
 Every edition's footer links here (beside unsubscribe) with a signed per-reader, per-list token. The page
 chooses topics (the sources' tags; none means everything), every edition or once a week, a pause of 1 to 8
-weeks, the name mails greet them with, or leaving. Each change goes through :mod:`digest.consent`, which
+weeks, their timezone (when their morning is, for a list with a send time), the name mails greet them with, or
+leaving. Each change goes through :mod:`digest.consent`, which
 records it (what, when, how) and applies it from the next edition. The form carries a CSRF token.
 """
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -34,6 +37,20 @@ from digest.web.common import (
 )
 
 MAX_BODY = 16_384
+
+
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    """The IANA zones the timezone choice offers (the system's database), sorted; read once per process."""
+    names = zoneinfo.available_timezones()
+    return tuple(sorted(z for z in names if "/" in z and not z.startswith(("Etc/", "SystemV/")))) or ("UTC",)
+
+
+def _offered(zone: str) -> tuple[str, ...]:
+    """The zones to choose from, the reader's own first when the usual ones leave it out (``UTC``, ``Etc/...``):
+    saving the page must never change a zone they did not touch."""
+    zones = _zones()
+    return zones if not zone or zone in zones else (zone, *zones)
 
 
 def _found(store: Store, token: str) -> tuple[Subscriber, MailingList, str | None] | None:
@@ -66,6 +83,7 @@ def routes(config: Config) -> list[BaseRoute]:
         key = tokens.signing_key(store)
         form_token, cookie = csrf_pair(request, key)
         lang = lst.language or DEFAULT
+        zone = str(person.attributes.get("timezone") or "")
         response = render_page(
             config,
             "web/preferences.html.j2",
@@ -78,6 +96,9 @@ def routes(config: Config) -> list[BaseRoute]:
             chosen=list(person.attributes.get("topics") or []),
             frequency=person.attributes.get("frequency", "daily"),
             paused_until=store.paused_until(person.id, lst.id) or "",
+            zones=_offered(zone),
+            zone=zone,
+            list_zone=lst.timezone or config.settings.timezone,
         )
         return set_csrf_cookie(response, cookie, secure)
 
@@ -136,6 +157,7 @@ def routes(config: Config) -> list[BaseRoute]:
                     topics=[t for t in form.get("topic", []) if t in offered],
                     frequency=one("frequency") or None,
                     pause_weeks=int(pause) if pause.isdigit() else None,
+                    timezone=one("timezone") if "timezone" in form else None,
                     via="preferences",
                 )
             except DigestError as exc:

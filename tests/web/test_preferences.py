@@ -127,3 +127,20 @@ def test_leaving_from_the_page_unsubscribes_and_a_bad_link_changes_nothing(examp
         assert store.subscription(grace.id, store.list_("main").id) == "unsubscribed"
         (event,) = store.rows("SELECT event, data FROM events WHERE subscriber_id = ?", (grace.id,))
     assert event["event"] == "unsubscribe" and json.loads(event["data"])["via"] == "preferences"
+
+
+def test_the_page_sets_the_readers_timezone_checked_and_clears_it_back_to_the_lists(example: Path, base: str) -> None:
+    path = link_for(example, "ada@example.com", base)
+    with httpx.Client() as client:
+        page = client.get(base + path)
+        assert "The list&#39;s (UTC)" in page.text and '<option value="Pacific/Kiritimati">' in page.text
+        form = {"csrf": csrf_of(page), "name": "Ada Lovelace", "timezone": "Pacific/Kiritimati", "action": "save"}
+        saved = client.post(base + path, data=form)
+        assert saved.status_code == 200 and '<option value="Pacific/Kiritimati" selected>' in saved.text
+        bad = client.post(base + path, data=form | {"timezone": "Mars/Olympus"})
+        assert "is not a timezone" in bad.text
+        with Store(load(example).db_path) as store:
+            assert store.subscriber("ada@example.com").attributes["timezone"] == "Pacific/Kiritimati"
+        client.post(base + path, data=form | {"timezone": ""})
+    with Store(load(example).db_path) as store:
+        assert "timezone" not in store.subscriber("ada@example.com").attributes
