@@ -18,7 +18,7 @@ from typing import Any
 
 from digest import clock
 from digest.config import Config
-from digest.errors import DigestError, LockedError, NotFoundError
+from digest.errors import DigestError, LockedError, NotFoundError, TemplateError
 from digest.models import (
     Draft,
     DraftStory,
@@ -237,8 +237,10 @@ def draft(store: Store, config: Config, edition_id: int, notes: Iterable[str] = 
     marks = {p["story_id"]: p for p in store.edition_picks(edition_id)}
     ranking = _ranking(store, edition_id)
     changes = [EditionChange(c.id, c.at, c.action, c.args, describe(c)) for c in store.edition_changes(edition_id)]
-    context = edition_context(store, config, edition_id)
-    subject, preheader = template_texts(config, context)
+    try:
+        subject, preheader = template_texts(config, edition_context(store, config, edition_id))
+    except TemplateError:  # the desk still shows the edition; preview and send say what is wrong with the template
+        subject, preheader = edition.subject, edition.preheader
     stories = tuple(_picked(s, marks.get(s.story_id, {})) for s in shown)
     in_edition = {s.story_id for s in shown}
     last = min((p["score"] for p in ranking["picks"]), default=0.0)
@@ -411,6 +413,16 @@ def reset(store: Store, config: Config, edition_id: int) -> Draft:
         replay(store, edition_id)
         notes.insert(0, f"{count} change(s) forgotten: the edition is as ranked")
     return draft(store, config, edition_id, notes)
+
+
+def check_approved(store: Store, edition_id: int) -> None:
+    """Refuse to send an edition its list wants approved first (one that started sending goes on)."""
+    if awaiting(store, edition_id) and not store.send_counts(edition_id).total:
+        edition = store.edition(edition_id)
+        raise DeskError(
+            f"edition {edition_id} of '{edition.list}' ({edition.date}) is waiting for approval (the list requires"
+            f" it); approve it with 'digest edition approve {_where(edition)}', or send yourself a test copy with --to"
+        )
 
 
 def awaiting(store: Store, edition_id: int) -> bool:

@@ -294,8 +294,13 @@ class Newsletter:
     ) -> SendReport:
         """Send the edition to everyone on its list who is owed it, exactly once each.
 
-        ``progress(n)`` hears of each batch's recipients; setting ``halt`` stops starting batches."""
+        ``progress(n)`` hears of each batch's recipients; setting ``halt`` stops starting batches. An edition of a
+        list that requires approval goes only once approved (a dry run or a test copy needs none)."""
+        from digest import desk
         from digest.send import send_edition
+
+        if not dry_run:
+            desk.check_approved(self.store, edition_id)
 
         return send_edition(
             self.store,

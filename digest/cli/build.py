@@ -38,6 +38,8 @@ def build(
         out_json(report.as_dict())
         return
     note = " (already sent or sending: kept as it was)" if report.frozen else ""
+    if report.frozen and report.approved:
+        note = " (approved: kept as approved; a change on the desk reopens it)"
     say(f"Edition {report.edition} for '{report.list}' on {report.date}{note}: {report.subject}")
     for s in report.stories:
         typer.echo(f"{s.rank:>2}. {s.title}")

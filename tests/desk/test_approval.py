@@ -107,3 +107,14 @@ def test_a_change_after_approval_holds_the_edition_again(home: Path, cli: Cli) -
         news.drop_story(edition, news.draft(edition).stories[0].story_id)
     assert "awaiting_approval" in json.loads(cli("run", "--json").stdout)["lists"][0]
     assert not mails(home)
+
+
+def test_digest_send_refuses_an_edition_waiting_for_approval(news: Newsletter, eid: int, home: Path, cli: Cli) -> None:
+    cli("lists", "edit", "main", "--require-approval")
+    refused = cli("send", code=1).stderr
+    assert "waiting for approval" in refused and "digest edition approve --list main --date" in refused
+    cli("send", "--to", "me@example.com")  # a test copy needs no approval
+    cli("send", "--dry-run")
+    assert not [m for m in mails(home) if "[TEST]" not in str(m["Subject"])]
+    news.approve_edition(eid)
+    assert json.loads(cli("send", "--json").stdout)["sent"] == 5
