@@ -1,4 +1,4 @@
-"""Peak memory of listing every reader: `digest subscribers list --json` streams, so it stays flat.
+"""Peak memory of listing every reader: `digest subscribers list` (table and --json) streams, so it stays flat.
 
 A store is filled with N subscribers on one list (executemany, no checks), then the command runs in a child
 process writing to /dev/null; its peak RSS (ru_maxrss) is printed beside a bare `python -c "import digest.cli"`
@@ -76,9 +76,11 @@ def main() -> None:
             fill(home, n, env)
             floor = peak_mb([sys.executable, "-c", "import digest.cli"], env)
             listed = peak_mb([sys.executable, "-m", "digest", "subscribers", "list", "--json"], env)
+            shown = peak_mb([sys.executable, "-m", "digest", "subscribers", "list"], env)
             label = 'python -c "import digest.cli" (floor)'
             print(f"| {n:9,} | {label:42} | {floor[0]:11.0f} | {floor[1]:7.2f} |")
             print(f"| {n:9,} | {'digest subscribers list --json':42} | {listed[0]:11.0f} | {listed[1]:7.2f} |")
+            print(f"| {n:9,} | {'digest subscribers list (table)':42} | {shown[0]:11.0f} | {shown[1]:7.2f} |")
 
 
 if __name__ == "__main__":

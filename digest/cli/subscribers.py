@@ -200,7 +200,7 @@ def subs_list(
         out_json_array(rows)  # streamed: a million readers cost no more memory than ten
         return
     table(
-        [{**r, "receives": "yes" if r["receives"] else "no"} for r in rows],
+        ({**r, "receives": "yes" if r["receives"] else "no"} for r in rows),  # streamed, a page at a time
         ["email", "name", "list", "status", "receives"],
     )
 

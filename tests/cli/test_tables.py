@@ -55,3 +55,23 @@ def _app():  # noqa: ANN202
     from digest.cli import app
 
     return app
+
+
+def test_a_long_listing_streams_page_by_page_in_the_first_pages_widths(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import digest.cli.common as common
+
+    monkeypatch.setattr(common, "PAGE", 3)
+    pulled: list[int] = []
+
+    def rows():  # type: ignore[no-untyped-def]
+        for i in range(8):
+            pulled.append(i)
+            yield {"email": f"reader{i}@example.com" + "x" * (i * 6), "name": "名前" * (i % 3), "status": "confirmed"}
+
+    table(rows(), ["email", "name", "status"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 9 and lines[0].split() == ["email", "name", "status"]  # one header, every row
+    at = {cell_len(line[: line.index("confirmed")]) for line in lines[1:]}
+    assert at == {lines[0].index("status")}  # one set of columns, in cells (CJK counts two)
+    assert lines[4].split()[0].endswith("…") and "reader7" in lines[8]  # cut to the first page's width
+    assert pulled == list(range(8))
