@@ -249,7 +249,8 @@ def draft(store: Store, config: Config, edition_id: int, notes: Iterable[str] = 
     runners: list[DraftStory] = []
     for p in ranking["picks"]:  # picks the editor took out come first: the likeliest to be wanted back
         if p["story_id"] not in in_edition:
-            runners.append(_runner(p, removed.get(p["story_id"], "taken out on the desk"), names))
+            # not dropped or swapped out by name: a story pinned in took its place
+            runners.append(_runner(p, removed.get(p["story_id"], "pushed out by a story pinned in on the desk"), names))
     for p in ranking["runners_up"]:
         if p["story_id"] not in in_edition:
             reason = p.get("reason") or ""

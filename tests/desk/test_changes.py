@@ -8,6 +8,7 @@ from digest import Newsletter
 from digest.desk import DeskError
 from digest.errors import NotFoundError
 from digest.models import Draft
+from tests.support.rank import source, story
 
 
 def ids(draft: Draft) -> list[int]:
@@ -134,3 +135,21 @@ def test_a_change_that_does_not_apply_names_the_fix(news: Newsletter, eid: int) 
     with pytest.raises(DeskError, match="title cannot be empty"):
         news.edit_story(eid, ids(d)[0], title="  ")
     assert not news.draft(eid).changes
+
+
+def test_changes_apply_to_a_new_ranking_when_new_stories_come_in(news: Newsletter, eid: int) -> None:
+    start = news.draft(eid)
+    a, b, c = ids(start)[:3]
+    runner = start.runners_up[0].story_id
+    news.drop_story(eid, a)
+    news.swap_story(eid, b, runner)
+    news.edit_story(eid, c, title="Kept headline")
+    fresh = source(news.store, "wire", weight=5.0)
+    new = story(news.store, fresh, "Harbour bridge reopens after a year of repairs", hours_ago=0.5, comments=500)
+    news.build()
+    rebuilt = news.draft(eid)
+    assert new in ids(rebuilt)  # ranked again: the news is in
+    assert a not in ids(rebuilt) and b not in ids(rebuilt) and runner in ids(rebuilt)  # and the desk's changes hold
+    kept = rebuilt.story(c)
+    assert kept is not None and kept.title == "Kept headline"
+    assert len(rebuilt.changes) == 3
