@@ -27,13 +27,14 @@ from digest.store import Store
 Values = Callable[[int], dict[str, str]]
 
 
-def today(config: Config) -> str:
+def today(store: Store, config: Config) -> str:
     """The last date the archive shows: an edition dated later is not out yet, whatever was sent.
 
-    Today in the configured timezone, as editions are dated: in Kiritimati the edition of the 25th goes out
-    while UTC is still on the 24th, and its web copy must be there.
+    Today as editions are dated, in the configured timezone or a list's own, whichever is furthest on: in
+    Kiritimati the edition of the 25th goes out while UTC is still on the 24th, and its web copy must be there.
     """
-    return clock.local_date(config.settings.timezone)
+    zones = {config.settings.timezone} | {lst.timezone for lst in store.lists() if lst.timezone}
+    return max(clock.local_date(zone) for zone in zones)
 
 
 def entries(store: Store, config: Config, list_id: int | None = None) -> list[dict[str, Any]]:
@@ -50,7 +51,7 @@ def entries(store: Store, config: Config, list_id: int | None = None) -> list[di
             "sent_at": e.sent_at,
             "built_at": e.built_at,
         }
-        for e in store.published_editions(today(config), list_id)
+        for e in store.published_editions(today(store, config), list_id)
     ]
 
 

@@ -43,7 +43,7 @@ def routes(config: Config) -> list[BaseRoute]:
         if not 0 < edition_id < 2**63:  # beyond SQLite's integers: no such edition (was a 500)
             return _problem(404, NO_EDITION)
         with open_store(config) as store:
-            if not store.is_published(edition_id, today(config)):
+            if not store.is_published(edition_id, today(store, config)):
                 return _problem(404, NO_EDITION)
             try:
                 return HTMLResponse(edition_page(store, config, edition_id, values))

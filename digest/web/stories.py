@@ -43,7 +43,7 @@ def routes(config: Config, *, preview: bool = False) -> list[BaseRoute]:
             return _problem(404, NO_STORY)
         with open_store(config) as store:
             t = messages(site_language(store, config))
-            if not store.story_in_edition(story_id, today(config), sent=not preview):
+            if not store.story_in_edition(story_id, today(store, config), sent=not preview):
                 return _problem(404, NO_STORY)
             try:
                 row = store.story(story_id)

@@ -163,3 +163,16 @@ def test_a_weekly_edition_ranks_the_week_and_leaves_out_what_earlier_editions_se
         with clock.pinned(week_on + timedelta(days=1)):
             [other] = pipeline.run(store, config, now=week_on + timedelta(days=1)).lists
         assert other.waiting and "fridays" in other.waiting and other.edition is None
+
+
+def test_an_edition_dated_by_a_list_ahead_of_the_configured_zone_is_in_the_archive_once_sent(cli, home: Path) -> None:
+    from digest.render.archive import entries
+
+    start = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 07:00 on the 25th in Kiritimati; UTC is on the 24th
+    newsletter(cli, home, start, "--send-at", "07:00", "--timezone", "Pacific/Kiritimati")
+    config = load(home)
+    assert config.settings.timezone == "UTC"
+    with Store(config.db_path) as store, clock.pinned(start):
+        [sent] = pipeline.run(store, config, now=start).lists
+        assert sent.date == "2026-11-25" and sent.sent is not None and sent.sent.sent >= 1
+        assert [e["date"] for e in entries(store, config)] == ["2026-11-25"]
