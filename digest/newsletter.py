@@ -291,11 +291,13 @@ class Newsletter:
         wait_s: float | None = None,
         halt: threading.Event | None = None,
         progress: Callable[[int], None] | None = None,
+        expect: Callable[[int], None] | None = None,
     ) -> SendReport:
         """Send the edition to everyone on its list who is owed it, exactly once each.
 
-        ``progress(n)`` hears of each batch's recipients; setting ``halt`` stops starting batches. An edition of a
-        list that requires approval goes only once approved (a dry run or a test copy needs none)."""
+        ``progress(n)`` hears of each batch's recipients, ``expect(n)`` first of about how many there will be;
+        setting ``halt`` stops starting batches. An edition of a list that requires approval goes only once
+        approved (a dry run or a test copy needs none)."""
         from digest import desk
         from digest.send import send_edition
 
@@ -313,6 +315,7 @@ class Newsletter:
             wait_s=wait_s,
             progress=progress,
             halt=halt,
+            expect=expect,
         )
 
     def send_test(self, edition_id: int, to: str, *, provider: str | None = None, dry_run: bool = False) -> SendReport:

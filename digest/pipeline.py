@@ -366,8 +366,9 @@ def run(
     store's ``runs`` per run.
 
     ``on_event`` gets one line per step; ``on_error`` (default: ``on_event``) the provider's first errors
-    and each failing source; ``on_progress(step, done, total)`` the steps that can take minutes
-    (collecting, sending), as they advance.
+    and each failing source; ``on_progress(step, done, total)`` each step as it advances: ``collecting``, then
+    per list ``building NAME`` and ``sending NAME`` (first with ``done`` 0 and its expected total, so a bar or a
+    log line can give the rate and the time left).
 
     A list whose edition cannot be built (a template error) or sent (another process is sending it,
     the provider refused the key) is reported with its ``error`` and the other lists still go; the
@@ -414,7 +415,11 @@ def run(
                 report.lists.append(ListRun(name, halted=True))
                 continue
             try:
+                if on_progress:
+                    on_progress(f"building {name}", 0, 1)
                 editions = _editions_now(store, config, list_row, now, wait_s)
+                if on_progress:
+                    on_progress(f"building {name}", 1, 1)
             except NotDueError as exc:
                 report.lists.append(ListRun(name, waiting=str(exc)))
                 say(f"{name}: not yet, {exc}")
@@ -459,6 +464,7 @@ def run(
                         halt=halt,
                         progress=_sending(on_progress, name),
                         due=due,
+                        expect=_expecting(on_progress, name),
                     )
                 except DigestError as exc:
                     report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
@@ -523,10 +529,16 @@ def _editions_now(
     raise NotDueError(f"no edition of {days} ({zone}) for the readers due now; they get the next one")
 
 
+def _expecting(on_progress: Callable[[str, int, int | None], None] | None, name: str) -> Callable[[int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda owed: on_progress(f"sending {name}", 0, owed)
+
+
 def _sending(on_progress: Callable[[str, int, int | None], None] | None, name: str) -> Callable[[int], None] | None:
     if on_progress is None:
         return None
-    return lambda n: on_progress(f"sending {name}", n, None)
+    return lambda n: on_progress(f"sending {name}", n, None)  # the total came first, through ``expect``
 
 
 def send_summary(name: str, edition: int, day: str, sent: SendReport, double_opt_in: bool, send_at: str = "") -> str:

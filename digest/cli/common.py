@@ -133,8 +133,9 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a ter
 
 
 class LineProgress:
-    """Progress for a log, not a terminal: a line every PROGRESS_EVERY seconds with the rate and time left,
-    and one when each step ends. Same calls as rich's Progress (add_task, advance, update)."""
+    """Progress for a log, not a terminal: one line when each step ends (its count, time and rate), and one
+    every PROGRESS_EVERY seconds while a long one runs (rate and time left). Same calls as rich's Progress
+    (add_task, advance, update)."""
 
     def __init__(self) -> None:
         self.tasks: list[dict[str, Any]] = []
@@ -143,15 +144,22 @@ class LineProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for task in self.tasks:
-            if task["done"]:
-                took = time.monotonic() - task["start"]
-                of = f"/{task['total']}" if task["total"] else ""
-                say(f"{task['description']}: {task['done']}{of} done in {took:.1f} s")
+        for task in self.tasks:  # steps without a total (or cut short) end with the run
+            if task["done"] and not task["ended"]:
+                self._end(task)
+
+    @staticmethod
+    def _end(task: dict[str, Any]) -> None:
+        task["ended"] = True
+        took = time.monotonic() - task["start"]
+        of = f"/{int(task['total'])}" if task["total"] else ""
+        rate = f" ({task['done'] / took:.0f}/s)" if took > 0 and task["done"] > 1 else ""
+        say(f"{task['description']}: {task['done']}{of} done in {took:.1f} s{rate}")
 
     def add_task(self, description: str, total: float | None = None, **_: Any) -> TaskID:
         now = time.monotonic()
-        self.tasks.append({"description": description, "total": total, "done": 0, "start": now, "said": now})
+        task = {"description": description, "total": total, "done": 0, "start": now, "said": now, "ended": False}
+        self.tasks.append(task)
         return cast("TaskID", len(self.tasks) - 1)  # rich's TaskID is an int (NewType)
 
     def advance(self, task_id: TaskID, advance: float = 1) -> None:
@@ -163,6 +171,9 @@ class LineProgress:
             task["total"] = total
         if completed is not None:
             task["done"] = int(completed)
+        if task["total"] and task["done"] >= task["total"] and not task["ended"]:
+            self._end(task)  # the step's line as it ends, not when the run does
+            return
         now = time.monotonic()
         if now - task["said"] >= PROGRESS_EVERY:
             task["said"] = now
@@ -186,17 +197,25 @@ def progress() -> Progress | LineProgress:
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
+        Task,
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
 
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
+        Rate(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=stderr(),

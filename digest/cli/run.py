@@ -63,6 +63,8 @@ def run(
         def step(what: str, n: int, total: int | None) -> None:
             if what not in tasks:
                 tasks[what] = bar.add_task(what, total=total)
+            elif total is not None:
+                bar.update(tasks[what], total=total)
             bar.advance(tasks[what], n)
 
         report = pipeline.run(

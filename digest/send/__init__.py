@@ -299,8 +299,12 @@ def send_edition(
     progress: Callable[[int], None] | None = None,
     halt: threading.Event | None = None,
     due: Due | None = None,
+    expect: Callable[[int], None] | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
+
+    ``expect(n)`` hears, before the first batch, about how many recipients this send will reach (receivers
+    of the list less those who had it or pause): a progress bar's total, so it can say the time left.
 
     ``rendered`` is the edition's artefact (:func:`digest.render.render_edition`): sending never renders.
     ``due`` (from :func:`digest.send.rhythm.plan`, for a list with a send time) narrows the new recipients to the
@@ -318,7 +322,7 @@ def send_edition(
         if dry_run:
             mail = edition_mail(store, config, edition_id, rendered)
             return _dry_run(
-                store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown, due
+                store, config, impl, mail, list_row, _dry_run_key(store), report, progress, retry_unknown, due, expect
             )
         require_postal_address(list_row, impl.name)
         key = tokens.signing_key(store, require_env=impl.name != "outbox")
@@ -337,6 +341,8 @@ def send_edition(
                 report.skipped = store.send_counts(edition_id).sent - report.resolved
                 report.paused = store.paused_count(list_row.id, edition.date, consent.receiving(list_row))
                 report.waiting = due.waiting if due else 0
+                if expect:
+                    expect(_owed(store, list_row, report))
                 mail = edition_mail(store, config, edition_id, rendered)
                 _Run(store, config, impl, mail, key, report, progress, halt).go(
                     _ledger_batches(
@@ -349,6 +355,12 @@ def send_edition(
         return report
     finally:
         impl.close()
+
+
+def _owed(store: Store, list_row: MailingList, report: SendReport) -> int:
+    """About how many a send will reach (for progress: failed ones retried may add a few)."""
+    receivers = consent.receivers(list_row, store.status_counts().get(list_row.id, {}))
+    return max(0, receivers - report.skipped - report.paused - report.waiting)
 
 
 def _ledger_batches(
@@ -400,6 +412,7 @@ def _dry_run(
     progress: Callable[[int], None] | None,
     retry_unknown: bool = False,
     due: Due | None = None,
+    expect: Callable[[int], None] | None = None,
 ) -> SendReport:
     """Build every batch a real run would send (failed rows, unknown ones if asked, then the new), exactly as
     it would leave (bodies, messages); send nothing, write nothing."""
@@ -407,6 +420,8 @@ def _dry_run(
     report.skipped = store.send_counts(edition_id).sent
     report.paused = store.paused_count(list_row.id, store.edition(edition_id).date, consent.receiving(list_row))
     report.waiting = due.waiting if due else 0
+    if expect:
+        expect(_owed(store, list_row, report))
     size, active = max(1, impl.batch_size), consent.receiving(list_row)
     again = store.owed_again(edition_id, list_row.id, active, retry_unknown, size)
     retried = 0

@@ -67,7 +67,37 @@ def test_progress_lines_say_the_rate_and_time_left(monkeypatch: pytest.MonkeyPat
     assert re.fullmatch(r"sending main: 10 \(\d+/s\)", lines[0]) and re.fullmatch(
         r"sending main: 15 \(\d+/s\)", lines[1]
     )
-    assert re.fullmatch(r"sending main: 15 done in \d+\.\d s", lines[-1])
+    assert re.fullmatch(r"sending main: 15 done in \d+\.\d s( \(\d+/s\))?", lines[-1])
+
+
+def test_a_step_with_a_total_says_its_line_when_it_ends_not_when_the_run_does(capsys) -> None:
+    with LineProgress() as bar:
+        build = bar.add_task("building main", total=1)
+        send = bar.add_task("sending main", total=None)
+        bar.advance(build)
+        assert capsys.readouterr().err.startswith("building main: 1/1 done in")  # already said
+        bar.update(send, total=300)
+        bar.advance(send, 300)
+        (line,) = capsys.readouterr().err.splitlines()
+        assert re.fullmatch(r"sending main: 300/300 done in \d+\.\d s( \(\d+/s\))?", line)
+    assert capsys.readouterr().err == ""  # nothing said twice at the end
+
+
+def test_a_run_in_a_log_says_one_line_per_step(cli, initialised: Path) -> None:
+    (initialised / "town.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Town</title><item><title>Market moves</title>'
+        "<link>https://town.example/market</link><pubDate>Tue, 24 Nov 2026 05:00:00 GMT</pubDate></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    cli("sources", "add", str(initialised / "town.xml"), "--name", "town")
+    cli("lists", "add", "main", "--from-email", "news@example.com", "--address", "1 Quay St, Harbor City")
+    for i in range(3):
+        cli("subscribers", "add", f"reader{i}@example.com", "--list", "main")
+    lines = cli("run", "--provider", "outbox", "--now", NOW.isoformat()).stderr.splitlines()
+    steps = [line.split(" ", 1)[1] for line in lines if " done in " in line]
+    assert [s.split(":")[0] for s in steps] == ["collecting", "building main", "sending main"], lines
+    assert re.match(r"sending main: 3/3 done in \d+\.\d s", steps[2]), steps
 
 
 def test_schedule_install_without_crontab_names_the_package(
