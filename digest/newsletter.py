@@ -139,6 +139,20 @@ class Newsletter:
         day = date or list_date(self.config, list_row, when)
         return rank(self.store, rank_settings(self.config, list_row), when, list_row, limit=limit, date=day)
 
+    def pick_story(self, story_id: int, pick: str | None, list_name: str | None = None) -> str:
+        """Pin (``"pin"``: it gets ``[rank] pin_boost`` and stays a candidate however old) or drop (``"drop"``: its
+        event stays out) a story for the list's editions to come, or clear either (``None``). Each list has its own
+        (default: the default list). Returns the list's name."""
+        if pick not in ("pin", "drop", None):
+            raise ConfigError(f"a story is pinned ('pin') or dropped ('drop'), not {pick!r}")
+        list_row = self.store.list_(self.list_name(list_name))
+        self.store.set_pick(list_row.id, story_id, pick)
+        return list_row.name
+
+    def list_picks(self, list_name: str | None = None) -> dict[int, str]:
+        """``story_id -> "pin" | "drop"``: the stories pinned and dropped for the list (default: the default list)."""
+        return self.store.list_picks(self.store.list_(self.list_name(list_name)).id)
+
     # -- editions --------------------------------------------------------------------------
     def build(
         self, list_name: str | None = None, *, date: str | None = None, now: datetime | None = None

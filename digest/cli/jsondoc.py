@@ -49,6 +49,8 @@ def documents() -> dict[str, tuple[Any, str]]:
         "stories list": (list[s.StoryRow], ""),
         "stories show": (s.StoryDoc, ""),
         "stories pin": (s.PinDoc, ""),
+        "stories drop": (s.DropDoc, ""),
+        "stories picks": (s.PicksDoc, ""),
         "rank": (s.RankDoc, "`stories` are picked (with `rank`), `runners_up` lost (with `reason`)."),
         "build": (s.BuildDoc, ""),
         "edition show": (s.DraftDoc, "The edition as the desk shows it; every `edition` command prints it changed."),

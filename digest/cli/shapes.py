@@ -155,7 +155,20 @@ class StoryDoc(TypedDict):
 
 class PinDoc(TypedDict):
     story_id: int
+    list: str  # pins are each list's own
     pinned: bool
+
+
+class DropDoc(TypedDict):
+    story_id: int
+    list: str
+    dropped: bool
+
+
+class PicksDoc(TypedDict):
+    list: str
+    pinned: list[int]  # story ids
+    dropped: list[int]
 
 
 class Why(TypedDict):

@@ -51,19 +51,78 @@ def stories_show(
     typer.echo(row["body_text"])
 
 
+LIST_HELP = "The list (default: the default_list of digest.toml); pins and drops are each list's own."
+
+
 @stories_app.command("pin")
 def stories_pin(
     ctx: typer.Context,
     story_id: int = typer.Argument(..., help="The story's id."),
+    list_name: str = typer.Option(None, "--list", help=LIST_HELP),
     off: bool = typer.Option(False, "--off", help="Unpin instead."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Pin a story to the top of the next edition (or unpin it with --off)."""
-    state(ctx).store.set_pinned(story_id, not off)
+    """Pin a story to the top of the list's next editions, however old (or unpin it with --off).
+
+    Examples:
+
+        digest stories pin 42
+        digest stories pin 42 --list weekly --off
+    """
+    name = state(ctx).news.pick_story(story_id, None if off else "pin", list_name)
     if json_out:
-        out_json({"story_id": story_id, "pinned": not off})
+        out_json({"story_id": story_id, "list": name, "pinned": not off})
         return
-    say(f"{'Unpinned' if off else 'Pinned'} story {story_id}")
+    say(f"{'Unpinned' if off else 'Pinned'} story {story_id} for '{name}'")
+
+
+@stories_app.command("drop")
+def stories_drop(
+    ctx: typer.Context,
+    story_id: int = typer.Argument(..., help="The story's id."),
+    list_name: str = typer.Option(None, "--list", help=LIST_HELP),
+    off: bool = typer.Option(False, "--off", help="Take it back instead."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Keep a story, and the event it reports (its versions from other outlets), out of the list's next editions
+    (or let it back in with --off). An edition already built keeps it until it is rebuilt.
+
+    Examples:
+
+        digest stories drop 42
+        digest stories drop 42 --list weekly --off
+    """
+    name = state(ctx).news.pick_story(story_id, None if off else "drop", list_name)
+    if json_out:
+        out_json({"story_id": story_id, "list": name, "dropped": not off})
+        return
+    say(
+        f"story {story_id} is back among the candidates for '{name}'"
+        if off
+        else f"Dropped story {story_id} from '{name}'"
+    )
+
+
+@stories_app.command("picks")
+def stories_picks(
+    ctx: typer.Context,
+    list_name: str = typer.Option(None, "--list", help=LIST_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the stories pinned and dropped for a list."""
+    st = state(ctx)
+    name = st.news.list_name(list_name)
+    picks = st.news.list_picks(name)
+    pinned = [i for i, p in picks.items() if p == "pin"]
+    dropped = [i for i, p in picks.items() if p == "drop"]
+    if json_out:
+        out_json({"list": name, "pinned": pinned, "dropped": dropped})
+        return
+    rows = [{"story_id": i, "pick": p, "title": st.store.story(i).title} for i, p in picks.items()]
+    if not rows:
+        say(f"nothing pinned or dropped for '{name}'")
+        return
+    table(rows, ["story_id", "pick", "title"])
 
 
 def register(app: typer.Typer) -> None:

@@ -1,12 +1,13 @@
 """Ranking: choose the day's Top Stories the way an editor would, and say why.
 
-1. Every story in the window (plus pinned ones and, for history, what the list was already sent)
+1. Every story in the window (plus the list's pinned ones and, for history, what the list was already sent)
    gets its score parts at once (:mod:`digest.rank.score`).
 2. The ``cluster_pool`` best of them, with every pinned, boosted or already-sent story, are
    clustered into events (:mod:`digest.rank.cluster`); an event's outlets add
    coverage, its best-scoring version stands for it and the others become "also covered by".
 3. Events are taken in score order (ties: lowest story id) while the edition has room, skipping
-   blocked ones, ones that went out in an earlier edition of the list (any member counts), ones below
+   blocked ones, ones the editor dropped from the list (any member counts: the event is out), ones that went
+   out in an earlier edition of the list (any member counts), ones below
    ``min_score`` and ones whose source already has ``per_source`` stories; each runner-up says why.
 
 A list restricted to some sources (``lists add/edit --source/--tag``) ranks the same window, clustered over
@@ -153,11 +154,20 @@ def rank(
     boost = Keywords(list(list_row.boost if list_row else ()) or settings.boost)
     block = Keywords(list(list_row.block if list_row else ()) or settings.block)
     history: dict[int, tuple[int, str]] = {}
+    picks = store.list_picks(list_row.id) if list_row is not None else {}  # pins and drops are each list's own
+    pins = [story_id for story_id, pick in picks.items() if pick == "pin"]
+    drops = np.array([story_id for story_id, pick in picks.items() if pick == "drop"], dtype=np.int64)
     if list_row is not None:
         since = (date_type.fromisoformat(day) - timedelta(days=settings.history_days)).isoformat()
         history = store.sent_history(list_row.id, day, since)
     w = Window.from_chunks(
-        store.rank_window(now - timedelta(hours=settings.window_hours), now, extra_ids=history, hint_terms=boost.terms)
+        store.rank_window(
+            now - timedelta(hours=settings.window_hours),
+            now,
+            extra_ids=history,
+            pinned_ids=pins,
+            hint_terms=boost.terms,
+        )
     )
     result = RankResult(considered=len(w), list=list_row.name if list_row else None, now=iso(now))
     if not len(w):
@@ -185,6 +195,7 @@ def rank(
         scoped = np.flatnonzero(in_scope)
         in_pool[scoped[np.lexsort((w.id[scoped], -base[scoped]))[: max(settings.cluster_pool, 1)]]] = True
     in_pool |= w.pinned | w.hint | np.isin(w.id, np.fromiter(history, dtype=np.int64, count=len(history)))
+    in_pool |= np.isin(w.id, drops)  # a dropped story's event must be found to be kept out
     pool = np.flatnonzero(in_pool)
     pool = pool[np.argsort(w.id[pool], kind="stable")].tolist()
     by_id = store.rank_texts(w.id[pool].tolist())
@@ -237,8 +248,12 @@ def rank(
         allowed = [i for i in mine if not blocked.get(i)]
         rep = allowed[0] if allowed else mine[0]
         event = _Event(members, rep, scores[rep], outlets, outlet_of=outlet_of)
+        dropped = [int(w.id[i]) for i in members if picks.get(int(w.id[i])) == "drop"]
         if not allowed:
             event.reason = "blocked by " + ", ".join(repr(t) for t in blocked[rep])
+        elif dropped and list_row is not None:
+            also = "" if dropped[0] == int(w.id[rep]) else f" (as story {dropped[0]})"
+            event.reason = f"dropped from '{list_row.name}' by the editor{also}"
         else:
             gone = [int(w.id[i]) for i in members if int(w.id[i]) in history]
             if gone:

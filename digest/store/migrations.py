@@ -381,3 +381,22 @@ def m014_track_story_clicks(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations(name="015_list_picks")
+def m015_list_picks(db: Database) -> None:
+    # an editor's pins and drops are each list's own; a story pinned before was pinned for every list, and stays
+    # so on each. stories.pinned now says "pinned on some list" (set_pick keeps it in step; the partial index stays)
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS list_picks (
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            pick TEXT NOT NULL CHECK (pick IN ('pin', 'drop')),
+            PRIMARY KEY (list_id, story_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS list_picks_story ON list_picks(story_id);
+        INSERT OR IGNORE INTO list_picks(list_id, story_id, pick)
+            SELECT lists.id, stories.id, 'pin' FROM stories JOIN lists WHERE stories.pinned = 1;
+        """
+    )

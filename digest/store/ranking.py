@@ -28,36 +28,39 @@ class RankQueries(QueryBase):
         until: datetime,
         *,
         extra_ids: Iterable[int] = (),
+        pinned_ids: Iterable[int] = (),
         hint_terms: Iterable[str] = (),
         chunk: int = 50_000,
     ) -> Iterator[list[tuple[float, ...]]]:
-        """Numeric figures of every story published in ``[since, until]``, pinned, or in ``extra_ids``.
+        """Numeric figures of every story published in ``[since, until]``, in ``pinned_ids`` or in ``extra_ids``.
 
         Yields lists of at most ``chunk`` tuples, one per story, columns as :data:`WINDOW_COLUMNS`:
         ``age_hours`` as of ``until``;
         ``undated`` is 1 when the date cannot be trusted (missing or in the future, so collection set
         it to the collection time); ``engagement`` sums ``comments`` and the figures in
-        ``engagement``; ``hint`` is 1 when the title or text contains one of ``hint_terms`` (lower-case, a cheap
-        pre-filter for keyword boosts). Stories dated after ``until`` are left out unless pinned.
+        ``engagement``; ``pinned`` is 1 for ``pinned_ids`` (one list's pins); ``hint`` is 1 when the title or
+        text contains one of ``hint_terms`` (lower-case, a cheap pre-filter for keyword boosts). Stories dated
+        after ``until`` are left out unless pinned.
         """
         terms = [t.lower() for t in hint_terms if t]
         hint = " OR ".join(["instr(lower(s.title || ' ' || " + _TEXT + "), ?) > 0"] * len(terms)) or "0"
         sql = (
             "WITH picked AS (SELECT id FROM stories WHERE published_at >= ? AND published_at <= ?"
-            " UNION SELECT id FROM stories WHERE pinned = 1"
+            " UNION SELECT value FROM json_each(?)"
             " UNION SELECT value FROM json_each(?))"
             " SELECT s.id, coalesce(s.source_id, 0), coalesce(src.weight, 1.0),"
             " (julianday(?) - julianday(s.published_at)) * 24.0,"
             " s.published_at >= s.collected_at,"
             " coalesce(s.comments, 0) + CASE WHEN s.engagement IN ('{}', '') THEN 0 ELSE coalesce("
             "(SELECT sum(value) FROM json_each(s.engagement) WHERE type IN ('integer', 'real')), 0) END,"
-            " s.pinned,"
+            " s.id IN (SELECT value FROM json_each(?)),"
             f" {hint}"
             " FROM stories s JOIN picked ON picked.id = s.id LEFT JOIN sources src ON src.id = s.source_id"
             " ORDER BY s.id"
         )
         extra = json.dumps(sorted(set(extra_ids)))
-        params = (iso(since), iso(until), extra, iso(until), *terms)
+        pins = json.dumps(sorted(set(pinned_ids)))
+        params = (iso(since), iso(until), pins, extra, iso(until), pins, *terms)
         cursor = self.conn.execute(sql, params)
         while rows := cursor.fetchmany(chunk):
             yield rows
@@ -94,9 +97,31 @@ class RankQueries(QueryBase):
     def source_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.conn.execute(f"SELECT id, {DISPLAY_NAME} FROM sources")}
 
-    def set_pinned(self, story_id: int, pinned: bool) -> None:
+    def set_pick(self, list_id: int, story_id: int, pick: str | None) -> None:
+        """Pin (``"pin"``) or drop (``"drop"``) a story for one list, or clear either (``None``); a pin replaces a
+        drop and the other way round. ``stories.pinned`` follows: pinned on some list."""
         self.story(story_id)  # type: ignore[attr-defined]
-        self.conn.execute("UPDATE stories SET pinned = ? WHERE id = ?", (int(pinned), story_id))
+        with self.transaction():
+            if pick is None:
+                self.conn.execute("DELETE FROM list_picks WHERE list_id = ? AND story_id = ?", (list_id, story_id))
+            else:
+                self.conn.execute(
+                    "INSERT INTO list_picks(list_id, story_id, pick) VALUES (?, ?, ?)"
+                    " ON CONFLICT(list_id, story_id) DO UPDATE SET pick = excluded.pick",
+                    (list_id, story_id, pick),
+                )
+            self.conn.execute(
+                "UPDATE stories SET pinned = EXISTS (SELECT 1 FROM list_picks WHERE story_id = ? AND pick = 'pin')"
+                " WHERE id = ?",
+                (story_id, story_id),
+            )
+
+    def list_picks(self, list_id: int) -> dict[int, str]:
+        """``story_id -> "pin" | "drop"``: what the editor pinned and dropped for one list."""
+        rows = self.conn.execute(
+            "SELECT story_id, pick FROM list_picks WHERE list_id = ? ORDER BY story_id", (list_id,)
+        )
+        return {int(r[0]): str(r[1]) for r in rows}
 
     def sent_history(self, list_id: int, before_date: str, since_date: str | None = None) -> dict[int, tuple[int, str]]:
         """``story_id -> (edition id, date)`` for stories that went out in another edition of the list.

@@ -84,6 +84,8 @@ CASES: dict[str, tuple[list[list[str]], list[str], set[int]]] = {
     "stories list": ([], ["stories", "list", "--limit", "3"], {0}),
     "stories show": ([], ["stories", "show", "1"], {0}),
     "stories pin": ([], ["stories", "pin", "1", "--off"], {0}),
+    "stories drop": ([], ["stories", "drop", "1", "--off"], {0}),
+    "stories picks": ([], ["stories", "picks"], {0}),
     "rank": ([], ["rank", "--explain"], {0}),
     "build": ([], ["build"], {0}),
     # a list of its own, built and never sent (main's edition went out): the desk can change it

@@ -177,4 +177,6 @@ def test_the_public_api_is_pinned() -> None:
         "source_health",
         "edition_stats",
         "story_clicks",
+        "pick_story",
+        "list_picks",
     }

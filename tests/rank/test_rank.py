@@ -133,8 +133,9 @@ def test_pinned_story_comes_first_even_outside_the_window(store: Store) -> None:
     story(store, s, "Fresh story on school meals", hours_ago=0)
     old = story(store, s, "Week old explainer on the election", hours_ago=24 * 7)
     assert "Week old explainer on the election" not in titles(ranked(store))
-    store.set_pinned(old, True)
-    result = ranked(store, pin_boost=100.0)
+    store.add_list("main", from_email="m@example.com")
+    store.set_pick(store.list_("main").id, old, "pin")
+    result = ranked(store, list_name="main", pin_boost=100.0)
     assert result.picked[0].story_id == old and result.picked[0].why["pinned"] == 100.0
 
 
