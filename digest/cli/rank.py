@@ -19,8 +19,8 @@ def rank(
     list_name: str = typer.Option(
         None,
         "--list",
-        help="Rank for this list: only stories from its sources and tags, its boost/block words, and leave out"
-        " what it was already sent"
+        help="Rank for this list: only stories from its sources and tags, its boost/block words, its pins and"
+        " drops ('digest stories pin/drop'), and leave out what it was already sent"
         " (default: the default_list of digest.toml, when that list exists).",
     ),
     date: str = typer.Option(None, "--date", help="The edition's date, YYYY-MM-DD (default: --now's date)."),
