@@ -208,6 +208,54 @@ def phase_floor(home: Path, edition: int) -> dict[str, object]:
     return {"seconds": time.perf_counter() - started, "cpu_s": own_cpu() - cpu, "sent": n, "requests": requests}
 
 
+def phase_wire(home: Path, edition: int, concurrency: int) -> dict[str, object]:
+    """The issue's SendGrid floor: raw HTTP POSTs of a pre-encoded body (the first batch's, built before the clock
+    starts) N/1000 times over ``concurrency`` keep-alive connections (http.client): no building, no ledger."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from digest import tokens
+    from digest.config import load
+    from digest.render import render_edition
+    from digest.send import edition_mail, recipient
+    from digest.send.providers.sendgrid import SendGridProvider
+    from digest.store import Store
+
+    config = load(home)
+    with Store(config.db_path) as store:
+        mail = edition_mail(store, config, edition, render_edition(store, config, edition))
+        key = tokens.signing_key(store)
+        n = int(store.scalar("SELECT count(*) FROM subscribers"))
+    provider = SendGridProvider.from_config(config)
+    size = provider.batch_size
+    body = bytes(
+        provider.prepare(
+            mail, [recipient(config, key, mail, i, f"reader{i}@example.org", f"Reader {i}") for i in range(1, size + 1)]
+        )
+    )
+    target = urlsplit(os.environ["DIGEST_SENDGRID_HOST"])
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json; charset=utf-8"}
+    requests = -(-n // size)
+
+    def worker(count: int) -> None:
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port)
+        for _ in range(count):
+            conn.request("POST", "/v3/mail/send", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 202, response.status
+        conn.close()
+
+    shares = [requests // concurrency + (1 if i < requests % concurrency else 0) for i in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(share,)) for share in shares if share]
+    started, cpu = time.perf_counter(), own_cpu()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"seconds": time.perf_counter() - started, "cpu_s": own_cpu() - cpu, "sent": n, "requests": requests}
+
+
 def _one_message(home: Path, edition: int) -> tuple[bytes, str]:
     """One reader's message as the provider would write it (CRLF, as for SMTP), and the sender."""
     from digest import tokens
@@ -309,6 +357,8 @@ def child(args: argparse.Namespace) -> None:
         result = phase_send(home, args.edition, args.profile, phase)
     elif phase == "sendgrid-floor":
         result = phase_floor(home, args.edition)
+    elif phase == "sendgrid-wire":
+        result = phase_wire(home, args.edition, args.concurrency)
     elif phase == "smtp-floor":
         result = phase_smtp_floor(home, args.edition, args.connections)
     else:
@@ -333,7 +383,7 @@ def run_phase(
     phase: str, home: Path, edition: int, env: dict[str, str], args: argparse.Namespace, sink: int | None
 ) -> dict[str, float]:
     cmd = [sys.executable, __file__, "--child", phase, "--home", str(home), "--edition", str(edition)]
-    cmd += ["--connections", str(args.connections)]
+    cmd += ["--connections", str(args.connections), "--concurrency", str(args.concurrency)]
     profile = args.profile and not phase.endswith("floor")
     if profile:
         cmd.append("--profile")
@@ -371,7 +421,9 @@ def main() -> None:
     parser.add_argument("--no-pipelining", action="store_true", help="the SMTP sink does not offer PIPELINING")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of each send phase")
     parser.add_argument(
-        "--child", choices=["sendgrid", "sendgrid-floor", "smtp", "smtp-floor", "outbox", "outbox-floor"], dest="phase"
+        "--child",
+        choices=["sendgrid", "sendgrid-floor", "sendgrid-wire", "smtp", "smtp-floor", "outbox", "outbox-floor"],
+        dest="phase",
     )
     parser.add_argument("--home")
     parser.add_argument("--edition", type=int)
@@ -385,7 +437,7 @@ def main() -> None:
         "smtp": args.smtp_sizes or ([20_000] if args.quick else [100_000]),
         "outbox": args.outbox_sizes or ([5_000] if args.quick else [20_000]),
     }
-    rows = []
+    rows, wires = [], []
     with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
         http_port, smtp_port = Path(tmp) / "http-port", Path(tmp) / "smtp-port"
         sinks: dict[str, subprocess.Popen[bytes]] = {}
@@ -420,6 +472,8 @@ def main() -> None:
                     floor = run_phase(f"{provider}-floor", home, edition, env, args, sink)
                     assert send["sent"] == n and send["failed"] == 0 and send["unknown"] == 0, send
                     rows.append((provider, n, populated, send, floor))
+                    if provider == "sendgrid":
+                        wires.append((n, send, run_phase("sendgrid-wire", home, edition, env, args, sink)))
                     subprocess.run(["rm", "-rf", str(home)], check=True)
         finally:
             for process in sinks.values():
@@ -441,6 +495,15 @@ def main() -> None:
                 f" {phase['cpu_s'] / n * 1e6:>5.0f} {phase['sink_cpu_s'] / n * 1e6:>5.0f} {phase['peak_mb']:>4.0f}"
             )
         print(f"{provider:>9} {n:>10,} {cells[0]} {cells[1]} {send['seconds'] / floor['seconds']:>10.2f}")
+
+    if wires:
+        print("sendgrid against the wire: raw POSTs of one pre-encoded body (no building, no ledger)")
+        print(f"{'readers':>10} {'send s':>7} {'wire s':>7} {'wire msg/s':>11} {'cpu':>5} {'send/wire':>9}")
+        for n, send, wire in wires:
+            print(
+                f"{n:>10,} {send['seconds']:>7.1f} {wire['seconds']:>7.1f} {n / wire['seconds']:>11,.0f}"
+                f" {wire['cpu_s'] / n * 1e6:>5.1f} {send['seconds'] / wire['seconds']:>9.2f}"
+            )
 
 
 if __name__ == "__main__":
