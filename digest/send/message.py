@@ -169,7 +169,8 @@ class MessageTemplate:
         third = self._headers(tail)
         part = '--{b}\nContent-Type: text/{sub}; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n\n'
         text_head = self._bytes("\n" + part.format(b=self._boundary, sub="plain"))
-        html_head = self._bytes("\n" + part.format(b=self._boundary, sub="html"))
+        # the library's html part carries its own MIME-Version (add_alternative's copy): every header as it writes them
+        html_head = self._bytes("\n" + part.format(b=self._boundary, sub="html")[:-1] + "MIME-Version: 1.0\n\n")
         end = self._bytes(f"\n--{self._boundary}--\n")
         self._first, self._second, self._third = first, second, third
         # Both bodies as the library normalises them (its lines joined by \n, one at the end), split at placeholders:

@@ -32,6 +32,11 @@ def parse(data: bytes) -> EmailMessage:
 def assert_same_meaning(old: EmailMessage, new: EmailMessage, mail: EditionMail, r: Recipient, domain: str) -> None:
     for name in SHARED_HEADERS:
         assert new.get_all(name) == old.get_all(name), name
+    assert new.keys() == old.keys()  # every header, in the same order
+    for name in set(old.keys()) - {"Date", "Message-ID", "Content-Type"}:  # the boundary is random in both
+        assert [str(v) for v in new.get_all(name, [])] == [str(v) for v in old.get_all(name, [])], name
+    assert new.get_params() is not None and old.get_params() is not None
+    assert [p for p in new.get_params() if p[0] != "boundary"] == [p for p in old.get_params() if p[0] != "boundary"]
     assert new["Date"] is not None and new["Date"].datetime == old["Date"].datetime
     assert new["Message-ID"].endswith(f".e{mail.edition_id}.s{r.subscriber_id}@{domain}>")
     assert new.get_content_type() == old.get_content_type() == "multipart/alternative"
@@ -39,6 +44,7 @@ def assert_same_meaning(old: EmailMessage, new: EmailMessage, mail: EditionMail,
     assert [p.get_content_type() for p in new_parts] == [p.get_content_type() for p in old_parts]
     assert [p.get_content_type() for p in new_parts] == ["text/plain", "text/html"]
     for o, n in zip(old_parts, new_parts, strict=True):
+        assert n.items() == o.items()  # every part's headers
         assert n.get_content_charset() == o.get_content_charset() == "utf-8"
         assert n["Content-Transfer-Encoding"] == o["Content-Transfer-Encoding"]
         assert n.get_content() == o.get_content()
