@@ -176,3 +176,18 @@ def test_an_edition_dated_by_a_list_ahead_of_the_configured_zone_is_in_the_archi
         [sent] = pipeline.run(store, config, now=start).lists
         assert sent.date == "2026-11-25" and sent.sent is not None and sent.sent.sent >= 1
         assert [e["date"] for e in entries(store, config)] == ["2026-11-25"]
+
+
+def test_a_half_hour_zone_gets_it_at_the_first_run_after_its_seven_and_an_unknown_zone_at_the_lists(
+    cli, home: Path
+) -> None:
+    start = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    newsletter(cli, home, start, "--send-at", "07:00", "--timezone", "Europe/Paris")
+    cli("subscribers", "add", "delhi@example.com", "--list", "morning", "--timezone", "Asia/Kolkata")  # UTC+5:30
+    cli("subscribers", "add", "odd@example.com", "--list", "morning", "--attributes", '{"timezone": "Mars/Olympus"}')
+    sends = run_hourly(home, start, 48)
+    delhi = [when for who, _, when in sends if who == "delhi@example.com"]
+    local = [when.astimezone(ZoneInfo("Asia/Kolkata")).strftime("%d %H:%M") for when in delhi]
+    assert local == ["24 07:30", "25 07:30"]  # the hourly runs fall at :30 there
+    odd = [when for who, _, when in sends if who == "odd@example.com"]
+    assert [when.astimezone(ZoneInfo("Europe/Paris")).strftime("%d %H:%M") for when in odd] == ["24 07:00", "25 07:00"]
