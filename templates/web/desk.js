@@ -47,7 +47,9 @@
   function focusAfter(formId, storyId) {
     // the same form's button if it is still there, else the story (or the list) it was about
     const form = formId && document.getElementById(formId);
-    const target = (form && form.querySelector("button:not([disabled])"))
+    const button = form && form.querySelector("button:not([disabled])");
+    const shown = button && !button.closest("details:not([open])") ? button : null;  // a closed box hides it
+    const target = shown
       || (storyId && document.getElementById("story-" + storyId))
       || document.getElementById("notice");
     if (target) {
@@ -77,6 +79,9 @@
       if (top) { version = top.dataset.version; seen = null; }
       window.scrollTo(0, y);
       focusAfter(form.id, data.get("story"));
+      // one live region outside the replaced part: a screen reader hears the notice, not the whole desk again
+      const notice = document.getElementById("notice");
+      document.getElementById("announce").textContent = notice ? notice.textContent.trim() : "";
       reloadFrames();
     } catch (e) {
       reloadPage();

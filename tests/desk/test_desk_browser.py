@@ -73,6 +73,7 @@ def test_the_editor_drops_swaps_edits_and_approves_on_the_desk_and_exactly_that_
             page.locator(f"#f-drop-{dropped.story_id} button").click()
             page.wait_for_selector(f"#story-{dropped.story_id}", state="detached", timeout=10_000)
             assert "Dropped the story." in page.locator("#notice").inner_text()
+            assert "Dropped the story." in page.locator("#announce").text_content()  # the live region says it
 
             page.locator(f"#f-swap-{swapped_out.story_id} select").select_option(str(runner.story_id))
             page.locator(f"#f-swap-{swapped_out.story_id} button").click()
@@ -88,6 +89,8 @@ def test_the_editor_drops_swaps_edits_and_approves_on_the_desk_and_exactly_that_
                 timeout=10_000,
             )
             assert f"Original headline: {edited.title}" in page.locator(f"#story-{edited.story_id}").inner_text()
+            # the keyboard stays where the editor was: on the edited story (its edit box closed with the save)
+            assert page.evaluate("() => document.activeElement.id") == f"story-{edited.story_id}"
 
             page.locator("#f-approve input[name=by]").fill("Ada")
             page.locator("#f-approve button").click()
