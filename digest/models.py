@@ -187,7 +187,7 @@ class StoredStory:
     language: str | None
     comments: int | None
     engagement: dict[str, int]
-    pinned: bool
+    pinned: bool  # pinned for some list (pins are each list's own: Store.list_picks)
     source: str | None = None
     source_weight: float | None = None
 
@@ -205,7 +205,7 @@ class StoryLine:
     url: str | None
     published_at: str
     collected_at: str
-    pinned: bool
+    pinned: bool  # pinned for some list
     source: str | None
 
 

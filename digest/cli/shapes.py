@@ -124,7 +124,7 @@ class StoryRow(TypedDict):
     url: str | None
     published_at: str
     collected_at: str
-    pinned: bool
+    pinned: bool  # pinned for some list ('digest stories picks --list L' says which)
     source: str | None
 
 
@@ -148,7 +148,7 @@ class StoryDoc(TypedDict):
     language: str | None
     comments: int | None
     engagement: dict[str, int]
-    pinned: bool
+    pinned: bool  # pinned for some list ('digest stories picks --list L' says which)
     source: str | None
     source_weight: float | None
 
