@@ -110,3 +110,14 @@ def test_a_list_without_sources_named_or_tagged_takes_every_source(store: Store)
     assert len(result.picked) == 2 and result.in_scope is None
     assert store.scope_source_ids() is None
     assert store.scope_source_ids(["a"], ["nope"]) == frozenset({a})
+
+
+def test_digest_run_sends_each_list_its_own_edition(cli, home: Path) -> None:
+    _two_desks(cli, home)
+    cli("subscribers", "add", "ada@example.com", "--list", "world")
+    cli("subscribers", "add", "ada@example.com", "--list", "sport")
+    ran = json.loads(cli("run", "--now", NOW, "--json").stdout)
+    assert {item["list"]: item["sent"] for item in ran["lists"]} == {"sport": 1, "world": 1}
+    for name, source_name in (("world", "Wire"), ("sport", "Pitch")):
+        kept = json.loads(cli("build", "--list", name, "--now", NOW, "--json").stdout)  # as sent
+        assert {s["source"] for s in kept["stories"]} == {source_name}
