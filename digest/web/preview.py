@@ -115,6 +115,7 @@ def _context(
         "bars": bars,
         "parts": scorebar.PARTS,
         "health": Newsletter(store, config).source_health() if draft is not None else None,
+        **_figures(store, config, draft),
         "csrf": csrf,
         "act": f"/preview/act{query}",
         "email_src": f"/preview/email.html{query}",
@@ -124,6 +125,28 @@ def _context(
         "editor": _editor(request),
         "notice": notice,
         "notice_kind": "bad" if bad else "ok",
+    }
+
+
+FIGURES = ("sent", "opened", "clicked", "link_clicks")
+RECENT = 8  # editions of the list the desk charts
+
+
+def _figures(store: Store, config: Config, draft: Draft | None) -> dict[str, Any]:
+    """The list's latest editions' sends, opens and clicks as bars on one scale, and this edition's clicks per
+    story (with ``[track] clicks``, or once any were counted)."""
+    if draft is None:
+        return {"figures": [], "figure_top": 0, "clicks": {}}
+    news = Newsletter(store, config)
+    recent = [row for row in news.edition_stats() if row.list == draft.list][-RECENT:]
+    top = max((getattr(row, f) for row in recent for f in FIGURES), default=0)
+    per_story = news.story_clicks(draft.edition)
+    tracked = config.settings.track.clicks or any(c.clicks for c in per_story)
+    return {
+        "figures": [row for row in recent if row.sent or row.edition == draft.edition],
+        "figure_top": top,
+        "figure_names": FIGURES,
+        "clicks": {c.story_id: c for c in per_story} if tracked else {},
     }
 
 

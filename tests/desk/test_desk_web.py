@@ -220,3 +220,28 @@ def test_a_field_sent_back_unchanged_is_no_edit_and_a_change_after_approval_says
     notice = lxml.html.fromstring(post(desk, page(desk), f"f-drop-{a}").text).get_element_by_id("notice")
     assert "Dropped the story." in notice.text_content() and "is cleared" in notice.text_content()
     assert news.draft(eid).approved is None
+
+
+def test_the_desk_charts_sends_opens_and_clicks_and_shows_each_storys_clicks(
+    news: Newsletter, home: Path, eid: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_TRACK_CLICKS", "true")
+    config = load(home)
+    with Newsletter.open(home) as tracked:
+        tracked.render(eid)  # the tracked links are in the edition's rendering
+        report = tracked.send(eid, provider="outbox")
+        lead = tracked.draft(eid).stories[0]
+        html = tracked.copy(eid).decode("utf-8")
+    link = next(h for h in lxml.html.fromstring(html).xpath("//a/@href") if "/c/" in h)
+    with TestClient(create_app(config)) as served:
+        assert served.get("/" + link.split("/", 3)[3], follow_redirects=False).status_code == 302
+    with TestClient(create_app(config, preview=True), base_url="http://127.0.0.1:8001") as client:
+        doc = page(client)
+    figures = doc.get_element_by_id("figures")
+    row = figures.xpath(".//tr[@class='this']")[0]
+    cells = [td.text_content() for td in row.xpath("./td")]
+    assert cells[0] == str(report.sent) and cells[3] == "1"  # sent, opened, clicked (SendGrid), story clicks
+    widths = [float(re.search(r"width:([\d.]+)%", s.get("style")).group(1)) for s in row.xpath(".//span[@style]")]  # type: ignore[union-attr]
+    assert max(widths) == 100.0  # one scale: the largest figure fills its cell
+    shown = doc.get_element_by_id(f"story-{lead.story_id}").text_content()
+    assert "1 click (" in shown and "% of sends" in shown
