@@ -60,15 +60,19 @@ def ranking_of(
     }
 
 
-def _ranking(store: Store, edition_id: int) -> dict[str, Any]:
-    """The kept ranking; for an edition built before the desk, its stored picks (and no runners-up)."""
+def _ranking(store: Store, edition_id: int, *, keep: bool = False) -> dict[str, Any]:
+    """The kept ranking; for an edition built before the desk, its stored picks (and no runners-up), which
+    ``keep`` stores as its ranking before the first change (so that a reset finds them again)."""
     kept = store.ranking(edition_id)
     if kept is not None:
         return kept
     picks = [
         {k: p[k] for k in ("story_id", "score", "why", "also", "snapshot")} for p in store.edition_picks(edition_id)
     ]
-    return {"picks": picks, "runners_up": []}
+    ranking = {"picks": picks, "runners_up": []}
+    if keep:
+        store.keep_ranking(edition_id, ranking)
+    return ranking
 
 
 # -- replaying the changes ------------------------------------------------------------------------------------
@@ -338,6 +342,7 @@ def change(store: Store, config: Config, edition_id: int, action: str, args: dic
         edition = store.edition(edition_id)
         _check_open(store, edition)
         picks = store.edition_picks(edition_id)
+        _ranking(store, edition_id, keep=True)
         if action == "approve" and edition.approved_at:
             notes.append(f"already approved at {edition.approved_at} by {edition.approved_by}: nothing changed")
             return draft(store, config, edition_id, notes)

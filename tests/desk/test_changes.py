@@ -153,3 +153,11 @@ def test_changes_apply_to_a_new_ranking_when_new_stories_come_in(news: Newslette
     kept = rebuilt.story(c)
     assert kept is not None and kept.title == "Kept headline"
     assert len(rebuilt.changes) == 3
+
+
+def test_an_edition_built_before_the_desk_can_be_changed(news: Newsletter, eid: int) -> None:
+    start = news.draft(eid)
+    news.store.conn.execute("UPDATE editions SET ranked = '' WHERE id = ?", (eid,))  # as migration 012 leaves it
+    changed = news.drop_story(eid, ids(start)[0])
+    assert ids(changed) == ids(start)[1:]
+    assert news.reset_edition(eid).stories == start.stories
