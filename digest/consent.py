@@ -18,6 +18,7 @@ all change a status through it, and sending asks it who receives.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest import clock
 from digest.errors import SubscriberError
-from digest.models import STATUSES, MailingList, Subscriber, iso, parse_iso
+from digest.models import STATUSES, Choice, MailingList, Subscriber, iso, parse_iso
 from digest.store import Store
 from digest.store.base import dumps
 
@@ -40,6 +41,7 @@ __all__ = [
     "SignUp",
     "apply_batch",
     "check_status",
+    "choice",
     "confirm",
     "confirm_by_click",
     "decide",
@@ -54,6 +56,7 @@ __all__ = [
     "receives",
     "receiving",
     "record",
+    "weekly_day",
     "set_preferences",
     "sign_up",
     "suppress",
@@ -288,6 +291,28 @@ def confirm_by_click(
         if moved:
             record(store, "confirm", subscriber_id, lst, via=via, was=status)
         return moved
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKLY_DEFAULT = "monday"  # weekly readers of a daily list get the week's best on Mondays
+
+
+def choice(topics: object, frequency: object) -> Choice:
+    """A reader's :class:`Choice` from their attributes' ``topics`` and ``frequency`` (a list, its JSON text as
+    SQLite's ``json_extract`` gives it, or anything an import left there: what is not a list of names is no
+    choice, and any frequency but weekly is daily)."""
+    if isinstance(topics, str):
+        try:
+            topics = json.loads(topics)
+        except ValueError:
+            topics = [topics]
+    names = sorted({t.strip() for t in topics if isinstance(t, str) and t.strip()}) if isinstance(topics, list) else []
+    return Choice(tuple(names), "weekly" if frequency == "weekly" else "daily")
+
+
+def weekly_day(lst: MailingList) -> str:
+    """The weekday on which the list's weekly readers get the week's best: the list's own weekday, else Monday."""
+    return lst.weekday if lst.weekday in WEEKDAYS else WEEKLY_DEFAULT
 
 
 PREFERENCES = ("name", "topics", "frequency", "paused_until")

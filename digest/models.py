@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
@@ -340,6 +341,44 @@ class EditionStory:
     def as_dict(self) -> dict[str, Any]:
         """A plain dict (what the templates see as ``story``)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What a reader chose on their preferences page that changes what they get: topics (source tags; none means
+    the whole list) and how often. Readers with the same choice get the same variant of an edition."""
+
+    topics: tuple[str, ...] = ()
+    frequency: str = "daily"  # or "weekly": the week's best on the list's weekly day
+
+    @property
+    def key(self) -> str:
+        """The variant's name in the store ("" for the whole edition, every day)."""
+        if not self.topics and self.frequency == "daily":
+            return ""
+        return json.dumps([self.frequency, list(self.topics)], ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def label(self) -> str:
+        """What a note says of these readers."""
+        what = ", ".join(self.topics) if self.topics else "every topic"
+        return f"{self.frequency} readers of {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One variant of a day's edition: the stories for one reader choice, frozen and rendered once."""
+
+    id: int
+    edition_id: int
+    key: str
+    topics: tuple[str, ...]
+    frequency: str
+    built_at: str
+
+    @property
+    def choice(self) -> Choice:
+        return Choice(self.topics, self.frequency)
 
 
 @dataclass(frozen=True, slots=True)

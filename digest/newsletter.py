@@ -314,6 +314,7 @@ class Newsletter:
         approved (a dry run or a test copy needs none)."""
         from digest import desk
         from digest.send import send_edition
+        from digest.variants import EditionVariants
 
         if not dry_run:
             desk.check_approved(self.store, edition_id)
@@ -330,6 +331,7 @@ class Newsletter:
             progress=progress,
             halt=halt,
             expect=expect,
+            variants=EditionVariants(self.store, self.config, edition_id),
         )
 
     def send_test(self, edition_id: int, to: str, *, provider: str | None = None, dry_run: bool = False) -> SendReport:

@@ -28,6 +28,7 @@ from digest.rank import RankResult, rank
 from digest.render import make_context, render_context, render_edition
 from digest.send import SendReport, rhythm, send_edition, web_values
 from digest.store import Store
+from digest.variants import EditionVariants
 
 WEEK_HOURS = 7 * 24.0
 
@@ -188,6 +189,7 @@ def _freeze_and_render(
     with store.transaction(immediate=True):
         edition_id = store.freeze_edition(list_id, day, subject, preheader, iso(now) or "", picked, stories)
         if not store.send_counts(edition_id).total:  # (one that started sending in the meantime is kept as it is)
+            store.drop_variants(edition_id)  # rebuilt (nothing was sent from it): its variants are built anew
             store.keep_ranking(edition_id, desk.ranking_of(picked, stories, runners or []))
             if store.edition_changes(edition_id):
                 desk.replay(store, edition_id)
@@ -465,6 +467,7 @@ def run(
                         progress=_sending(on_progress, name),
                         due=due,
                         expect=_expecting(on_progress, name),
+                        variants=EditionVariants(store, config, built.edition),
                     )
                 except DigestError as exc:
                     report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))
@@ -474,6 +477,8 @@ def run(
                 report.lists.append(ListRun(name, built.edition, built.date, sent=sent, web_copy=web_copy))
                 for error in sent.errors[:10]:
                     tell_error(f"{name}: provider said: {error}")
+                for note in sent.notes:
+                    say(f"{name}: {note}")
                 double = bool(list_row.double_opt_in)
                 say(send_summary(name, built.edition, built.date, sent, double, list_row.send_at))
     except BaseException as exc:
@@ -560,6 +565,10 @@ def _send_line(name: str, edition: int, day: str, sent: SendReport, double_opt_i
             line += f", skipped {sent.skipped} (already had it)"
         if sent.paused:
             line += f", paused {sent.paused}"
+        if sent.variants:
+            line += f" ({sent.variants} variant(s) for readers' topics or weekly)"
+        if sent.weekly:
+            line += f", {sent.weekly} weekly reader(s) wait for their day"
         if sent.unknown:
             line += "; unknown recipients may or may not have got it ('digest run --retry-unknown' re-sends them once)"
         return line

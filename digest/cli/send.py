@@ -83,7 +83,11 @@ def send(
             f"{what} via {report.provider}: {verb} {report.sent}, skipped {report.skipped} (already had it),"
             f" failed {report.failed}, unknown {report.unknown}, {report.requests} request(s)"
             + (f", paused {report.paused} (not owed it)" if report.paused else "")
+            + (f", {report.variants} variant(s) for readers' topics or weekly" if report.variants else "")
+            + (f", {report.weekly} weekly reader(s) wait for their day" if report.weekly else "")
         )
+        for note in report.notes:
+            say(note)
         if retry_unknown and not dry_run:
             say(
                 f"Unknown recipients: {report.resolved} had it (the provider's events say so),"

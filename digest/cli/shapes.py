@@ -463,6 +463,10 @@ class RunList(TypedDict):
     skipped: NotRequired[int | str]  # a count, or why the list was skipped (nothing new)
     waiting: NotRequired[int | str]  # readers whose local send time has not come, or why the list is not due yet
     paused: NotRequired[int]  # readers pausing the list: not sent, not owed
+    variants: NotRequired[int]  # variants (readers' topics, weekly) that went to someone
+    weekly: NotRequired[int]  # weekly readers whose day it is not
+    empty: NotRequired[int]  # readers whose choice had no stories today
+    notes: NotRequired[list[str]]  # which choices had nothing today
     failed: NotRequired[int]
     unknown: NotRequired[int]
     requests: NotRequired[int]

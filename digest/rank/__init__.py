@@ -142,24 +142,27 @@ def rank(
     limit: int | None = None,
     date: str | None = None,
     source_ids: frozenset[int] | None = None,
+    *,
+    history: dict[int, tuple[int, str]] | None = None,
 ) -> RankResult:
     """What the edition of ``list_row`` dated ``date`` (default: ``now``'s date) would hold as of ``now``.
 
     ``source_ids``: the sources the list draws from, when the caller has worked them out already (several lists
-    ranked over one window); by default they come from ``list_row``'s scope, and a list without one (or no list)
-    draws from every source.
+    ranked over one window, or a variant for readers' topics); by default they come from ``list_row``'s scope, and
+    a list without one (or no list) draws from every source. ``history`` replaces the list's own (what a variant's
+    readers already got).
     """
     max_n = limit or settings.max_stories
     day = date or now.date().isoformat()
     boost = Keywords(list(list_row.boost if list_row else ()) or settings.boost)
     block = Keywords(list(list_row.block if list_row else ()) or settings.block)
-    history: dict[int, tuple[int, str]] = {}
     picks = store.list_picks(list_row.id) if list_row is not None else {}  # pins and drops are each list's own
     pins = [story_id for story_id, pick in picks.items() if pick == "pin"]
     drops = np.array([story_id for story_id, pick in picks.items() if pick == "drop"], dtype=np.int64)
-    if list_row is not None:
+    if history is None and list_row is not None:
         since = (date_type.fromisoformat(day) - timedelta(days=settings.history_days)).isoformat()
         history = store.sent_history(list_row.id, day, since)
+    history = history or {}
     w = Window.from_chunks(
         store.rank_window(
             now - timedelta(hours=settings.window_hours),

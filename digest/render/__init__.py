@@ -50,8 +50,10 @@ __all__ = [
     "render_context",
     "render_edition",
     "render_sources",
+    "render_variant",
     "stamp",
     "template_texts",
+    "variant_context",
 ]
 
 
@@ -128,6 +130,31 @@ def template_texts(config: Config, context: dict[str, Any]) -> tuple[str, str]:
     subject = " ".join(render_template(env, "subject.txt.j2", context).split())
     preheader = " ".join(render_template(env, "preheader.txt.j2", context).split())
     return subject, preheader
+
+
+def variant_context(store: Store, config: Config, variant_id: int) -> dict[str, Any]:
+    """What the templates see of a variant: its edition's context with the variant's own stories, and the choice
+    it is for (``choice.topics``, ``choice.frequency``) for templates that want to say so."""
+    variant = store.variant(variant_id)
+    if variant is None:
+        raise ConfigError(f"no variant {variant_id}: it was rebuilt; send the edition again")
+    edition = store.edition(variant.edition_id)
+    list_row = store.list_by_id(edition.list_id)
+    stories = [s.as_dict() for s in store.variant_stories(variant_id)]
+    context = make_context(config, list_row, edition.id, edition.date, stories)
+    return context | {"choice": {"topics": list(variant.topics), "frequency": variant.frequency}}
+
+
+def render_variant(store: Store, config: Config, variant_id: int) -> Rendered:
+    """A variant's one rendered artefact, kept like an edition's (:func:`render_edition`)."""
+    context = variant_context(store, config, variant_id)
+    mark = stamp(config, context)
+    kept = store.variant_rendition(variant_id, mark)
+    if kept is not None:
+        return kept
+    rendered = render_context(config, context, mark)
+    store.keep_variant_rendition(variant_id, rendered)
+    return rendered
 
 
 def render_sources(config: Config, context: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -26,12 +26,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import date as date_type
+from typing import Any, Protocol
 
 from digest import consent, tokens, urls
 from digest.config import Config, secret
 from digest.errors import ConfigError, LockedError, ProviderError
-from digest.models import Due, MailingList, Rendered
+from digest.models import Choice, Due, MailingList, Rendered
 from digest.send.compliance import require_postal_address
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
 from digest.store import Store
@@ -55,6 +56,10 @@ class SendReport:
     dry_run: bool = False
     halted: bool = False  # asked to stop (SIGTERM, Ctrl-C): batches in flight finished, the rest not started
     errors: list[str] = field(default_factory=list)
+    variants: int = 0  # variants of the edition (readers' topics, weekly) that went to someone this run
+    weekly: int = 0  # weekly readers whose day it is not: not sent, not owed today
+    empty: int = 0  # readers whose choice (topics, weekly) has no stories today: not sent, not owed today
+    notes: list[str] = field(default_factory=list)  # which choices had nothing, and how many readers that left out
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,6 +117,62 @@ def recipient(config: Config, key: bytes, mail: EditionMail, subscriber_id: int,
             "email": email,
         },
     )
+
+
+class Variants(Protocol):
+    """Where the send finds the variant of the edition for a reader's choice (the pipeline builds and renders them
+    once; sending never renders): a variant id and its artefact, None for the whole edition."""
+
+    def for_choice(self, choice: Choice) -> tuple[int | None, Rendered] | None:
+        """The variant for readers of ``choice`` (built and rendered once), or None when it has no stories today."""
+        ...
+
+    def rendered(self, variant_id: int) -> Rendered:
+        """The kept artefact of a variant a ledger row names (a retry sends what the first attempt sent)."""
+        ...
+
+
+Rows = list[tuple[int, str, str]]
+_NOTHING = -1  # a choice whose variant has no stories today
+
+
+class _Mails:
+    """The EditionMail of the whole edition and of each variant, made once per send (what a batch shares)."""
+
+    def __init__(
+        self, store: Store, config: Config, edition_id: int, rendered: Rendered, variants: Variants | None
+    ) -> None:
+        self.store, self.config, self.edition_id, self.variants = store, config, edition_id, variants
+        self.main = edition_mail(store, config, edition_id, rendered)
+        self.by_variant: dict[int, EditionMail] = {}
+        self.by_key: dict[str, int | None] = {"": None}
+
+    def mail(self, variant_id: int | None) -> EditionMail:
+        if variant_id is None or self.variants is None:
+            return self.main
+        if variant_id not in self.by_variant:
+            rendered = self.variants.rendered(variant_id)
+            self.by_variant[variant_id] = edition_mail(self.store, self.config, self.edition_id, rendered)
+        return self.by_variant[variant_id]
+
+    def target(self, choice: Choice) -> int | None:
+        """The variant id for readers of ``choice`` (None: the whole edition; ``_NOTHING``: none today)."""
+        key = choice.key
+        if key not in self.by_key:
+            found = self.variants.for_choice(choice) if self.variants is not None else (None, self.main.rendered)
+            if found is None:
+                self.by_key[key] = _NOTHING
+            else:
+                variant_id, rendered = found
+                self.by_key[key] = variant_id
+                if variant_id is not None:
+                    self.by_variant[variant_id] = edition_mail(self.store, self.config, self.edition_id, rendered)
+        return self.by_key[key]
+
+
+def weekly_due(list_row: MailingList, day: str) -> bool:
+    """Whether the edition dated ``day`` is the one the list's weekly readers get (the week's best)."""
+    return date_type.fromisoformat(day).weekday() == consent.WEEKDAYS.index(consent.weekly_day(list_row))
 
 
 def resolve_provider(config: Config, provider: str | Provider | None, dry_run: bool = False) -> Provider:
@@ -191,19 +252,20 @@ class _Run:
         self.store, self.config, self.impl, self.mail, self.key = store, config, impl, mail, key
         self.report, self.progress = report, progress
         self.halt = halt or threading.Event()
-        self.pending: dict[Future[BatchResult], tuple[int, list[tuple[int, str, str]]]] = {}
+        self.pending: dict[Future[BatchResult], tuple[int, Rows]] = {}
         self.stop: BaseException | None = None
 
-    def recipients(self, rows: list[tuple[int, str, str]]) -> list[Recipient]:
-        config, key, mail = self.config, self.key, self.mail
+    def recipients(self, rows: Rows, mail: EditionMail | None = None) -> list[Recipient]:
+        config, key, mail = self.config, self.key, mail or self.mail
         return [recipient(config, key, mail, sid, email, name) for sid, email, name in rows]
 
-    def work(self, rows: list[tuple[int, str, str]]) -> BatchResult:
+    def work(self, rows: Rows, mail: EditionMail) -> BatchResult:
         """In a worker thread: sign each recipient's links, build the batch, send it."""
-        return self.impl.send_batch(self.mail, self.recipients(rows))
+        return self.impl.send_batch(mail, self.recipients(rows, mail))
 
-    def go(self, batches: Iterator[tuple[int, list[tuple[int, str, str]]]]) -> None:
-        """Send each batch ``batches`` yields; it writes each to the ledger (in flight) as it yields it."""
+    def go(self, batches: Iterator[tuple[int, Rows, EditionMail]]) -> None:
+        """Send each batch ``batches`` yields (with the mail of its variant); it writes each to the ledger (in
+        flight) as it yields it."""
         limit = max(1, getattr(self.impl, "concurrency", 1))
         with ThreadPoolExecutor(max_workers=limit, thread_name_prefix=f"send-{self.impl.name}") as pool:
             try:
@@ -214,8 +276,8 @@ class _Run:
                     item = next(batches, None)
                     if item is None:
                         break
-                    batch_id, rows = item
-                    self.pending[pool.submit(self.work, rows)] = (batch_id, rows)
+                    batch_id, rows, mail = item
+                    self.pending[pool.submit(self.work, rows, mail)] = (batch_id, rows)
                     while len(self.pending) >= limit:
                         self.collect(wait(self.pending, return_when=FIRST_COMPLETED).done)
                 while self.pending:
@@ -300,6 +362,7 @@ def send_edition(
     halt: threading.Event | None = None,
     due: Due | None = None,
     expect: Callable[[int], None] | None = None,
+    variants: Variants | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
 
@@ -309,6 +372,9 @@ def send_edition(
     ``rendered`` is the edition's artefact (:func:`digest.render.render_edition`): sending never renders.
     ``due`` (from :func:`digest.send.rhythm.plan`, for a list with a send time) narrows the new recipients to the
     readers whose local send time has come and who had none of the list's editions on their local day yet.
+    With ``variants``, readers who chose topics or weekly get the variant for their choice instead (one per
+    reader and day all the same: the ledger row is the edition's, and names the variant); weekly readers only
+    on the list's weekly day. Without it, everyone gets the whole edition.
 
     Setting ``halt`` (e.g. from a SIGTERM handler) stops starting batches; those in flight finish and
     are recorded, and the report says ``halted``. Whoever was not reached is owed it on the next run.
@@ -343,10 +409,20 @@ def send_edition(
                 report.waiting = due.waiting if due else 0
                 if expect:
                     expect(_owed(store, list_row, report))
-                mail = edition_mail(store, config, edition_id, rendered)
-                _Run(store, config, impl, mail, key, report, progress, halt).go(
+                mails = _Mails(store, config, edition_id, rendered, variants)
+                _Run(store, config, impl, mails.main, key, report, progress, halt).go(
                     _ledger_batches(
-                        store, impl.name, edition_id, list_row, size, retry_unknown, report, run_id, edition.date, due
+                        store,
+                        mails,
+                        impl.name,
+                        edition_id,
+                        list_row,
+                        size,
+                        retry_unknown,
+                        report,
+                        run_id,
+                        edition.date,
+                        due,
                     )
                 )
                 report.unknown = store.send_counts(edition_id).unknown
@@ -365,6 +441,7 @@ def _owed(store: Store, list_row: MailingList, report: SendReport) -> int:
 
 def _ledger_batches(
     store: Store,
+    mails: _Mails,
     provider: str,
     edition_id: int,
     list_row: MailingList,
@@ -374,16 +451,26 @@ def _ledger_batches(
     run_id: str,
     day: str,
     due: Due | None = None,
-) -> Iterator[tuple[int, list[tuple[int, str, str]]]]:
-    """Batches as they are written in flight: failed rows (and unknown ones if asked) again, then the new."""
+) -> Iterator[tuple[int, Rows, EditionMail]]:
+    """Batches as they are written in flight: failed rows (and unknown ones if asked) again, each with the variant
+    its row names, then the new."""
     active = consent.receiving(list_row)
+    varied = mails.variants is not None and bool(store.variants(edition_id))
     for kind, rows in store.owed_again(edition_id, list_row.id, active, retry_unknown, size, run_id):
-        restarted = store.restart_batch(edition_id, provider, rows, run_id=run_id, unknown_retry=kind == "unknown")
-        if restarted is None:
-            continue
-        if kind == "unknown":
-            report.retried += len(restarted[1])
-        yield restarted
+        named = store.send_variants(edition_id, (r[0] for r in rows)) if varied else {}
+        groups: dict[int | None, Rows] = {}
+        for row in rows:
+            groups.setdefault(named.get(row[0]), []).append(row)
+        for variant_id, part in groups.items():
+            restarted = store.restart_batch(edition_id, provider, part, run_id=run_id, unknown_retry=kind == "unknown")
+            if restarted is None:
+                continue
+            if kind == "unknown":
+                report.retried += len(restarted[1])
+            yield (*restarted, mails.mail(variant_id))
+    if mails.variants is not None and store.has_choices(list_row.id, active):
+        yield from _choice_batches(store, mails, provider, edition_id, list_row, size, report, run_id, day, due)
+        return
     after = 0
     while True:
         claimed = store.claim_new_batch(
@@ -391,8 +478,66 @@ def _ledger_batches(
         )
         if claimed is None:
             return
-        yield claimed
+        yield (*claimed, mails.main)
         after = claimed[1][-1][0]
+
+
+def _choice_batches(
+    store: Store,
+    mails: _Mails,
+    provider: str,
+    edition_id: int,
+    list_row: MailingList,
+    size: int,
+    report: SendReport,
+    run_id: str,
+    day: str,
+    due: Due | None = None,
+) -> Iterator[tuple[int, Rows, EditionMail]]:
+    """The readers owed the edition (and due now, with ``due``), in one walk, sorted into one batch per variant as
+    each fills up: each batch is written in flight (its rows naming their variant) just before it is handed over."""
+    active, weekly_today = consent.receiving(list_row), weekly_due(list_row, day)
+    choices: dict[tuple[Any, Any], Choice] = {}
+    buckets: dict[int | None, Rows] = {}
+    left_out: dict[Choice, int] = {}
+    used: set[int | None] = set()
+
+    def claim(variant_id: int | None, rows: Rows) -> tuple[int, Rows, EditionMail] | None:
+        claimed = store.claim_rows(edition_id, provider, rows, variant_id, run_id)
+        if claimed is None:
+            return None
+        used.add(variant_id)
+        report.variants = len(used - {None})
+        return (*claimed, mails.mail(variant_id))
+
+    after = 0
+    while chunk := store.owed_with_choices(list_row.id, edition_id, active, after, size, day, due):
+        after = chunk[-1][0]
+        for sid, email, name, topics, frequency in chunk:
+            found = choices.get((topics, frequency))
+            if found is None:
+                found = choices[(topics, frequency)] = consent.choice(topics, frequency)
+            if found.frequency == "weekly" and not weekly_today:
+                report.weekly += 1
+                continue
+            variant_id = mails.target(found)
+            if variant_id == _NOTHING:
+                report.empty += 1
+                left_out[found] = left_out.get(found, 0) + 1
+                continue
+            bucket = buckets.setdefault(variant_id, [])
+            bucket.append((sid, email, name))
+            if len(bucket) >= size:
+                buckets[variant_id] = []
+                if (batch := claim(variant_id, bucket)) is not None:
+                    yield batch
+    for variant_id, rows in buckets.items():
+        if rows and (batch := claim(variant_id, rows)) is not None:
+            yield batch
+    report.notes.extend(
+        f"{choice.label}: no stories today, so {n} reader(s) get nothing from this edition"
+        for choice, n in left_out.items()
+    )
 
 
 def _dry_run_key(store: Store) -> bytes:

@@ -24,6 +24,7 @@ from digest.store.runs import RunQueries
 from digest.store.sends import SendQueries
 from digest.store.sources import SourceQueries
 from digest.store.stories import StoryQueries
+from digest.store.variants import VariantQueries
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -35,6 +36,7 @@ class Store(
     PeopleQueries,
     EditionQueries,
     RenditionQueries,
+    VariantQueries,
     SendQueries,
     EventQueries,
     RunQueries,

@@ -400,3 +400,45 @@ def m015_list_picks(db: Database) -> None:
             SELECT lists.id, stories.id, 'pin' FROM stories JOIN lists WHERE stories.pinned = 1;
         """
     )
+
+
+@migrations(name="016_edition_variants")
+def m016_edition_variants(db: Database) -> None:
+    # one variant of a day's edition per distinct reader choice (topics, daily or weekly), frozen and rendered
+    # once like the edition itself; the ledger stays keyed by the day's edition (one row per reader and day) and
+    # says which variant the reader got (NULL: the whole edition)
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS variants (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            topics TEXT NOT NULL DEFAULT '[]',
+            frequency TEXT NOT NULL DEFAULT 'daily',
+            built_at TEXT NOT NULL,
+            UNIQUE (edition_id, key)
+        );
+        CREATE TABLE IF NOT EXISTS variant_stories (
+            variant_id INTEGER NOT NULL REFERENCES variants(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            score REAL NOT NULL,
+            why TEXT NOT NULL DEFAULT '{}',
+            also TEXT NOT NULL DEFAULT '[]',
+            snapshot TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (variant_id, rank)
+        );
+        CREATE INDEX IF NOT EXISTS variant_stories_story ON variant_stories(story_id);
+        CREATE TABLE IF NOT EXISTS variant_renditions (
+            variant_id INTEGER PRIMARY KEY REFERENCES variants(id) ON DELETE CASCADE,
+            stamp TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            preheader TEXT NOT NULL,
+            html TEXT NOT NULL,
+            text TEXT NOT NULL,
+            mjml TEXT NOT NULL,
+            rendered_at TEXT NOT NULL
+        );
+        ALTER TABLE sends ADD COLUMN variant_id INTEGER;
+        """
+    )

@@ -53,7 +53,8 @@ def test_each_list_outcome_keeps_its_json_keys_and_sets_the_exit_code() -> None:
     assert list(done.as_dict()) == [
         *("list", "edition", "date", "provider", "sent", "skipped", "paused", "waiting", "failed", "unknown"),
         "requests",
-        *("retried", "resolved", "dry_run", "halted", "errors", "web_copy"),
+        *("retried", "resolved", "dry_run", "halted", "errors", "variants", "weekly", "empty", "notes"),
+        "web_copy",
     ]
     assert done.as_dict()["web_copy"] == str(Path("outbox/edition-3.html"))
     assert ListRun("main", skipped="nothing new").as_dict() == {"list": "main", "skipped": "nothing new"}

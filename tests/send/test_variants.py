@@ -1,0 +1,173 @@
+"""Readers' choices change what an edition holds: a variant per distinct (topics, frequency), rendered once each,
+sent once per reader and day (issue 12)."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Callable, Iterator
+from email import policy
+from pathlib import Path
+
+import pytest
+
+import digest.render.mjml as mjml_module
+from digest import consent
+from digest.config import load
+from digest.store import Store
+from tests.conftest import Cli
+
+MONDAY = "2026-11-30"
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How many times MJML was compiled since the last call (every compile goes through ``mjml2html``)."""
+    count = [0]
+    real = mjml_module.mjml2html
+
+    def counting(*args: object, **kwargs: object) -> str:
+        count[0] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mjml_module, "mjml2html", counting)
+
+    def taken() -> int:
+        n, count[0] = count[0], 0
+        return n
+
+    return taken
+
+
+@pytest.fixture
+def example(home: Path, cli: Cli) -> Iterator[Path]:
+    """``init --example``: four tagged sources (local/civic, tech, science, tech/briefs), list main, five readers."""
+    cli("init", "--example")
+    cli("collect")
+    yield home
+
+
+def choose(home: Path, who: str, topics: list[str] | None = None, frequency: str | None = None) -> None:
+    with Store(load(home).db_path) as store:
+        person = store.subscriber(who)
+        assert person is not None
+        consent.set_preferences(store, person, store.list_("main"), topics=topics, frequency=frequency)
+
+
+def source_tags(home: Path) -> dict[str, set[str]]:
+    """The display name readers see of each source -> its tags."""
+    with Store(load(home).db_path) as store:
+        return {s.title or s.feed_title or s.name: set(s.tags) for s in store.sources()}
+
+
+def received(home: Path, edition_id: int) -> dict[str, list[str]]:
+    """address -> the story titles of the copy they received (from the plain-text part)."""
+    out = {}
+    for path in sorted((home / "outbox" / f"edition-{edition_id}").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        text = msg.get_body(("plain",)).get_content()
+        out[str(msg["To"]).split("<")[-1].rstrip(">")] = text
+    return {k: [v] for k, v in out.items()}
+
+
+def story_sources(home: Path, edition_id: int, who: str) -> set[str]:
+    """The sources of the stories the copy of ``who`` held, by the ledger's variant (or the edition)."""
+    with Store(load(home).db_path) as store:
+        person = store.subscriber(who)
+        assert person is not None
+        variant_id = store.scalar(
+            "SELECT variant_id FROM sends WHERE edition_id = ? AND subscriber_id = ?", (edition_id, person.id)
+        )
+        stories = store.variant_stories(variant_id) if variant_id else store.edition_stories(edition_id)
+        return {s.source or "" for s in stories}
+
+
+def last_edition(home: Path) -> int:
+    with Store(load(home).db_path) as store:
+        return int(store.scalar("SELECT max(id) FROM editions"))
+
+
+def test_readers_with_different_topics_get_different_stories_rendered_once_per_variant(
+    example: Path, cli: Cli, compiles: Callable[[], int]
+) -> None:
+    home = example
+    choose(home, "ada@example.com", ["tech"])
+    choose(home, "grace@example.com", ["tech"])
+    choose(home, "alan@example.org", ["science"])
+    compiles()
+    cli("run")
+    assert compiles() == 3  # the whole edition, tech, science: never once per reader
+    edition = last_edition(home)
+    tags = source_tags(home)
+    for who, topic in (("ada@example.com", "tech"), ("grace@example.com", "tech"), ("alan@example.org", "science")):
+        sources = story_sources(home, edition, who)
+        assert sources and all(topic in tags[s] for s in sources), (who, sources)
+    assert story_sources(home, edition, "ada@example.com") != story_sources(home, edition, "alan@example.org")
+    assert len(story_sources(home, edition, "linus@example.com")) > 1  # no topics: the whole list
+    copies = received(home, edition)
+    assert len(copies) == 5  # one copy each
+    assert copies["ada@example.com"] != copies["alan@example.org"]
+
+    cli("run")  # a re-run sends nobody anything and renders nothing
+    assert compiles() == 0
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(edition).sent == 5
+        assert store.scalar("SELECT count(*) FROM variants WHERE edition_id = ?", (edition,)) == 2
+
+
+def test_a_change_of_topics_after_the_send_never_sends_a_second_variant_and_applies_next_time(
+    example: Path, cli: Cli
+) -> None:
+    home = example
+    cli("run")
+    edition = last_edition(home)
+    choose(home, "ada@example.com", ["science"])
+    cli("run")  # same day: Ada already had her copy of the day
+    cli("send", "--list", "main", "--provider", "outbox")
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(edition).sent == 5
+        assert store.scalar("SELECT count(*) FROM sends WHERE edition_id = ?", (edition,)) == 5
+        assert store.variants(edition) == []
+    cli("build", "--list", "main", "--date", "2026-11-25")
+    cli("send", "--list", "main", "--date", "2026-11-25", "--provider", "outbox")
+    nxt = last_edition(home)
+    assert nxt != edition
+    tags = source_tags(home)
+    sources = story_sources(home, nxt, "ada@example.com")
+    assert sources and all("science" in tags[s] for s in sources)
+
+
+def test_topics_no_source_has_get_nothing_that_day_and_the_report_says_so(example: Path, cli: Cli) -> None:
+    home = example
+    choose(home, "ada@example.com", ["gardening"])
+    ran = cli("run")
+    out = ran.stdout + ran.stderr
+    assert re.search(r"daily readers of gardening: no stories today, so 1 reader\(s\) get nothing", out), out
+    edition = last_edition(home)
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(edition).sent == 4
+
+
+def test_weekly_readers_get_the_weeks_best_on_the_weekly_day_only_and_nothing_twice(example: Path, cli: Cli) -> None:
+    home = example
+    choose(home, "ada@example.com", frequency="weekly")
+    choose(home, "grace@example.com", ["tech"], frequency="weekly")
+    cli("run")  # Tuesday: weekly readers wait
+    tuesday = last_edition(home)
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(tuesday).sent == 3
+    json_out = cli("send", "--list", "main", "--json").stdout
+    assert '"weekly": 2' in json_out
+    cli("build", "--list", "main", "--date", MONDAY)
+    cli("send", "--list", "main", "--date", MONDAY, "--provider", "outbox")
+    monday = last_edition(home)
+    tags = source_tags(home)
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(monday).sent == 5
+        (weekly_all,) = [v for v in store.variants(monday) if not v.topics]
+        (weekly_tech,) = [v for v in store.variants(monday) if v.topics == ("tech",)]
+        week = {s.story_id for day in (tuesday, monday) for s in store.edition_stories(day)}
+        picked = [s.story_id for s in store.variant_stories(weekly_all.id)]
+        assert picked and set(picked) <= week  # from the daily history
+        tech = store.variant_stories(weekly_tech.id)
+        assert tech and all("tech" in tags[s.source or ""] for s in tech)
