@@ -9,6 +9,8 @@ meets a reader with that choice and kept like the edition:
 * **Weekly** readers get the week's best on the list's weekly day (its ``weekday``, else Monday): the stories of
   the list's daily editions and daily variants of the seven days up to this one (of their topics' sources, if
   they chose topics), best score first, without what an earlier weekly variant for the same choice held.
+* Topics **no source has** (an import's own tags, a tag since removed) are no choice: a reader left with none gets
+  the whole list.
 * A variant with **no stories** is not built: its readers get nothing from that edition (they chose those topics;
   the whole list is not what they asked for) and the send's report says how many and why, in ``notes``.
 
@@ -28,7 +30,7 @@ from digest.config import Config
 from digest.errors import TemplateError
 from digest.models import Choice, Edition, MailingList, Rendered, parse_iso
 from digest.rank import rank
-from digest.render import make_context, render_context, render_variant
+from digest.render import make_context, render_context, render_edition, render_variant
 from digest.store import Store
 from digest.store.editions import SNAPSHOT_FIELDS
 
@@ -42,13 +44,12 @@ def topic_sources(store: Store, list_row: MailingList, topics: tuple[str, ...]) 
     return chosen if scope is None else chosen & scope
 
 
-def build_variant(store: Store, config: Config, edition_id: int, choice: Choice) -> int | None:
-    """The variant of the edition for readers of ``choice``: the kept one, else ranked, frozen and rendered once.
-
-    None when it would hold no story (nothing is stored: a later run may find some)."""
+def build_variant(store: Store, config: Config, edition_id: int, choice: Choice) -> tuple[int, Rendered] | None:
+    """The variant of the edition for readers of ``choice`` and its artefact: the kept one, else ranked, frozen and
+    rendered once. None when it would hold no story (nothing is stored: a later run may find some)."""
     kept = store.find_variant(edition_id, choice.key)
     if kept is not None:
-        return kept.id
+        return kept.id, render_variant(store, config, kept.id)
     edition = store.edition(edition_id)
     list_row = store.list_by_id(edition.list_id)
     sources = topic_sources(store, list_row, choice.topics) if choice.topics else None
@@ -69,12 +70,13 @@ def build_variant(store: Store, config: Config, edition_id: int, choice: Choice)
         return _freeze(store, config, edition_id, choice, good)
 
 
-def _freeze(store: Store, config: Config, edition_id: int, choice: Choice, picks: list[dict[str, Any]]) -> int:
+def _freeze(
+    store: Store, config: Config, edition_id: int, choice: Choice, picks: list[dict[str, Any]]
+) -> tuple[int, Rendered]:
     """Freeze and render once, in one transaction: a variant that does not render is not left behind."""
     with store.transaction(immediate=True):
         variant_id = store.freeze_variant(edition_id, choice.key, choice.topics, choice.frequency, picks)
-        render_variant(store, config, variant_id)
-    return variant_id
+        return variant_id, render_variant(store, config, variant_id)
 
 
 def _ranked(
@@ -143,15 +145,20 @@ class EditionVariants:
     config: Config
     edition_id: int
     built: list[Choice] = field(default_factory=list)
+    known: set[str] | None = None  # every source's tags, read once
 
     def for_choice(self, choice: Choice) -> tuple[int | None, Rendered] | None:
-        kept = self.store.find_variant(self.edition_id, choice.key)
-        variant_id = kept.id if kept else build_variant(self.store, self.config, self.edition_id, choice)
-        if variant_id is None:
-            return None
-        if kept is None:
+        if self.known is None:
+            self.known = {tag for source in self.store.sources() for tag in source.tags}
+        # a topic no source has (an import's own tags, a tag since removed) is no choice: what is left of them counts
+        choice = Choice(tuple(t for t in choice.topics if t in self.known), choice.frequency)
+        if not choice.key:
+            return None, render_edition(self.store, self.config, self.edition_id)  # kept: no compile
+        kept = self.store.find_variant(self.edition_id, choice.key) is not None
+        found = build_variant(self.store, self.config, self.edition_id, choice)
+        if found is not None and not kept:
             self.built.append(choice)
-        return variant_id, render_variant(self.store, self.config, variant_id)
+        return found
 
     def rendered(self, variant_id: int) -> Rendered:
         return render_variant(self.store, self.config, variant_id)

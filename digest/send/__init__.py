@@ -134,6 +134,7 @@ class Variants(Protocol):
 
 Rows = list[tuple[int, str, str]]
 _NOTHING = -1  # a choice whose variant has no stories today
+_WAIT = -2  # a weekly choice on another day than the list's weekly one
 
 
 class _Mails:
@@ -497,7 +498,7 @@ def _choice_batches(
     """The readers owed the edition (and due now, with ``due``), in one walk, sorted into one batch per variant as
     each fills up: each batch is written in flight (its rows naming their variant) just before it is handed over."""
     active, weekly_today = consent.receiving(list_row), weekly_due(list_row, day)
-    choices: dict[tuple[Any, Any], Choice] = {}
+    verdicts: dict[tuple[Any, Any], tuple[Choice, int | None]] = {}  # per attributes as stored: parsed once
     buckets: dict[int | None, Rows] = {}
     left_out: dict[Choice, int] = {}
     used: set[int | None] = set()
@@ -514,13 +515,15 @@ def _choice_batches(
     while chunk := store.owed_with_choices(list_row.id, edition_id, active, after, size, day, due):
         after = chunk[-1][0]
         for sid, email, name, topics, frequency in chunk:
-            found = choices.get((topics, frequency))
-            if found is None:
-                found = choices[(topics, frequency)] = consent.choice(topics, frequency)
-            if found.frequency == "weekly" and not weekly_today:
+            verdict = verdicts.get((topics, frequency))
+            if verdict is None:
+                found = consent.choice(topics, frequency)
+                waits = found.frequency == "weekly" and not weekly_today
+                verdict = verdicts[(topics, frequency)] = (found, _WAIT if waits else mails.target(found))
+            found, variant_id = verdict
+            if variant_id == _WAIT:
                 report.weekly += 1
                 continue
-            variant_id = mails.target(found)
             if variant_id == _NOTHING:
                 report.empty += 1
                 left_out[found] = left_out.get(found, 0) + 1

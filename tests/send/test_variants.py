@@ -4,6 +4,7 @@ sent once per reader and day (issue 12)."""
 from __future__ import annotations
 
 import email
+import html
 import re
 from collections.abc import Callable, Iterator
 from email import policy
@@ -60,14 +61,13 @@ def source_tags(home: Path) -> dict[str, set[str]]:
         return {s.title or s.feed_title or s.name: set(s.tags) for s in store.sources()}
 
 
-def received(home: Path, edition_id: int) -> dict[str, list[str]]:
-    """address -> the story titles of the copy they received (from the plain-text part)."""
+def received(home: Path, edition_id: int) -> dict[str, str]:
+    """address -> the HTML of the copy they received."""
     out = {}
     for path in sorted((home / "outbox" / f"edition-{edition_id}").glob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        text = msg.get_body(("plain",)).get_content()
-        out[str(msg["To"]).split("<")[-1].rstrip(">")] = text
-    return {k: [v] for k, v in out.items()}
+        out[str(msg["To"]).split("<")[-1].rstrip(">")] = html_of(path.read_bytes())
+    return out
 
 
 def story_sources(home: Path, edition_id: int, who: str) -> set[str]:
@@ -137,15 +137,22 @@ def test_a_change_of_topics_after_the_send_never_sends_a_second_variant_and_appl
     assert sources and all("science" in tags[s] for s in sources)
 
 
-def test_topics_no_source_has_get_nothing_that_day_and_the_report_says_so(example: Path, cli: Cli) -> None:
+def test_a_topic_with_no_stories_today_sends_its_readers_nothing_and_says_so(example: Path, cli: Cli) -> None:
     home = example
+    garden = home / "garden.xml"  # a tagged feed with nothing in it today
+    garden.write_text('<rss version="2.0"><channel><title>Garden</title></channel></rss>', encoding="utf-8")
+    with Store(load(home).db_path) as store:
+        store.add_source("garden", str(garden), tags=["gardening"])
     choose(home, "ada@example.com", ["gardening"])
+    choose(home, "grace@example.com", ["no-such-topic"])  # an import's own tag: no choice, the whole list
     ran = cli("run")
     out = ran.stdout + ran.stderr
     assert re.search(r"daily readers of gardening: no stories today, so 1 reader\(s\) get nothing", out), out
     edition = last_edition(home)
     with Store(load(home).db_path) as store:
         assert store.send_counts(edition).sent == 4
+        assert store.variants(edition) == []
+    assert len(story_sources(home, edition, "grace@example.com")) > 1
 
 
 def test_weekly_readers_get_the_weeks_best_on_the_weekly_day_only_and_nothing_twice(example: Path, cli: Cli) -> None:
@@ -171,3 +178,33 @@ def test_weekly_readers_get_the_weeks_best_on_the_weekly_day_only_and_nothing_tw
         assert picked and set(picked) <= week  # from the daily history
         tech = store.variant_stories(weekly_tech.id)
         assert tech and all("tech" in tags[s.source or ""] for s in tech)
+
+
+def test_a_failed_copy_is_sent_again_as_the_variant_its_ledger_row_names(example: Path, cli: Cli) -> None:
+    home = example
+    choose(home, "ada@example.com", ["tech"])
+    cli("run")
+    edition = last_edition(home)
+    with Store(load(home).db_path) as store:
+        ada = store.subscriber("ada@example.com")
+        assert ada is not None
+        variant = store.scalar("SELECT variant_id FROM sends WHERE subscriber_id = ?", (ada.id,))
+        assert variant is not None
+        store.conn.execute("UPDATE sends SET status = 'failed' WHERE subscriber_id = ?", (ada.id,))
+    (copy,) = (home / "outbox" / f"edition-{edition}").glob("*ada*.eml")
+    first = copy.read_bytes()
+    copy.unlink()
+    choose(home, "ada@example.com", ["science"])  # a change of mind applies from the next edition, not to a retry
+    cli("send", "--list", "main", "--provider", "outbox")
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(edition).sent == 5
+        assert store.scalar("SELECT variant_id FROM sends WHERE subscriber_id = ?", (ada.id,)) == variant
+        titles = [s.title for s in store.variant_stories(variant)]
+    (again,) = (home / "outbox" / f"edition-{edition}").glob("*ada*.eml")
+    assert html_of(again.read_bytes()) == html_of(first)  # the same variant's copy
+    assert titles and all(t in html_of(first) for t in titles)
+
+
+def html_of(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    return html.unescape(str(msg.get_body(("html",)).get_content()))

@@ -1,5 +1,6 @@
 """A reader's whole path in a real headless Chromium: sign up on `/`, confirm from the mail, get an edition with a
-preferences link, choose a topic, leave, and sign up again (which needs a new confirmation).
+preferences link, choose a topic there (the following edition holds only that topic's stories), leave, and sign up
+again (which needs a new confirmation). Issue 12's done-when.
 
 Skips only when /usr/bin/chromium is absent and CI is unset.
 """
@@ -7,6 +8,7 @@ Skips only when /usr/bin/chromium is absent and CI is unset.
 from __future__ import annotations
 
 import email
+import html
 import json
 import re
 from email import policy
@@ -30,6 +32,29 @@ def newest_link(folder: Path, purpose: str) -> str:
     (link,) = set(re.findall(rf"https?://\S+/{purpose}/[A-Za-z0-9_.-]+", text))
     path.unlink()  # the next mail of this kind is the only one left
     return urlsplit(link).path
+
+
+NEXT_DAY = "2026-11-25"  # the day after the pinned now (tests.support.NOW)
+
+
+def next_copy(home: Path, first_box: Path) -> str:
+    """The HTML text of the one copy in the edition folder that is not ``first_box``."""
+    (box,) = [p for p in (home / "outbox").glob("edition-*") if p.is_dir() and p != first_box]
+    (path,) = box.glob("*.eml")
+    msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    return html.unescape(str(msg.get_body(("html",)).get_content()))  # the text part wraps long titles
+
+
+def story_titles(home: Path, text: str) -> dict[str, str]:
+    """Titles of stored stories in the mail's text -> "tech" when their source has that tag, else "other"."""
+    with Store(load(home).db_path) as store:
+        tagged = {s.id: set(s.tags) for s in store.sources()}
+        rows = store.rows("SELECT title, source_id FROM stories")
+    return {
+        r["title"]: "tech" if "tech" in tagged.get(r["source_id"], set()) else "other"
+        for r in rows
+        if r["title"] in text
+    }
 
 
 def status(home: Path, who: str) -> str | None:
@@ -79,6 +104,15 @@ def test_sign_up_confirm_choose_a_topic_leave_and_come_back_in_a_browser(cli, in
             page.wait_for_selector("text=Saved: it applies from the next edition.", timeout=15_000)
             with Store(load(home).db_path) as store:
                 assert store.subscriber("reader@example.org").attributes["topics"] == ["tech"]
+
+            # the following edition holds only that topic's stories
+            cli("build", "--list", "daily", "--date", NEXT_DAY)
+            sent = json.loads(
+                cli("send", "--list", "daily", "--date", NEXT_DAY, "--provider", "outbox", "--json").stdout
+            )
+            assert sent["sent"] == 1 and sent["variants"] == 1
+            titles = story_titles(home, next_copy(home, edition_box))
+            assert titles and set(titles.values()) == {"tech"}, titles
             page.click('button[value="leave"]')
             page.wait_for_selector("text=You are unsubscribed", timeout=15_000)
             assert status(home, "reader@example.org") == "unsubscribed"
