@@ -149,9 +149,9 @@ class EditionVariants:
 
     def for_choice(self, choice: Choice) -> tuple[int | None, Rendered] | None:
         if self.known is None:
-            self.known = {tag for source in self.store.sources() for tag in source.tags}
+            self.known = {tag.casefold() for source in self.store.sources() for tag in source.tags}
         # a topic no source has (an import's own tags, a tag since removed) is no choice: what is left of them counts
-        choice = Choice(tuple(t for t in choice.topics if t in self.known), choice.frequency)
+        choice = Choice(tuple(t for t in choice.topics if t.casefold() in self.known), choice.frequency)
         if not choice.key:
             return None, render_edition(self.store, self.config, self.edition_id)  # kept: no compile
         kept = self.store.find_variant(self.edition_id, choice.key) is not None
