@@ -518,6 +518,8 @@ def _choice_batches(
             verdict = verdicts.get((topics, frequency))
             if verdict is None:
                 found = consent.choice(topics, frequency)
+                if list_row.weekday and found.frequency == "weekly":  # a weekly list: each edition is the week's
+                    found = Choice(found.topics, "daily")
                 waits = found.frequency == "weekly" and not weekly_today
                 verdict = verdicts[(topics, frequency)] = (found, _WAIT if waits else mails.target(found))
             found, variant_id = verdict

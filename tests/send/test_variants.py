@@ -208,3 +208,14 @@ def test_a_failed_copy_is_sent_again_as_the_variant_its_ledger_row_names(example
 def html_of(raw: bytes) -> str:
     msg = email.message_from_bytes(raw, policy=policy.default)
     return html.unescape(str(msg.get_body(("html",)).get_content()))
+
+
+def test_on_a_weekly_list_weekly_readers_get_each_edition_like_everyone(example: Path, cli: Cli) -> None:
+    home = example
+    cli("lists", "edit", "main", "--weekday", "tuesday")  # the pinned now is a Tuesday
+    choose(home, "ada@example.com", frequency="weekly")
+    cli("run")
+    edition = last_edition(home)
+    with Store(load(home).db_path) as store:
+        assert store.send_counts(edition).sent == 5
+        assert store.variants(edition) == []
