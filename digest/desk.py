@@ -218,6 +218,12 @@ def describe(change: EditionChange) -> str:
     return change.action
 
 
+def removed_stories(changes: list[EditionChange]) -> set[int]:
+    """The stories the editor took out of the edition (dropped, swapped out, not pinned back): no variant of it
+    for readers' topics holds them either."""
+    return set(_removed(changes))
+
+
 def _removed(changes: list[EditionChange]) -> dict[int, str]:
     """Why a story the ranking picked is no longer in (the last change that took it out)."""
     out: dict[int, str] = {}

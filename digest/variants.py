@@ -11,6 +11,8 @@ meets a reader with that choice and kept like the edition:
   they chose topics), best score first, without what an earlier weekly variant for the same choice held.
 * Topics **no source has** (an import's own tags, a tag since removed) are no choice: a reader left with none gets
   the whole list.
+* The editor's desk holds: a story dropped or swapped out of the edition is in no variant, an edited one reads as
+  edited.
 * A variant with **no stories** is not built: its readers get nothing from that edition (they chose those topics;
   the whole list is not what they asked for) and the send's report says how many and why, in ``notes``.
 
@@ -25,7 +27,7 @@ from datetime import date as date_type
 from datetime import timedelta
 from typing import Any
 
-from digest import clock
+from digest import clock, desk
 from digest.config import Config
 from digest.errors import TemplateError
 from digest.models import Choice, Edition, MailingList, Rendered, parse_iso
@@ -59,6 +61,7 @@ def build_variant(store: Store, config: Config, edition_id: int, choice: Choice)
         picks = _week_best(store, config, edition, choice, sources)
     else:
         picks = _ranked(store, config, edition, list_row, choice, sources)
+    picks = _as_edited(store, edition_id, picks)
     if not picks:
         return None
     try:
@@ -68,6 +71,14 @@ def build_variant(store: Store, config: Config, edition_id: int, choice: Choice)
         if not good or len(good) == len(picks):
             raise
         return _freeze(store, config, edition_id, choice, good)
+
+
+def _as_edited(store: Store, edition_id: int, picks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The editor's word holds in every variant: a story taken out of the edition on the desk stays out, and one
+    whose title or blurb they edited reads as edited."""
+    out = desk.removed_stories(store.edition_changes(edition_id))
+    edited = {p["story_id"]: p["snapshot"] for p in store.edition_picks(edition_id)}
+    return [p | {"snapshot": edited.get(p["story_id"], p["snapshot"])} for p in picks if p["story_id"] not in out]
 
 
 def _freeze(

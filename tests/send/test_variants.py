@@ -219,3 +219,26 @@ def test_on_a_weekly_list_weekly_readers_get_each_edition_like_everyone(example:
     with Store(load(home).db_path) as store:
         assert store.send_counts(edition).sent == 5
         assert store.variants(edition) == []
+
+
+def test_a_story_the_editor_dropped_is_in_no_variant(example: Path, cli: Cli) -> None:
+    from digest import Newsletter
+
+    home = example
+    choose(home, "ada@example.com", ["tech"])
+    cli("build", "--list", "main")
+    edition = last_edition(home)
+    with Newsletter.open(home) as news:
+        tags = {s.id: set(s.tags) for s in news.store.sources()}
+        tech = [
+            s.story_id
+            for s in news.store.edition_stories(edition)
+            if "tech" in tags[news.store.story(s.story_id).source_id or 0]
+        ]
+        assert tech
+        news.drop_story(edition, tech[0])
+    cli("send", "--list", "main", "--provider", "outbox")
+    with Store(load(home).db_path) as store:
+        (variant,) = store.variants(edition)
+        held = {s.story_id for s in store.variant_stories(variant.id)}
+    assert held and tech[0] not in held and set(tech[1:]) & held
