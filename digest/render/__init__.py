@@ -141,7 +141,8 @@ def variant_context(store: Store, config: Config, variant_id: int) -> dict[str, 
     edition = store.edition(variant.edition_id)
     list_row = store.list_by_id(edition.list_id)
     stories = [s.as_dict() for s in store.variant_stories(variant_id)]
-    context = make_context(config, list_row, edition.id, edition.date, stories)
+    click_key = tokens.signing_key(store) if config.settings.track.clicks else None
+    context = make_context(config, list_row, edition.id, edition.date, stories, click_key=click_key)
     return context | {"choice": {"topics": list(variant.topics), "frequency": variant.frequency}}
 
 

@@ -82,6 +82,19 @@ class VariantQueries(QueryBase):
             out.append(EditionStory(**r | {"why": loads(r["why"], {}), "also": loads(r["also"], [])}))
         return out
 
+    def variant_story(self, edition_id: int, story_id: int) -> EditionStory | None:
+        """The story as one of the edition's variants holds it (the first that does), or None."""
+        for variant_id in [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT v.id FROM variants v JOIN variant_stories vs ON vs.variant_id = v.id"
+                " WHERE v.edition_id = ? AND vs.story_id = ? ORDER BY v.id LIMIT 1",
+                (edition_id, story_id),
+            )
+        ]:
+            return next((s for s in self.variant_stories(variant_id) if s.story_id == story_id), None)
+        return None
+
     def variant_history(self, list_id: int, key: str, before_date: str, since_date: str) -> dict[int, tuple[int, str]]:
         """``story_id -> (edition id, date)`` of the stories in earlier variants of the list with this ``key``:
         what readers of that choice already got."""

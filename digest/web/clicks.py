@@ -29,6 +29,7 @@ def routes(config: Config) -> list[BaseRoute]:
             except tokens.BadToken:
                 return _refused(config, site_language(store, config))
             story = next((s for s in store.edition_stories(edition_id) if s.story_id == story_id), None)
+            story = story or store.variant_story(edition_id, story_id)  # a variant's (readers' topics, weekly)
             if story is None:
                 return _refused(config, site_language(store, config))
             if request.method == "GET":

@@ -242,3 +242,33 @@ def test_a_story_the_editor_dropped_is_in_no_variant(example: Path, cli: Cli) ->
         (variant,) = store.variants(edition)
         held = {s.story_id for s in store.variant_stories(variant.id)}
     assert held and tech[0] not in held and set(tech[1:]) & held
+
+
+def test_a_tracked_link_in_a_variant_redirects_to_its_story(
+    example: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit
+
+    import lxml.html
+    from starlette.testclient import TestClient
+
+    from digest.web import create_app
+
+    home = example
+    monkeypatch.setenv("DIGEST_TRACK_CLICKS", "true")
+    choose(home, "ada@example.com", ["tech"])
+    cli("run")
+    edition = last_edition(home)
+    with Store(load(home).db_path) as store:
+        (variant,) = store.variants(edition)
+        only_here = [
+            s
+            for s in store.variant_stories(variant.id)
+            if s.story_id not in {e.story_id for e in store.edition_stories(edition)}
+        ]
+    assert only_here  # a story the whole edition does not hold
+    copy = received(home, edition)["ada@example.com"]
+    links = [str(a) for a in lxml.html.fromstring(copy).xpath("//h2/a/@href | //h3/a/@href")]
+    with TestClient(create_app(load(home))) as c:
+        targets = [c.get(urlsplit(link).path, follow_redirects=False).headers.get("location") for link in links]
+    assert only_here[0].url in targets
