@@ -272,3 +272,38 @@ def test_a_tracked_link_in_a_variant_redirects_to_its_story(
     with TestClient(create_app(load(home))) as c:
         targets = [c.get(urlsplit(link).path, follow_redirects=False).headers.get("location") for link in links]
     assert only_here[0].url in targets
+
+
+def test_readers_mornings_and_topics_together_each_reader_gets_their_variant_at_their_own_time(
+    example: Path, cli: Cli
+) -> None:
+    from datetime import UTC, datetime
+
+    from digest import clock, pipeline
+
+    home = example
+    cli("lists", "edit", "main", "--send-at", "07:00", "--timezone", "UTC")
+    choose(home, "ada@example.com", ["tech"])
+    choose(home, "grace@example.com", ["tech"])
+    with Store(load(home).db_path) as store:
+        grace = store.subscriber("grace@example.com")
+        assert grace is not None
+        attributes = grace.attributes | {"timezone": "America/Los_Angeles"}  # her 07:00 is 15:00 UTC
+        store.set_subscriber(grace.id, name=grace.name, attributes=attributes)
+    config = load(home)
+    with Store(config.db_path) as store:
+        for hour in (7, 8, 15, 16):
+            at = datetime(2026, 11, 24, hour, tzinfo=UTC)
+            with clock.pinned(at):
+                report = pipeline.run(store, config, now=at)
+            assert report.exit_code == 0, report.as_dict()
+        rows = store.rows(
+            "SELECT s.email, s.edition_id, s.variant_id, s.created_at FROM sends s ORDER BY s.created_at, s.email"
+        )
+    got = {r["email"]: r for r in rows}
+    assert len(rows) == 5 == len(got)  # once each
+    assert got["ada@example.com"]["variant_id"] == got["grace@example.com"]["variant_id"] is not None
+    assert (
+        got["ada@example.com"]["created_at"] < "2026-11-24T08"
+        and got["grace@example.com"]["created_at"] >= "2026-11-24T15"
+    )
