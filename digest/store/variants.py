@@ -203,11 +203,12 @@ class VariantQueries(QueryBase):
         now = iso(clock.now())
         with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
             batch_id = self._new_batch(edition_id, provider, len(rows), now, run_id)
-            cur = self.conn.executemany(
+            # one statement over the ids (JSON), not one per row: the walk already read each row's address
+            cur = self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at,"
-                " variant_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?) ON CONFLICT(edition_id, subscriber_id)"
-                " DO NOTHING",
-                [(edition_id, sid, email, batch_id, now, now, variant_id) for sid, email, _ in rows],
+                " variant_id) SELECT ?, s.id, s.email, ?, 'in_flight', ?, ?, ? FROM json_each(?) j"
+                " JOIN subscribers s ON s.id = j.value WHERE 1 ON CONFLICT(edition_id, subscriber_id) DO NOTHING",
+                (edition_id, batch_id, now, now, variant_id, json.dumps([r[0] for r in rows])),
             )
             if cur.rowcount == len(rows):
                 return batch_id, list(rows)
