@@ -146,6 +146,15 @@ class TrackSettings:
 
 
 @dataclass
+class StoreSettings:
+    """How long digest.db keeps per-reader rows."""
+
+    # an edition older than this keeps its counts, not its per-reader ledger and delivery events (unsubscribes,
+    # complaints, bounces and drops are kept whatever their age); 0 keeps everything
+    retention_days: int = 90
+
+
+@dataclass
 class Settings:
     name: str = "My Digest"
     public_url: str = "http://127.0.0.1:8000"
@@ -160,6 +169,7 @@ class Settings:
     serve: ServeSettings = field(default_factory=ServeSettings)
     web: WebSettings = field(default_factory=WebSettings)
     track: TrackSettings = field(default_factory=TrackSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -180,6 +190,7 @@ MINIMA: dict[str, float] = {
     "send.concurrency": 1,
     "smtp.connections": 1,
     "collect.concurrency": 1,
+    "store.retention_days": 0,
 }
 
 

@@ -10,6 +10,8 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date as date_type
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -102,6 +104,28 @@ def dns_txt(name: str) -> list[str]:
     return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
 
 
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def _store_detail(store: Store, config: Config) -> str:
+    """The store's path, migrations, size, and what retention would free now ([store] retention_days)."""
+    said = f"{config.db_path}: {len(store.applied_migrations())} migrations applied, {_megabytes(store.store_bytes())}"
+    days = config.settings.store.retention_days
+    if days <= 0:
+        return said + "; retention off ([store] retention_days = 0): every per-reader row is kept"
+    today = clock.local_date(config.settings.timezone)
+    before = (date_type.fromisoformat(today) - timedelta(days=days)).isoformat()
+    would = store.retention(before)
+    if not would.editions:
+        return said + f"; retention ({days} days) has nothing to fold yet"
+    size = f" (~{_megabytes(would.bytes)})" if would.bytes is not None else ""
+    return (
+        said + f"; retention ({days} days) would fold {would.editions} edition(s) before {before} into their counts,"
+        f" freeing {would.sends} ledger and {would.events} event rows{size} at the next 'digest run'"
+    )
+
+
 def run_checks(
     store: Store, config: Config, provider: str | None = None, resolver: Resolver | None = None
 ) -> list[Check]:
@@ -111,7 +135,7 @@ def run_checks(
     real = chosen not in LOCAL_PROVIDERS
     checks = [
         Check("config", "ok", f"{config.toml_path} read; provider {chosen}"),
-        Check("store", "ok", f"{config.db_path}: {len(store.applied_migrations())} migrations applied"),
+        Check("store", "ok", _store_detail(store, config)),
         _last_run_check(store),
     ]
     stale_hours = config.settings.collect.stale_days * 24

@@ -632,3 +632,14 @@ class Draft:
             "changes": [asdict(c) for c in self.changes],
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """What folding the editions dated before ``before`` frees (or freed)."""
+
+    before: str
+    editions: int
+    sends: int  # ledger rows
+    events: int  # event rows (those kept for consent and audits not counted)
+    bytes: int | None  # an estimate from the tables' sizes (None where SQLite has no dbstat)

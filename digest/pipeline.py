@@ -481,6 +481,7 @@ def run(
                     say(f"{name}: {note}")
                 double = bool(list_row.double_opt_in)
                 say(send_summary(name, built.edition, built.date, sent, double, list_row.send_at))
+        _fold_old_editions(store, config, today, now, say)
     except BaseException as exc:
         _log(config, now, report, error=str(exc) or type(exc).__name__)
         _record(store, run_id, now, report, str(exc) or type(exc).__name__)
@@ -532,6 +533,20 @@ def _editions_now(
         raise weekly
     days = ", ".join(sorted(plan.due))
     raise NotDueError(f"no edition of {days} ({zone}) for the readers due now; they get the next one")
+
+
+def _fold_old_editions(store: Store, config: Config, today: str, now: datetime, say: Callable[[str], None]) -> None:
+    """Retention: editions older than [store] retention_days keep their counts, not their per-reader rows."""
+    days = config.settings.store.retention_days
+    if days <= 0:
+        return
+    before = (date_type.fromisoformat(today) - timedelta(days=days)).isoformat()
+    freed = store.fold_editions(before, iso(now))
+    if freed.editions:
+        say(
+            f"retention: {freed.editions} edition(s) before {before} folded into their counts"
+            f" ({freed.sends} ledger and {freed.events} event rows removed)"
+        )
 
 
 def _expecting(on_progress: Callable[[str, int, int | None], None] | None, name: str) -> Callable[[int], None] | None:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from digest import consent, tokens, urls
 from digest.config import Config, secret
-from digest.errors import ConfigError, LockedError, ProviderError
+from digest.errors import ConfigError, LockedError, NothingToSendError, ProviderError
 from digest.models import Choice, Due, MailingList, Rendered
 from digest.send.compliance import require_postal_address
 from digest.send.providers import BatchResult, EditionMail, Provider, Recipient, UnknownOutcomeStop, get_provider
@@ -384,6 +384,11 @@ def send_edition(
     try:
         report = SendReport(edition=edition_id, provider=impl.name, dry_run=dry_run)
         edition = store.edition(edition_id)
+        if store.folded(edition_id):  # no ledger left to say who had it: sending again could send it twice
+            raise NothingToSendError(
+                f"edition {edition_id} of {edition.date} is past [store] retention_days: only its counts are"
+                " kept, so it is not sent again"
+            )
         list_row = store.list_by_id(edition.list_id)
         size = max(1, impl.batch_size)
         if dry_run:

@@ -20,6 +20,7 @@ from digest.store.migrations import migrations
 from digest.store.people import PeopleQueries
 from digest.store.ranking import RankQueries
 from digest.store.renditions import RenditionQueries
+from digest.store.retention import RetentionQueries
 from digest.store.runs import RunQueries
 from digest.store.sends import SendQueries
 from digest.store.sources import SourceQueries
@@ -40,6 +41,7 @@ class Store(
     SendQueries,
     EventQueries,
     RunQueries,
+    RetentionQueries,
     QueryBase,
 ):
     """Typed access to ``digest.db``."""

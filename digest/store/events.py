@@ -84,21 +84,27 @@ class EventQueries(QueryBase):
     def edition_stats(self, edition_id: int | None = None) -> list[EditionStats]:
         """Per edition: sent, failed, unknown (the ledger) and distinct people per delivery event."""
 
-        def people(*names: str) -> str:
+        def folded(column: str) -> str:  # what retention kept of an old edition (digest.store.retention)
+            return f"coalesce((SELECT t.{column} FROM edition_totals t WHERE t.edition_id = e.id), 0)"
+
+        def people(*names: str, total: str | None = None) -> str:
             marks = ", ".join(f"'{n}'" for n in names)
-            return (
+            live = (
                 f"(SELECT count(DISTINCT coalesce(ev.subscriber_id, ev.email)) FROM events ev"
                 f" WHERE ev.edition_id = e.id AND ev.event IN ({marks}))"
             )
+            return f"({folded(total)} + {live})" if total else live
 
         def ledger(status: str) -> str:
-            return f"(SELECT count(*) FROM sends s WHERE s.edition_id = e.id AND s.status = '{status}')"
+            live = f"(SELECT count(*) FROM sends s WHERE s.edition_id = e.id AND s.status = '{status}')"
+            return f"({folded(status)} + {live})"
 
         sql = (
             "SELECT e.id AS edition, l.name AS list, e.date, e.subject,"
             f" {ledger('sent')} AS sent, {ledger('failed')} AS failed, {ledger('unknown')} AS unknown,"
-            f" {people('delivered')} AS delivered, {people('bounce')} AS bounced, {people('dropped')} AS dropped,"
-            f" {people('open')} AS opened, {people('click')} AS clicked,"
+            f" {people('delivered', total='delivered')} AS delivered,"
+            f" {people('bounce')} AS bounced, {people('dropped')} AS dropped,"
+            f" {people('open', total='opened')} AS opened, {people('click', total='clicked')} AS clicked,"
             f" {people('unsubscribe', 'group_unsubscribe')} AS unsubscribed, {people('spamreport')} AS complained,"
             " (SELECT coalesce(sum(c.clicks), 0) FROM story_clicks c WHERE c.edition_id = e.id) AS link_clicks"
             " FROM editions e JOIN lists l ON l.id = e.list_id"

@@ -442,3 +442,24 @@ def m016_edition_variants(db: Database) -> None:
         ALTER TABLE sends ADD COLUMN variant_id INTEGER;
         """
     )
+
+
+@migrations(name="017_edition_totals")
+def m017_edition_totals(db: Database) -> None:
+    # an edition older than [store] retention_days keeps its counts here; its per-reader rows are deleted
+    # (digest.store.retention); stats adds these to whatever rows are left
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS edition_totals (
+            edition_id INTEGER PRIMARY KEY REFERENCES editions(id) ON DELETE CASCADE,
+            folded_at TEXT NOT NULL,
+            sent INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            unknown INTEGER NOT NULL DEFAULT 0,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            opened INTEGER NOT NULL DEFAULT 0,
+            clicked INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX IF NOT EXISTS editions_date ON editions(date);
+        """
+    )
