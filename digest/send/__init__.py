@@ -509,7 +509,9 @@ def _choice_batches(
     used: set[int | None] = set()
 
     def claim(variant_id: int | None, rows: Rows) -> tuple[int, Rows, EditionMail] | None:
-        claimed = store.claim_rows(edition_id, provider, rows, variant_id, run_id)
+        claimed = store.claim_rows(
+            edition_id, provider, rows, variant_id, run_id, list_id=list_row.id, active=active, day=day
+        )
         if claimed is None:
             return None
         used.add(variant_id)

@@ -196,19 +196,35 @@ class VariantQueries(QueryBase):
         rows: Sequence[tuple[int, str, str]],
         variant_id: int | None,
         run_id: str | None = None,
+        *,
+        list_id: int,
+        active: Sequence[str],
+        day: str = "",
     ) -> tuple[int, list[tuple[int, str, str]]] | None:
         """Write ``rows`` (subscriber_id, email, name) as one batch in flight of the edition, getting the variant
-        ``variant_id``; a reader who already has a row for the edition (any variant) is left out. Returns the batch
-        id and the rows it holds, or None if it holds none."""
+        ``variant_id``; a reader who already has a row for the edition (any variant), or who is no longer receiving
+        the list (``active`` statuses, not pausing it on ``day``) is left out. Returns the batch id and the rows it
+        holds, or None if it holds none.
+
+        The rows were read a while ago (a variant's batch fills up over the walk), so whether each reader still
+        receives is decided again here, in the transaction that writes them: someone who left meanwhile is
+        never mailed."""
         now = iso(clock.now())
+        statuses = ", ".join("?" * len(active))
         with self.transaction(immediate=True, durable=True):  # on disk before the request leaves
             batch_id = self._new_batch(edition_id, provider, len(rows), now, run_id)
             # one statement over the ids (JSON), not one per row: the walk already read each row's address
             cur = self.conn.execute(
                 "INSERT INTO sends(edition_id, subscriber_id, email, batch_id, status, created_at, updated_at,"
                 " variant_id) SELECT ?, s.id, s.email, ?, 'in_flight', ?, ?, ? FROM json_each(?) j"
-                " JOIN subscribers s ON s.id = j.value WHERE 1 ON CONFLICT(edition_id, subscriber_id) DO NOTHING",
-                (edition_id, batch_id, now, now, variant_id, json.dumps([r[0] for r in rows])),
+                " JOIN subscribers s ON s.id = j.value"
+                " JOIN subscriptions sub ON sub.subscriber_id = s.id AND sub.list_id = ?"
+                f" WHERE sub.status IN ({statuses}) AND (sub.paused_until IS NULL OR sub.paused_until <= ?)"
+                " ON CONFLICT(edition_id, subscriber_id) DO NOTHING",
+                (
+                    *(edition_id, batch_id, now, now, variant_id, json.dumps([r[0] for r in rows])),
+                    *(list_id, *active, day or _NO_PAUSE),
+                ),
             )
             if cur.rowcount == len(rows):
                 return batch_id, list(rows)

@@ -307,3 +307,34 @@ def test_readers_mornings_and_topics_together_each_reader_gets_their_variant_at_
         got["ada@example.com"]["created_at"] < "2026-11-24T08"
         and got["grace@example.com"]["created_at"] >= "2026-11-24T15"
     )
+
+
+def test_a_reader_who_leaves_while_their_variant_fills_up_is_not_mailed(
+    example: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A variant's readers are read, then held until its batch fills: whether each still receives the list is
+    decided again when the batch is written, so someone who unsubscribed in between gets nothing."""
+    from digest import subscribers
+
+    home = example
+    choose(home, "ada@example.com", ["tech"])
+    real = Store.owed_with_choices
+    left: list[str] = []
+
+    def read_then_leave(self: Store, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        chunk = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        if chunk and not left:
+            with Store(load(home).db_path) as other:  # the reader's click, on another connection
+                left.extend(subscribers.unsubscribe(other, "ada@example.com"))
+        return chunk
+
+    monkeypatch.setattr(Store, "owed_with_choices", read_then_leave)
+    cli("run")
+    assert left == ["main"]
+    edition = last_edition(home)
+    assert "ada@example.com" not in received(home, edition)
+    with Store(load(home).db_path) as store:
+        person = store.subscriber("ada@example.com")
+        assert person is not None and store.subscription(person.id, store.list_("main").id) == "unsubscribed"
+        assert not store.scalar("SELECT count(*) FROM sends WHERE subscriber_id = ?", (person.id,))
+        assert store.send_counts(edition).sent == 4  # everyone else got theirs
