@@ -313,6 +313,7 @@ class Newsletter:
         setting ``halt`` stops starting batches. An edition of a list that requires approval goes only once
         approved (a dry run or a test copy needs none)."""
         from digest import desk
+        from digest.pipeline import confirmed
         from digest.send import send_edition
         from digest.variants import EditionVariants
 
@@ -332,6 +333,7 @@ class Newsletter:
             halt=halt,
             expect=expect,
             variants=EditionVariants(self.store, self.config, edition_id),
+            confirm=None if dry_run else confirmed(self.store, self.config, edition_id),
         )
 
     def send_test(self, edition_id: int, to: str, *, provider: str | None = None, dry_run: bool = False) -> SendReport:

@@ -149,6 +149,17 @@ def build_edition(
     return report
 
 
+def confirmed(store: Store, config: Config, edition_id: int) -> Callable[[], Rendered]:
+    """What a send calls once it holds the edition's lock: the approval checked again and the rendering as the
+    edition now stands (kept, so no compile unless the desk changed it after it was built)."""
+
+    def again() -> Rendered:
+        desk.check_approved(store, edition_id)
+        return render_edition(store, config, edition_id)
+
+    return again
+
+
 def rank_settings(config: Config, list_row: MailingList) -> RankSettings:
     """``[rank]`` as the list's edition uses it: a weekly list ranks over the week (a window of at least 7 days);
     what its earlier editions already sent stays out by the history rule, as for a daily list."""
@@ -188,7 +199,8 @@ def _freeze_and_render(
     copy reuse), in one transaction: an edition that does not render is not left behind half-built."""
     with store.transaction(immediate=True):
         edition_id = store.freeze_edition(list_id, day, subject, preheader, iso(now) or "", picked, stories)
-        if not store.send_counts(edition_id).total:  # (one that started sending in the meantime is kept as it is)
+        # one that started sending, or was approved, in the meantime is kept as it is
+        if not store.send_counts(edition_id).total and not store.edition(edition_id).approved_at:
             store.drop_variants(edition_id)  # rebuilt (nothing was sent from it): its variants are built anew
             store.keep_ranking(edition_id, desk.ranking_of(picked, stories, runners or []))
             if store.edition_changes(edition_id):
@@ -468,6 +480,7 @@ def run(
                         due=due,
                         expect=_expecting(on_progress, name),
                         variants=EditionVariants(store, config, built.edition),
+                        confirm=confirmed(store, config, built.edition),
                     )
                 except DigestError as exc:
                     report.lists.append(ListRun(name, built.edition, built.date, error=str(exc)))

@@ -364,8 +364,13 @@ def send_edition(
     due: Due | None = None,
     expect: Callable[[int], None] | None = None,
     variants: Variants | None = None,
+    confirm: Callable[[], Rendered] | None = None,
 ) -> SendReport:
     """Send the edition to every subscriber of its list who is owed it (see the module docstring).
+
+    ``confirm``, called once the send lock is held (from then on the desk can change nothing), checks that the
+    edition may still go (raising if not) and returns its rendering as it now stands, which replaces
+    ``rendered``: an edit or a cleared approval between build and send is never sent around.
 
     ``expect(n)`` hears, before the first batch, about how many recipients this send will reach (receivers
     of the list less those who had it or pause): a progress bar's total, so it can say the time left.
@@ -404,6 +409,8 @@ def send_edition(
         )
         try:
             with _Heartbeat(store, lock, run_id):
+                if confirm is not None:
+                    rendered = confirm()
                 orphans = store.orphaned_batches(edition_id, run_id)
                 if orphans:
                     store.mark_unknown([b.id for b in orphans], "left in flight by a process that stopped")

@@ -33,9 +33,9 @@ class EditionQueries(QueryBase):
 
         ``snapshots`` (one story dict per picked story) keep the fields of :data:`SNAPSHOT_FIELDS` as
         they were, so that a story updated by a later collection renders as it was previewed. An edition
-        that a send holds the lock of is never rebuilt (:class:`LockedError`). A rebuilt edition keeps its
-        id, and a new one never gets an id used before (the ``edition_id_high`` mark in ``meta``), so an
-        edition id always names the same list and date.
+        that a send holds the lock of is never rebuilt (:class:`LockedError`), nor one the editor approved.
+        A rebuilt edition keeps its id, and a new one never gets an id used before (the ``edition_id_high``
+        mark in ``meta``), so an edition id always names the same list and date.
         """
         shots = [dumps({k: s.get(k) for k in SNAPSHOT_FIELDS}) for s in snapshots] if snapshots else None
         with self.transaction(immediate=True):
@@ -43,6 +43,8 @@ class EditionQueries(QueryBase):
             if old is not None:
                 if self.scalar("SELECT 1 FROM sends WHERE edition_id = ? LIMIT 1", (old,)):
                     return int(old)
+                if self.scalar("SELECT 1 FROM editions WHERE id = ? AND approved_at IS NOT NULL", (old,)):
+                    return int(old)  # approved (perhaps while this ranking ran): what the editor approved goes
                 held = self.live_lock(f"send:edition:{old}")
                 if held is not None:
                     raise LockedError(

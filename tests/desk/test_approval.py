@@ -118,3 +118,75 @@ def test_digest_send_refuses_an_edition_waiting_for_approval(news: Newsletter, e
     assert not [m for m in mails(home) if "[TEST]" not in str(m["Subject"])]
     news.approve_edition(eid)
     assert json.loads(cli("send", "--json").stdout)["sent"] == 5
+
+
+def test_an_approval_given_while_a_run_ranks_keeps_what_was_approved(
+    home: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor approves while a run is ranking: the run's new ranking must not replace what they approved."""
+    import digest.pipeline
+
+    cli("init", "--example")
+    cli("lists", "edit", "main", "--require-approval")
+    day = json.loads(cli("run", "--json").stdout)["lists"][0]["date"]  # built and held
+    with Newsletter.open(home) as news:
+        eid = news.edition("main", day)
+        approved = [s.story_id for s in news.draft(eid).stories]
+    real_rank = digest.pipeline.rank
+
+    def rank_while_the_editor_approves(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_rank(*args, **kwargs)
+        with Newsletter.open(home) as editor:  # their click, on another connection, mid-ranking
+            editor.approve_edition(eid, by="ada")
+        return result
+
+    from dataclasses import replace as dc_replace
+
+    def reversed_rank(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = rank_while_the_editor_approves(*args, **kwargs)
+        return dc_replace(result, picked=list(reversed(result.picked)))  # a ranking unlike the approved one
+
+    monkeypatch.setattr(digest.pipeline, "rank", reversed_rank)
+    cli("build", "--list", "main", "--date", day)
+    with Newsletter.open(home) as news:
+        assert [s.story_id for s in news.draft(eid).stories] == approved
+        assert news.draft(eid).approved is not None
+    monkeypatch.setattr(digest.pipeline, "rank", real_rank)
+    cli("run")
+    for mail in mails(home):
+        html, _ = parts(mail)
+        with Newsletter.open(home) as news:
+            first = news.draft(eid).stories[0].title
+        assert first in html
+
+
+def test_an_edit_landing_between_build_and_send_is_held_not_sent_around(
+    home: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desk change just before the send takes its lock clears the approval: the send refuses, nothing goes."""
+    import digest.pipeline
+
+    cli("init", "--example")
+    cli("lists", "edit", "main", "--require-approval")
+    day = json.loads(cli("run", "--json").stdout)["lists"][0]["date"]
+    with Newsletter.open(home) as news:
+        eid = news.edition("main", day)
+        news.approve_edition(eid, by="ada")
+        victim = news.draft(eid).stories[1].story_id
+    real_send = digest.pipeline.send_edition
+
+    def edit_then_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with Newsletter.open(home) as editor:  # the desk's drop, after build checked the approval
+            editor.drop_story(eid, victim)
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(digest.pipeline, "send_edition", edit_then_send)
+    out = json.loads(cli("run", "--json", code=1).stdout)
+    assert "waiting for approval" in out["lists"][0]["error"]
+    assert mails(home) == []
+    monkeypatch.setattr(digest.pipeline, "send_edition", real_send)
+    with Newsletter.open(home) as news:
+        news.approve_edition(eid, by="ada")
+        stories = [s.story_id for s in news.draft(eid).stories]
+    cli("run")
+    assert len(mails(home)) == 5 and victim not in stories
