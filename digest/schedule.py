@@ -41,10 +41,13 @@ def check_timezone(name: str, option: str = "--timezone") -> str:
     name = name.strip()
     if not name:
         return ""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     try:
         ZoneInfo(name)
+        # 'localtime' is the machine's zone, which must not decide a list's dates; 'Factory' is no place
+        if name in ("localtime", "posixrules", "Factory") or name not in available_timezones():
+            raise ValueError(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{option} {name!r} is not a timezone; use an IANA name such as Europe/Paris") from None
     return name
@@ -100,7 +103,12 @@ def rhythms(config: Config, lists: list[MailingList], at: str, hourly: bool, now
         day = f"{lst.weekday}s ({zone})" if lst.weekday else "daily"
         if hourly:
             runs_at = ""
-            when = f"at {lst.send_at} in each reader's timezone (else {zone})" if lst.send_at else "at each run"
+            when = (
+                f"at {lst.send_at} in each reader's timezone (else {zone})"
+                if lst.send_at
+                else f"at the first run after 00:00 in {zone}: set 'digest lists edit {lst.name} --send-at 07:00'"
+                " for a morning hour"
+            )
             note = f"{lst.name}: {day}, {when}"
         else:
             runs_at = run.astimezone(ZoneInfo(zone)).strftime("%H:%M")

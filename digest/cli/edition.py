@@ -187,7 +187,7 @@ def pin(
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Pin a story in this edition: it stays in, at its place, when the edition is rebuilt (a runner-up is
-    brought in). 'digest stories pin' boosts a story in every list's next ranking instead."""
+    brought in). 'digest stories pin ID --list L' boosts a story in that list's rankings from now on instead."""
     news, edition_id = _open(ctx, list_name, date)
     draft = news.pin_story(edition_id, story_id)
     _done(draft, json_out, f"Pinned story {story_id} in {_head(draft)}")

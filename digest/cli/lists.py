@@ -151,7 +151,10 @@ def lists_edit(
     if json_out:
         out_json(_list_doc(row))
     else:
-        say(f"Updated list '{name}'" + (f": {', '.join(changed)}" if changed else " (nothing given to change)"))
+        say(
+            f"Updated list '{name}'"
+            + (f": {', '.join(changed)}" if changed else " (nothing changed: it was already so)")
+        )
         if language is not None:
             _say_untranslated(row.language)
 

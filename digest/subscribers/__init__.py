@@ -312,7 +312,9 @@ def edit_list(
         require_approval=require_approval,
         public=public,
     )
-    return store.update_list(name, **fields), list(fields)
+    stored = store.row("SELECT * FROM lists WHERE name = ?", (name,)) or {}
+    changed = [k for k, v in fields.items() if stored.get(k) != v]  # what was given as it already was is no change
+    return store.update_list(name, **fields), changed
 
 
 def keywords(words: list[str]) -> list[str]:

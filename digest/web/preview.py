@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,8 +232,11 @@ class DeskActionError(DigestError):
     """A desk form that cannot be acted on as sent."""
 
 
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 def _int(value: str, what: str) -> int:
-    if not value.isdigit():
+    if not _DIGITS.fullmatch(value):  # not str.isdigit: '²' is a digit to it, and int() refuses it
         raise DeskActionError(f"no {what} was chosen; pick one on the desk")
     return int(value)
 
@@ -260,7 +264,7 @@ def routes(config: Config) -> list[BaseRoute]:
         fragment = request.headers.get(FRAGMENT_HEADER) == "1"
         with open_store(config) as store:
             token, cookie = csrf_pair(request, tokens.signing_key(store))
-            edition_id = int(one("edition")) if one("edition").isdigit() else None
+            edition_id = int(one("edition")) if _DIGITS.fullmatch(one("edition")) else None
             status, notice, bad = 200, "", False
             if not csrf_ok(request, tokens.signing_key(store), one("csrf")):
                 status, notice, bad = 403, "This page had expired; it is fresh now: do that again.", True
@@ -275,7 +279,7 @@ def routes(config: Config) -> list[BaseRoute]:
                     status, notice, bad = 400, str(exc), True
             if not fragment and status == 200:
                 story = one("story")
-                anchor = f"#story-{story}" if story.isdigit() and one("action") != "drop" else ""
+                anchor = f"#story-{story}" if _DIGITS.fullmatch(story) and one("action") != "drop" else ""
                 query = f"?{request.url.query}" if request.url.query else ""
                 return RedirectResponse(f"/{query}{anchor}", status_code=303)
             shown = _show(store, config, edition_id, request)

@@ -156,6 +156,9 @@ def test_a_refused_action_says_why_in_the_notice(desk: TestClient, news: Newslet
     assert answer.status_code == 400
     assert lxml.html.fromstring(answer.text).get_element_by_id("notice").text_content().strip()
     assert post(desk, doc, f"f-drop-{a}", action="explode").status_code == 400
+    for odd in ("²", "١", "9" * 40):  # digits to str.isdigit, not numbers int() or SQLite take
+        assert post(desk, doc, f"f-drop-{a}", story=odd).status_code == 400
+        assert post(desk, doc, f"f-drop-{a}", edition=odd).status_code in (400, 404)
     assert not news.draft(eid).changes
 
 

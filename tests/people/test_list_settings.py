@@ -27,9 +27,17 @@ def test_bad_list_settings_name_the_fix(initialised: Path, cli) -> None:  # type
     for option, value, says in (
         ("--send-at", "25:00", "use HH:MM"),
         ("--timezone", "Mars/Olympus", "IANA name"),
+        ("--timezone", "localtime", "IANA name"),  # the machine's zone must not decide a list's dates
         ("--weekday", "someday", "monday..sunday"),
         ("--source", "nowhere", "digest sources list"),
     ):
         refused = cli("lists", "edit", "world", option, value, code=1)
         (line,) = refused.stderr.strip().splitlines()
         assert says in line and "Traceback" not in line, line
+
+
+def test_an_edit_names_only_what_changed(initialised: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    cli("lists", "add", "world", "--send-at", "07:00")
+    said = cli("lists", "edit", "world", "--no-require-approval", "--send-at", "7:00", "--weekday", "fri")
+    assert "weekday" in said.stderr + said.stdout
+    assert "require_approval" not in said.stderr + said.stdout and "send_at" not in said.stderr + said.stdout

@@ -31,7 +31,8 @@ def test_schedule_hourly_says_lists_send_times_and_timezones_are_honoured(cli, i
     assert hourly.stdout.startswith("0 * * * * cd ")
     assert "send times and timezones are honoured" in hourly.stderr
     assert "paris: daily, at 07:00 in each reader's timezone (else Europe/Paris)" in hourly.stderr
-    assert "week: fridays (Asia/Tokyo), at each run" in hourly.stderr
+    assert "week: fridays (Asia/Tokyo), at the first run after 00:00 in Asia/Tokyo" in hourly.stderr
+    assert "--send-at 07:00" in hourly.stderr  # and how to give it a morning hour
     daily = cli("schedule", "--at", "07:00", "--json")
     lists = {r["list"]: r for r in json.loads(daily.stdout)["lists"]}
     assert lists["paris"]["timezone"] == "Europe/Paris" and lists["paris"]["runs_at"]
