@@ -5,7 +5,9 @@ variant of the day's edition, frozen and rendered once (never once per reader), 
 meets a reader with that choice and kept like the edition:
 
 * **Topics** are the sources' tags: a topics variant is the day's edition ranked again over the stories of the
-  sources with one of those tags only, never repeating what an earlier variant for the same choice held.
+  sources with one of those tags only, never repeating what an earlier variant for the same choice held. On a
+  list with ``require_approval`` it is the approved edition's own stories of those topics instead (nothing the
+  editor did not see goes out under their approval).
 * **Weekly** readers get the week's best on the list's weekly day (its ``weekday``, else Monday): the stories of
   the list's daily editions and daily variants of the seven days up to this one (of their topics' sources, if
   they chose topics), best score first, without what an earlier weekly variant for the same choice held.
@@ -59,6 +61,8 @@ def build_variant(store: Store, config: Config, edition_id: int, choice: Choice)
         return None
     if choice.frequency == "weekly":
         picks = _week_best(store, config, edition, choice, sources)
+    elif list_row.require_approval:
+        picks = _approved(store, edition_id, sources)
     else:
         picks = _ranked(store, config, edition, list_row, choice, sources)
     picks = _as_edited(store, edition_id, picks)
@@ -71,6 +75,15 @@ def build_variant(store: Store, config: Config, edition_id: int, choice: Choice)
         if not good or len(good) == len(picks):
             raise
         return _freeze(store, config, edition_id, choice, good)
+
+
+def _approved(store: Store, edition_id: int, sources: frozenset[int] | None) -> list[dict[str, Any]]:
+    """On a list whose editor approves each edition, a topics variant is the approved edition's own stories of
+    those topics, in the editor's order: nothing they did not see goes out under their approval."""
+    picks = store.edition_picks(edition_id)
+    if sources is None:
+        return picks
+    return [p for p in picks if store.story(p["story_id"]).source_id in sources]
 
 
 def _as_edited(store: Store, edition_id: int, picks: list[dict[str, Any]]) -> list[dict[str, Any]]:

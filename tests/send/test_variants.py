@@ -338,3 +338,30 @@ def test_a_reader_who_leaves_while_their_variant_fills_up_is_not_mailed(
         assert person is not None and store.subscription(person.id, store.list_("main").id) == "unsubscribed"
         assert not store.scalar("SELECT count(*) FROM sends WHERE subscriber_id = ?", (person.id,))
         assert store.send_counts(edition).sent == 4  # everyone else got theirs
+
+
+def test_on_a_list_the_editor_approves_a_topics_variant_holds_only_approved_stories(example: Path, cli: Cli) -> None:
+    from digest import Newsletter
+
+    home = example
+    choose(home, "ada@example.com", ["tech"])
+    cli("lists", "edit", "main", "--require-approval")
+    cli("run")  # built and held
+    edition = last_edition(home)
+    with Newsletter.open(home) as news:
+        approved = news.draft(edition)
+        news.approve_edition(edition, by="editor")
+    cli("run")
+    with Store(load(home).db_path) as store:
+        person = store.subscriber("ada@example.com")
+        assert person is not None
+        variant_id = store.scalar(
+            "SELECT variant_id FROM sends WHERE edition_id = ? AND subscriber_id = ?", (edition, person.id)
+        )
+        assert variant_id is not None
+        got = [s.story_id for s in store.variant_stories(variant_id)]
+    shown = [s.story_id for s in approved.stories]
+    assert got and set(got) <= set(shown)  # nothing the editor did not see
+    assert got == [sid for sid in shown if sid in got]  # in the editor's order
+    tags = source_tags(home)
+    assert all("tech" in tags[s] for s in story_sources(home, edition, "ada@example.com"))
