@@ -253,7 +253,7 @@ class ListRun:
     sent: SendReport | None = None  # set once the send ran (whatever it managed)
     web_copy: Path | None = None
     skipped: str | None = None  # why nothing was built
-    waiting: str | None = None  # a list with a send time or a weekday whose moment has not come: why
+    not_due: str | None = None  # a list with a send time or a weekday whose moment has not come: why
     error: str | None = None  # why it was not built or not sent
     halted: bool = False  # the run was asked to stop before this list began
     awaiting: Awaiting | None = None  # built and held: the list sends only an edition the editor approved
@@ -268,7 +268,7 @@ class ListRun:
             return "nothing new"
         if self.awaiting is not None:
             return f"edition {self.edition}: waiting for approval, nothing sent"
-        if self.waiting is not None:
+        if self.not_due is not None:
             return "not due yet"
         if self.error is not None or sent is None:
             return f"error: {self.error}"
@@ -290,8 +290,8 @@ class ListRun:
             return out | {"halted": True}
         if self.skipped is not None:
             return out | {"skipped": self.skipped}
-        if self.waiting is not None:
-            return out | {"waiting": self.waiting}
+        if self.not_due is not None:
+            return out | {"not_due": self.not_due}
         if self.edition is not None:
             out |= {"edition": self.edition, "date": self.date}
         if self.awaiting is not None:
@@ -435,7 +435,7 @@ def run(
                 if on_progress:
                     on_progress(f"building {name}", 1, 1)
             except NotDueError as exc:
-                report.lists.append(ListRun(name, waiting=str(exc)))
+                report.lists.append(ListRun(name, not_due=str(exc)))
                 say(f"{name}: not yet, {exc}")
                 continue
             except NothingToSendError as exc:

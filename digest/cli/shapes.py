@@ -461,7 +461,8 @@ class RunList(TypedDict):
     provider: NotRequired[str]
     sent: NotRequired[int]
     skipped: NotRequired[int | str]  # a count, or why the list was skipped (nothing new)
-    waiting: NotRequired[int | str]  # readers whose local send time has not come, or why the list is not due yet
+    waiting: NotRequired[int]  # readers whose local send time has not come yet (they get it at a later run)
+    not_due: NotRequired[str]  # why the list sent nothing this run: its send time or weekday has not come
     paused: NotRequired[int]  # readers pausing the list: not sent, not owed
     variants: NotRequired[int]  # variants (readers' topics, weekly) that went to someone
     weekly: NotRequired[int]  # weekly readers whose day it is not

@@ -162,7 +162,7 @@ def test_a_weekly_edition_ranks_the_week_and_leaves_out_what_earlier_editions_se
         # on any other day, nothing is built or sent
         with clock.pinned(week_on + timedelta(days=1)):
             [other] = pipeline.run(store, config, now=week_on + timedelta(days=1)).lists
-        assert other.waiting and "fridays" in other.waiting and other.edition is None
+        assert other.not_due and "fridays" in other.not_due and other.edition is None
 
 
 def test_an_edition_dated_by_a_list_ahead_of_the_configured_zone_is_in_the_archive_once_sent(cli, home: Path) -> None:

@@ -59,7 +59,7 @@ def test_each_list_outcome_keeps_its_json_keys_and_sets_the_exit_code() -> None:
     assert done.as_dict()["web_copy"] == str(Path("outbox/edition-3.html"))
     assert ListRun("main", skipped="nothing new").as_dict() == {"list": "main", "skipped": "nothing new"}
     assert ListRun("main", halted=True).as_dict() == {"list": "main", "halted": True}
-    assert ListRun("main", waiting="nobody's 07:00 yet").as_dict() == {"list": "main", "waiting": "nobody's 07:00 yet"}
+    assert ListRun("main", not_due="nobody's 07:00 yet").as_dict() == {"list": "main", "not_due": "nobody's 07:00 yet"}
     assert ListRun("main", error="bad template").as_dict() == {"list": "main", "error": "bad template"}
     locked = ListRun("main", 3, "2026-11-24", error="locked")
     assert locked.as_dict() == {"list": "main", "edition": 3, "date": "2026-11-24", "error": "locked"}
