@@ -352,6 +352,14 @@ def change(store: Store, config: Config, edition_id: int, action: str, args: dic
         if action == "approve" and edition.approved_at:
             notes.append(f"already approved at {edition.approved_at} by {edition.approved_by}: nothing changed")
             return draft(store, config, edition_id, notes)
+        # approve what the editor saw, or nothing: a run may have ranked again, another editor changed it
+        seen = args.get("seen") if action == "approve" else None
+        if seen is not None and seen != draft(store, config, edition_id).fingerprint:
+            raise DeskError(
+                f"edition {edition_id} changed since you looked at it (a new ranking or another change):"
+                f" look again ('digest edition show {_where(edition)}' or the desk) and approve what you see"
+            )
+        args = {k: v for k, v in args.items() if k != "seen"}
         _validate(store, edition, picks, action, args)
         if action == "approve":
             at = iso(clock.now())

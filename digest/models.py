@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -615,6 +616,13 @@ class Draft:
     def story(self, story_id: int) -> DraftStory | None:
         return next((s for s in self.stories if s.story_id == story_id), None)
 
+    @property
+    def fingerprint(self) -> str:
+        """What the editor sees and approves, hashed (subject, preheader, each story's id, title and blurb):
+        an approval that names it is refused once the edition has become something else."""
+        seen = [self.subject, self.preheader, *([s.story_id, s.title, s.blurb] for s in self.stories)]
+        return hashlib.sha256(json.dumps(seen, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "edition": self.edition,
@@ -631,6 +639,7 @@ class Draft:
             "runners_up": [s.as_dict() for s in self.runners_up],
             "changes": [asdict(c) for c in self.changes],
             "notes": list(self.notes),
+            "fingerprint": self.fingerprint,
         }
 
 

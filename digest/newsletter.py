@@ -228,10 +228,11 @@ class Newsletter:
         """Write the edition's subject or preheader yourself (``""`` goes back to the templates')."""
         return self._desk(edition_id, "edit_edition", subject=subject, preheader=preheader)
 
-    def approve_edition(self, edition_id: int, by: str = "cli") -> Draft:
+    def approve_edition(self, edition_id: int, by: str = "cli", *, seen: str | None = None) -> Draft:
         """Approve the edition: a list with ``require_approval`` sends it at the next ``digest run``. Any later
-        change clears the approval."""
-        return self._desk(edition_id, "approve", by=by)
+        change clears the approval. ``seen``: the :attr:`Draft.fingerprint` the editor looked at; the approval is
+        refused if the edition is something else by now."""
+        return self._desk(edition_id, "approve", by=by, seen=seen)
 
     def reset_edition(self, edition_id: int) -> Draft:
         """Forget every change made on the desk (and the approval): the edition as ranked."""

@@ -75,7 +75,7 @@ def show(
     elif draft.approved:
         status = f"approved {draft.approved.at} by {draft.approved.by}"
     elif draft.require_approval:
-        status = f"waiting for approval: 'digest edition approve {where}'"
+        status = f"waiting for approval: 'digest edition approve {where} --seen {draft.fingerprint}'"
     else:
         status = "not approved (this list does not need it)"
     typer.echo(f"{_head(draft)[0].upper()}{_head(draft)[1:]}: {status}")
@@ -234,6 +234,11 @@ def edit(
 def approve(
     ctx: typer.Context,
     by: str = typer.Option("cli", "--by", help="Who approves it (kept with the approval)."),
+    seen: str = typer.Option(
+        None,
+        "--seen",
+        help="The fingerprint 'edition show' printed: approve only if the edition is still what you looked at.",
+    ),
     list_name: str = typer.Option(None, "--list", help=LIST_HELP),
     date: str = typer.Option(None, "--date", help=DATE_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -244,9 +249,10 @@ def approve(
     Examples:
 
         digest edition approve --list main --date 2026-11-24
+        digest edition approve --list main --seen 3f9c2a0b1d4e5f60
     """
     news, edition_id = _open(ctx, list_name, date)
-    draft = news.approve_edition(edition_id, by=by)
+    draft = news.approve_edition(edition_id, by=by, seen=seen)
     _done(draft, json_out, f"Approved {_head(draft)}: the next 'digest run' sends it")
 
 

@@ -272,6 +272,7 @@ class DraftDoc(TypedDict):
     runners_up: list[DraftStoryDoc]
     changes: list[ChangeDoc]  # oldest first; replayed after every rebuild until reset
     notes: list[str]  # what the command did besides (an approval cleared, changes forgotten)
+    fingerprint: str  # what it shows, hashed: 'edition approve --seen' refuses once it has changed
 
 
 class ArchiveDoc(TypedDict):

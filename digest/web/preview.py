@@ -215,7 +215,7 @@ def _act(nl: Newsletter, edition_id: int, action: str, one: Any) -> str:
         done = nl.edit_edition(edition_id, subject=subject, preheader=preheader)
         said = "Saved the subject and preheader."
     elif action == "approve":
-        done, said = nl.approve_edition(edition_id, by=one("by") or "desk"), "Approved."
+        done, said = nl.approve_edition(edition_id, by=one("by") or "desk", seen=one("seen") or None), "Approved."
     elif action == "reset":
         done, said = nl.reset_edition(edition_id), "Every change is undone."
     else:  # test

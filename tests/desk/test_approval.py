@@ -190,3 +190,19 @@ def test_an_edit_landing_between_build_and_send_is_held_not_sent_around(
         stories = [s.story_id for s in news.draft(eid).stories]
     cli("run")
     assert len(mails(home)) == 5 and victim not in stories
+
+
+def test_an_approval_names_what_the_editor_saw_and_is_refused_once_it_changed(
+    news: Newsletter, eid: int, home: Path, cli: Cli
+) -> None:
+    seen = news.draft(eid).fingerprint
+    with Newsletter.open(home) as other:  # another editor (or a new ranking) changes it meanwhile
+        other.drop_story(eid, news.draft(eid).stories[0].story_id)
+    with pytest.raises(Exception, match="changed since you looked"):
+        news.approve_edition(eid, by="ada", seen=seen)
+    assert news.draft(eid).approved is None
+    line = cli("edition", "approve", "--seen", seen, code=1).stderr.strip()
+    assert "changed since you looked" in line and "digest edition show" in line and "\n" not in line
+    now = json.loads(cli("edition", "show", "--json").stdout)["fingerprint"]
+    assert now != seen
+    assert json.loads(cli("edition", "approve", "--seen", now, "--json").stdout)["approved"]["by"] == "cli"
