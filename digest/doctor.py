@@ -23,7 +23,7 @@ from digest import clock, consent
 from digest.config import Config, required_secrets, secret
 from digest.errors import DigestError
 from digest.health import SourceHealth, SourceState, source_health
-from digest.models import RunRecord
+from digest.models import MailingList, RunRecord, parse_iso
 from digest.send.compliance import LOCAL_PROVIDERS, address_fix, address_problem
 from digest.send.providers.smtp import SmtpProvider
 from digest.store import Store
@@ -157,9 +157,35 @@ def run_checks(
             status = "fail" if real else "warn"
             detail += f"; {problem} for the footer: {address_fix(row.name)}"
         checks.append(Check(f"list {row.name}", status, detail))
+    checks.extend(_rhythm_checks(store, lists))
     for domain in sorted({row.from_email.rpartition("@")[2].lower() for row in lists}):
         checks.extend(_domain_checks(domain, resolver, chosen))
     return checks
+
+
+HOURLY_GAP_H = 2.0  # runs further apart than this are not hourly: readers with a send time wait for the next one
+
+
+def _rhythm_checks(store: Store, lists: list[MailingList]) -> list[Check]:
+    """A list with a send time reaches each reader at the first run after it in their timezone: with runs a day
+    apart, readers whose hour falls between runs get it only a day late, or never on time. Warn then."""
+    timed = [lst.name for lst in lists if lst.send_at]
+    starts = [parse_iso(s) for s in store.run_starts(3)]
+    known = [s for s in starts if s is not None]
+    if not timed or len(known) < 2:
+        return []
+    gap_h = max((a - b).total_seconds() for a, b in zip(known, known[1:], strict=False)) / 3600
+    if gap_h <= HOURLY_GAP_H:
+        return []
+    return [
+        Check(
+            "schedule",
+            "warn",
+            f"{', '.join(timed)} send at each reader's own hour (--send-at), but 'digest run' ran {gap_h:.0f} hours"
+            " apart: readers whose hour falls between runs wait for the next one; run it hourly with"
+            " 'digest schedule --hourly --install'",
+        )
+    ]
 
 
 def source_checks(health: SourceHealth, stale_hours: float) -> list[Check]:

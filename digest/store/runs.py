@@ -27,3 +27,7 @@ class RunQueries(QueryBase):
             return None
         kept = loads(found.pop("summary"), {})
         return RunRecord(**found, summary=RunSummary(**kept) if found["finished_at"] and kept else None)
+
+    def run_starts(self, limit: int = 3) -> list[str]:
+        """When the latest ``limit`` runs began, newest first (how often cron runs ``digest run``)."""
+        return [r[0] for r in self.conn.execute("SELECT started_at FROM runs ORDER BY id DESC LIMIT ?", (limit,))]

@@ -140,3 +140,18 @@ def test_doctor_warns_of_a_run_that_never_finished(initialised: Path, cli) -> No
         store.start_run("2026-11-24T07:00:00+00:00")  # as a run killed before it ended leaves it
     last = statuses(cli("doctor", "--json"))["last run"]
     assert last["status"] == "warn" and "started 2026-11-24T07:00:00+00:00 and has not finished" in last["detail"]
+
+
+def test_a_list_with_a_send_time_and_daily_runs_is_warned_to_run_hourly(cli, initialised) -> None:  # type: ignore[no-untyped-def]
+    cli("lists", "add", "main", "--address", "1 Quay St, Harbor City", "--send-at", "07:00")
+    with Store(load(initialised).db_path) as store:
+        for started in ("2026-11-23T07:05:00+00:00", "2026-11-24T07:05:00+00:00"):  # cron's daily line
+            store.start_run(started)
+    checks = statuses(cli("doctor", "--json"))
+    assert checks["schedule"]["status"] == "warn"
+    assert "24 hours apart" in checks["schedule"]["detail"]
+    assert "digest schedule --hourly --install" in checks["schedule"]["detail"]
+    with Store(load(initialised).db_path) as store:
+        store.start_run("2026-11-24T08:05:00+00:00")
+        store.start_run("2026-11-24T09:05:00+00:00")  # hourly from now on
+    assert "schedule" not in statuses(cli("doctor", "--json"))
